@@ -1,0 +1,39 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.vigil/', 'bench/.work/', 'e2e/.work/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    // The engine and rules are pure: no Kubernetes client, logger, metrics, I/O or clock.
+    files: ['operator/src/engine/**/*.ts', 'operator/src/rules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@kubernetes/*', 'prom-client', 'winston', 'node:fs*', 'node:net', 'node:http*', 'fs', 'http'], message: 'The engine is pure: no Kubernetes client, logger, metrics or I/O.' },
+            { group: ['**/controller/**', '**/cli/**', '**/adapters/**'], message: 'The engine must not depend on the controller or CLI.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

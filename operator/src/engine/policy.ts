@@ -1,0 +1,280 @@
+/**
+ * SecurityPolicy semantics, shared by `vigil scan --policy` and the controller:
+ * which rules run, with which severity and params, on which objects, and which
+ * findings exceptions hide. Input is untrusted (a file, or an object that passed
+ * only the CRD schema), so compilePolicy validates everything the schema cannot.
+ */
+import { anyGlob, labelsOf, selectorErrors, selectorMatches, type LabelSelector } from './match.ts';
+import { asArray, asObj, asString, asStringArray, isObj } from './podspec.ts';
+import {
+  PROFILES,
+  SEVERITIES,
+  type ClusterIndexView,
+  type KubeObject,
+  type Params,
+  type ProfileName,
+  type Rule,
+  type Severity,
+} from './types.ts';
+
+export const ACTIONS = ['audit', 'warn', 'enforce'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Kinds whose objects are cluster-scoped. */
+export const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace',
+  'Node',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'SecurityPolicy',
+  'CustomResourceDefinition',
+  'PersistentVolume',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+  'PriorityClass',
+  'IngressClass',
+]);
+
+export interface ResourceMatch {
+  namespaces?: string[];
+  excludeNamespaces?: string[];
+  names?: string[];
+  kinds?: string[];
+  namespaceSelector?: LabelSelector;
+  objectSelector?: LabelSelector;
+}
+
+export interface ActiveRule {
+  rule: Rule;
+  severity: Severity;
+  params: Params;
+}
+
+export interface CompiledException {
+  index: number;
+  rules: string[];
+  match?: ResourceMatch;
+  reason: string;
+  owner: string;
+  expiresAt?: Date;
+}
+
+export interface CompiledPolicy {
+  name: string;
+  profile: ProfileName;
+  action: Action;
+  minEventSeverity: Severity;
+  match: ResourceMatch;
+  rules: ActiveRule[];
+  exceptions: CompiledException[];
+}
+
+export interface PolicyError {
+  /** Field path within the policy, e.g. `spec.rules[2].id`. */
+  field: string;
+  message: string;
+  /** Machine-readable reason for a condition, e.g. `UnknownRule`. */
+  reason: string;
+}
+
+export interface CompileResult {
+  policy?: CompiledPolicy;
+  errors: PolicyError[];
+}
+
+/** The default when no policy or profile is given. */
+export const DEFAULT_PROFILE: ProfileName = 'recommended';
+
+export function rulesOfProfile(rules: readonly Rule[], profile: ProfileName): Rule[] {
+  if (profile === 'all') return [...rules];
+  return rules.filter((r) => r.profiles.includes(profile));
+}
+
+function compileMatch(raw: unknown, path: string, errors: PolicyError[]): ResourceMatch {
+  if (raw === undefined) return {};
+  if (!isObj(raw)) {
+    errors.push({ field: path, message: `${path} must be an object`, reason: 'InvalidMatch' });
+    return {};
+  }
+  const m: ResourceMatch = {};
+  for (const key of ['namespaces', 'excludeNamespaces', 'names', 'kinds'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      errors.push({ field: `${path}.${key}`, message: `${path}.${key} must be a list of strings`, reason: 'InvalidMatch' });
+    else m[key] = v as string[];
+  }
+  for (const key of ['namespaceSelector', 'objectSelector'] as const) {
+    const errs = selectorErrors(raw[key], `${path}.${key}`);
+    for (const e of errs) errors.push({ field: `${path}.${key}`, message: e, reason: 'InvalidSelector' });
+    if (errs.length === 0 && raw[key] !== undefined) m[key] = raw[key] as LabelSelector;
+  }
+  return m;
+}
+
+function checkParam(rule: Rule, name: string, value: unknown, path: string, errors: PolicyError[]): void {
+  const spec = rule.params?.find((p) => p.name === name);
+  if (!spec) {
+    const known = (rule.params ?? []).map((p) => p.name).join(', ') || 'none';
+    errors.push({ field: path, message: `rule ${rule.id} has no param "${name}" (known: ${known})`, reason: 'UnknownParam' });
+    return;
+  }
+  const ok =
+    spec.type === 'string[]'
+      ? Array.isArray(value) && value.every((x) => typeof x === 'string')
+      : spec.type === 'string'
+        ? typeof value === 'string'
+        : spec.type === 'number'
+          ? typeof value === 'number' && Number.isFinite(value)
+          : typeof value === 'boolean';
+  if (!ok) errors.push({ field: path, message: `param "${name}" of rule ${rule.id} must be ${spec.type}`, reason: 'InvalidParam' });
+}
+
+function defaultParams(rule: Rule): Record<string, unknown> {
+  const p: Record<string, unknown> = {};
+  for (const s of rule.params ?? []) p[s.name] = s.default;
+  return p;
+}
+
+/**
+ * Validates a SecurityPolicy (the whole object, or just its spec) and compiles it
+ * against the rule registry. Errors name the field; a policy with errors is not
+ * returned, so nothing half-valid is ever evaluated.
+ */
+export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 'cli'): CompileResult {
+  const errors: PolicyError[] = [];
+  const obj = asObj(input);
+  const specRaw = obj['kind'] === 'SecurityPolicy' || 'spec' in obj ? obj['spec'] : input;
+  const policyName = asString(asObj(obj['metadata'])['name']) ?? name;
+  if (specRaw !== undefined && !isObj(specRaw)) {
+    return { errors: [{ field: 'spec', message: 'spec must be an object', reason: 'InvalidSpec' }] };
+  }
+  const spec = asObj(specRaw);
+
+  const profileRaw = spec['profile'] ?? DEFAULT_PROFILE;
+  let profile: ProfileName = DEFAULT_PROFILE;
+  if (typeof profileRaw === 'string' && (PROFILES as readonly string[]).includes(profileRaw)) profile = profileRaw as ProfileName;
+  else
+    errors.push({
+      field: 'spec.profile',
+      message: `unknown profile ${JSON.stringify(profileRaw)} (expected one of ${PROFILES.join(', ')})`,
+      reason: 'UnknownProfile',
+    });
+
+  const actionRaw = spec['action'] ?? 'audit';
+  const action = (ACTIONS as readonly unknown[]).includes(actionRaw) ? (actionRaw as Action) : 'audit';
+  if (!(ACTIONS as readonly unknown[]).includes(actionRaw))
+    errors.push({ field: 'spec.action', message: `unknown action ${JSON.stringify(actionRaw)}`, reason: 'InvalidAction' });
+
+  const minSevRaw = asObj(spec['events'])['minSeverity'] ?? 'high';
+  const minEventSeverity = (SEVERITIES as readonly unknown[]).includes(minSevRaw) ? (minSevRaw as Severity) : 'high';
+  if (!(SEVERITIES as readonly unknown[]).includes(minSevRaw))
+    errors.push({ field: 'spec.events.minSeverity', message: `unknown severity ${JSON.stringify(minSevRaw)}`, reason: 'InvalidSeverity' });
+
+  const match = compileMatch(spec['match'], 'spec.match', errors);
+
+  const byId = new Map(allRules.map((r) => [r.id, r]));
+  const active = new Map<string, ActiveRule>();
+  for (const r of rulesOfProfile(allRules, profile)) active.set(r.id, { rule: r, severity: r.severity, params: defaultParams(r) });
+
+  const seen = new Set<string>();
+  asArray(spec['rules']).forEach((raw, i) => {
+    const path = `spec.rules[${i}]`;
+    const o = asObj(raw);
+    const id = asString(o['id']);
+    if (!id) {
+      errors.push({ field: `${path}.id`, message: `${path}.id is required`, reason: 'InvalidRule' });
+      return;
+    }
+    const rule = byId.get(id);
+    if (!rule) {
+      errors.push({ field: `${path}.id`, message: `unknown rule id "${id}"`, reason: 'UnknownRule' });
+      return;
+    }
+    if (seen.has(id)) errors.push({ field: `${path}.id`, message: `rule "${id}" is listed twice`, reason: 'DuplicateRule' });
+    seen.add(id);
+    const enabled = o['enabled'] ?? true;
+    if (typeof enabled !== 'boolean') errors.push({ field: `${path}.enabled`, message: `${path}.enabled must be a boolean`, reason: 'InvalidRule' });
+    if (enabled === false) {
+      active.delete(id);
+      return;
+    }
+    const entry = active.get(id) ?? { rule, severity: rule.severity, params: defaultParams(rule) };
+    const sev = o['severity'];
+    if (sev !== undefined) {
+      if ((SEVERITIES as readonly unknown[]).includes(sev)) entry.severity = sev as Severity;
+      else errors.push({ field: `${path}.severity`, message: `unknown severity ${JSON.stringify(sev)}`, reason: 'InvalidSeverity' });
+    }
+    const params = o['params'];
+    if (params !== undefined) {
+      if (!isObj(params)) errors.push({ field: `${path}.params`, message: `${path}.params must be an object`, reason: 'InvalidParam' });
+      else {
+        const merged = { ...entry.params };
+        for (const [k, v] of Object.entries(params)) {
+          checkParam(rule, k, v, `${path}.params.${k}`, errors);
+          merged[k] = v;
+        }
+        entry.params = merged;
+      }
+    }
+    active.set(id, entry);
+  });
+
+  const exceptions: CompiledException[] = [];
+  asArray(spec['exceptions']).forEach((raw, i) => {
+    const path = `spec.exceptions[${i}]`;
+    const o = asObj(raw);
+    const reason = asString(o['reason']);
+    const owner = asString(o['owner']);
+    if (!reason) errors.push({ field: `${path}.reason`, message: `${path}.reason is required`, reason: 'InvalidException' });
+    if (!owner) errors.push({ field: `${path}.owner`, message: `${path}.owner is required`, reason: 'InvalidException' });
+    const rules = asStringArray(o['rules']);
+    for (const [j, id] of rules.entries())
+      if (!id.includes('*') && !id.includes('?') && !byId.has(id))
+        errors.push({ field: `${path}.rules[${j}]`, message: `exception names unknown rule id "${id}"`, reason: 'UnknownRule' });
+    const excMatch = o['match'] === undefined ? undefined : compileMatch(o['match'], `${path}.match`, errors);
+    if (rules.length === 0 && excMatch === undefined)
+      errors.push({ field: path, message: `${path} must name at least one rule or a match`, reason: 'InvalidException' });
+    let expiresAt: Date | undefined;
+    const exp = o['expiresAt'];
+    if (exp !== undefined) {
+      const d = typeof exp === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(exp) ? new Date(exp) : undefined;
+      if (!d || Number.isNaN(d.getTime()))
+        errors.push({ field: `${path}.expiresAt`, message: `${path}.expiresAt must be an RFC 3339 date-time`, reason: 'InvalidException' });
+      else expiresAt = d;
+    }
+    exceptions.push({ index: i, rules, match: excMatch, reason: reason ?? '', owner: owner ?? '', expiresAt });
+  });
+
+  if (errors.length > 0) return { errors };
+  const rules = [...active.values()].sort((a, b) => (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0));
+  return { policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions }, errors };
+}
+
+/** Does a ResourceMatch select this object? Cluster-scoped objects match only policies without namespace constraints. */
+export function matchesResource(m: ResourceMatch, obj: KubeObject, index: ClusterIndexView): boolean {
+  const kind = asString(obj.kind) ?? '';
+  const meta = asObj(obj.metadata);
+  const name = asString(meta['name']) ?? '';
+  if (m.kinds && m.kinds.length > 0 && !m.kinds.includes(kind)) return false;
+  if (m.names && m.names.length > 0 && !anyGlob(m.names, name)) return false;
+  const ns = kind === 'Namespace' ? name : (asString(meta['namespace']) ?? '');
+  const namespaced = ns !== '';
+  const nsConstrained = (m.namespaces?.length ?? 0) > 0 || m.namespaceSelector !== undefined;
+  if (!namespaced) {
+    if (nsConstrained) return false;
+  } else {
+    if (m.namespaces && m.namespaces.length > 0 && !anyGlob(m.namespaces, ns)) return false;
+    if (m.excludeNamespaces && anyGlob(m.excludeNamespaces, ns)) return false;
+    if (m.namespaceSelector && !selectorMatches(m.namespaceSelector, index.namespaceLabels(ns) ?? {})) return false;
+  }
+  if (m.objectSelector && !selectorMatches(m.objectSelector, labelsOf(meta))) return false;
+  return true;
+}
+
+/** Is the exception in force at `now`? */
+export function exceptionActive(e: CompiledException, now: Date): boolean {
+  return e.expiresAt === undefined || e.expiresAt.getTime() > now.getTime();
+}
