@@ -1,0 +1,228 @@
+// GENERATED from crds/src/*.yaml by scripts/generate-api.ts (make generate). Do not edit by hand.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
+export const API_GROUP = 'security.vigil.dev';
+export const API_VERSION = 'v1alpha1';
+export const API_GROUP_VERSION = 'security.vigil.dev/v1alpha1';
+
+/** Kinds this API defines, with their REST names. */
+export const KINDS = {
+  ScanReport: {
+    plural: 'scanreports',
+    namespaced: true,
+  },
+  SecurityPolicy: {
+    plural: 'securitypolicies',
+    namespaced: false,
+  },
+} as const;
+
+/** ScanReport holds Vigil's findings about one subject (a workload, a bare Pod, a Role, a Namespace, a Node…), from every SecurityPolicy that matches it. Vigil owns these objects: edits are reverted to the truth. */
+export interface ScanReport {
+  /** APIVersion defines the versioned schema of this representation of an object. */
+  apiVersion?: string;
+  /** Kind is a string value representing the REST resource this object represents. */
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  /** What the report is about. */
+  spec: ScanReportSpec;
+  /** Findings, written by Vigil. */
+  status?: ScanReportStatus;
+}
+
+/** What the report is about. */
+export interface ScanReportSpec {
+  /** The evaluated object. Reports about cluster-scoped subjects live in Vigil's namespace. */
+  subject: ScanReportSpecSubject;
+}
+
+/** The evaluated object. Reports about cluster-scoped subjects live in Vigil's namespace. */
+export interface ScanReportSpecSubject {
+  /** API version of the subject (for example apps/v1). */
+  apiVersion: string;
+  /** Kind of the subject (for example Deployment). */
+  kind: string;
+  /** Namespace of the subject; empty for cluster-scoped subjects. */
+  namespace?: string;
+  /** Name of the subject. */
+  name: string;
+  /** UID of the subject when the report was written. */
+  uid?: string;
+}
+
+/** Findings, written by Vigil. */
+export interface ScanReportStatus {
+  /** Findings by severity. Exact even when the findings list is truncated. */
+  summary?: SeverityCounts;
+  /** Findings, most severe first. May be truncated to stay within the report byte budget. */
+  findings?: ScanReportStatusFinding[];
+  /** Findings left out of the list to respect the byte budget (the summary still counts them). */
+  omittedFindings?: number;
+  /** Ready (the subject has been evaluated) and Compliant (no findings). */
+  conditions?: Condition[];
+  /** When the findings last changed. */
+  lastEvaluated?: string;
+}
+
+/** Number of findings per severity. */
+export interface SeverityCounts {
+  /** Findings of severity critical. */
+  critical?: number;
+  /** Findings of severity high. */
+  high?: number;
+  /** Findings of severity medium. */
+  medium?: number;
+  /** Findings of severity low. */
+  low?: number;
+  /** Findings of severity info. */
+  info?: number;
+}
+
+/** One problem found on the subject. */
+export interface ScanReportStatusFinding {
+  /** Id of the rule that found it (see `vigil rules`). */
+  ruleId: string;
+  /** Short title of the rule. */
+  title?: string;
+  /** Severity after policy overrides. */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** Rule category (pod-security, workload, supply-chain, secrets, rbac, network, platform, management-tools, change-management). */
+  category?: string;
+  /** Framework references, for example PSS:privileged, CIS:5.2.2 or a CVE id. */
+  controls?: string[];
+  /** SecurityPolicy that reported it. */
+  policy?: string;
+  /** Container the finding is about, when it is about one. */
+  container?: string;
+  /** What is wrong, naming the field. */
+  message: string;
+  /** How to fix it. */
+  remediation?: string;
+  /** When Vigil first reported this finding on this subject. */
+  firstSeen?: string;
+}
+
+/** One condition. */
+export interface Condition {
+  /** Condition type in CamelCase (for example Ready). */
+  type: string;
+  /** True, False or Unknown. */
+  status: 'True' | 'False' | 'Unknown';
+  /** The metadata.generation the condition was set for. */
+  observedGeneration?: number;
+  /** When the condition last changed status. */
+  lastTransitionTime: string;
+  /** Machine-readable CamelCase reason for the last transition. */
+  reason: string;
+  /** Human-readable details. */
+  message: string;
+}
+
+/** SecurityPolicy declares which security rules Vigil evaluates, on which resources, and which findings are accepted as exceptions. Vigil writes the results into ScanReports, Events and metrics. */
+export interface SecurityPolicy {
+  /** APIVersion defines the versioned schema of this representation of an object. */
+  apiVersion?: string;
+  /** Kind is a string value representing the REST resource this object represents. */
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  /** Desired behaviour of the policy. */
+  spec: SecurityPolicySpec;
+  /** Observed state, written by Vigil. */
+  status?: SecurityPolicyStatus;
+}
+
+/** Desired behaviour of the policy. */
+export interface SecurityPolicySpec {
+  /** Rule set to start from. pss-baseline and pss-restricted are exactly the Kubernetes Pod Security Standards; recommended (the default) adds the other rules that matter; all is every rule Vigil ships. */
+  profile?: 'pss-baseline' | 'pss-restricted' | 'recommended' | 'all';
+  /** Which resources the policy evaluates. Empty matches every resource Vigil watches. */
+  match?: ResourceMatch;
+  /** Per-rule overrides on top of the profile (enable or disable, severity, params). */
+  rules?: SecurityPolicySpecRule[];
+  /** Accepted risks. Findings of the named rules on matching resources are not reported while the exception is in force; after expiresAt they are reported again and the lapse is reported. */
+  exceptions?: SecurityPolicySpecException[];
+  /** What Vigil does with findings. audit records them; warn also emits Warning events; enforce is reserved for admission (recorded like warn until the webhook ships). */
+  action?: 'audit' | 'warn' | 'enforce';
+  /** Event settings. */
+  events?: SecurityPolicySpecEvents;
+}
+
+/** Selects resources by namespace, name, kind and labels. All given criteria must hold. */
+export interface ResourceMatch {
+  /** Namespace globs (for example team-*). Cluster-scoped resources match only when no namespace criteria are set. */
+  namespaces?: string[];
+  /** Namespace globs to leave out. */
+  excludeNamespaces?: string[];
+  /** Resource name globs. */
+  names?: string[];
+  /** Resource kinds (for example Deployment, Pod, ClusterRole). */
+  kinds?: string[];
+  /** Labels the resource's namespace must carry. */
+  namespaceSelector?: LabelSelector;
+  /** Labels the resource itself must carry. */
+  objectSelector?: LabelSelector;
+}
+
+/** A Kubernetes label selector. */
+export interface LabelSelector {
+  /** Labels that must be present with exactly these values. */
+  matchLabels?: Record<string, string>;
+  /** Label requirements; all must hold. */
+  matchExpressions?: LabelSelectorMatchExpression[];
+}
+
+/** One label requirement. */
+export interface LabelSelectorMatchExpression {
+  /** Label key. */
+  key: string;
+  /** Relation between the key and the values. */
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /** Values for In and NotIn; must be empty for Exists and DoesNotExist. */
+  values?: string[];
+}
+
+/** Override for one rule. */
+export interface SecurityPolicySpecRule {
+  /** Rule id, as listed by `vigil rules` (for example pss-privileged). */
+  id: string;
+  /** false removes the rule from the profile; true adds a rule the profile lacks. */
+  enabled?: boolean;
+  /** Severity to report instead of the rule's default. */
+  severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** Rule parameters (see `vigil rules` for each rule's params and defaults). */
+  params?: Record<string, unknown>;
+}
+
+/** One accepted risk, with an owner and a reason. */
+export interface SecurityPolicySpecException {
+  /** Rule ids (globs allowed, for example pss-*) the exception covers. Empty means every rule. */
+  rules?: string[];
+  /** Resources the exception covers. Omitted means every resource the policy matches. */
+  match?: ResourceMatch;
+  /** Why the risk is accepted. */
+  reason: string;
+  /** Who is accountable for the exception (team or person). */
+  owner: string;
+  /** RFC 3339 time after which the exception no longer applies. */
+  expiresAt?: string;
+}
+
+/** Event settings. */
+export interface SecurityPolicySpecEvents {
+  /** Lowest severity that produces a Warning event on the offending object. */
+  minSeverity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+}
+
+/** Observed state, written by Vigil. */
+export interface SecurityPolicyStatus {
+  /** The metadata.generation the status reflects. */
+  observedGeneration?: number;
+  /** Accepted (the spec is valid) and Ready (every matching resource has been evaluated). */
+  conditions?: Condition[];
+  /** Findings of this policy across all ScanReports, by severity. */
+  summary?: SeverityCounts;
+  /** Number of resources the policy matched in the last evaluation. */
+  resourcesEvaluated?: number;
+  /** When the policy's results last changed or were fully re-evaluated. */
+  lastEvaluated?: string;
+}
