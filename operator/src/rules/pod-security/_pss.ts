@@ -4,7 +4,15 @@
  * of a workload and mirrors one PSA check; these helpers give them the same
  * view of the (untrusted) spec that PSA gets from the decoded, defaulted object.
  */
-import { asArray, dig, isObj, podTemplate, WORKLOAD_KINDS, type ContainerType, type Obj } from '../../engine/podspec.ts';
+import {
+  asArray,
+  dig,
+  isObj,
+  podTemplate,
+  WORKLOAD_KINDS,
+  type ContainerType,
+  type Obj,
+} from '../../engine/podspec.ts';
 import type { KubeObject, ProfileName, Severity } from '../../engine/types.ts';
 
 /** The PSS policy version these rules implement. */
@@ -75,7 +83,13 @@ export function podView(obj: KubeObject): PodView | undefined {
   const t = podTemplate(obj);
   if (!t) return undefined;
   const sc = t.spec['securityContext'];
-  return { kind: String(obj.kind), spec: t.spec, metadata: t.metadata, path: t.path, sc: isObj(sc) ? sc : {} };
+  return {
+    kind: String(obj.kind),
+    spec: t.spec,
+    metadata: t.metadata,
+    path: t.path,
+    sc: isObj(sc) ? sc : {},
+  };
 }
 
 export interface ContainerView {
@@ -140,7 +154,15 @@ export function windowsPod(p: PodView): boolean {
  * kernel modules, raw I/O, mount/namespace admin, ptrace, open_by_handle_at, eBPF, or all of them.
  * Compared after upper-casing and stripping a `CAP_` prefix, as container runtimes accept both.
  */
-const ROOT_EQUIVALENT_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_PTRACE', 'DAC_READ_SEARCH', 'BPF']);
+const ROOT_EQUIVALENT_CAPS = new Set([
+  'ALL',
+  'SYS_ADMIN',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_PTRACE',
+  'DAC_READ_SEARCH',
+  'BPF',
+]);
 
 export function normalizeCapability(c: unknown): string {
   return (typeof c === 'string' ? c : String(c)).trim().toUpperCase().replace(/^CAP_/, '');

@@ -65,7 +65,12 @@ export function wrap(kind: string, spec: unknown, podMeta: Obj = {}): KubeObject
     case 'ReplicationController':
       return { apiVersion: 'v1', kind, metadata: meta, spec: { selector: { app: 'w' }, template } };
     default:
-      return { apiVersion: 'apps/v1', kind, metadata: meta, spec: { selector: { matchLabels: { app: 'w' } }, template } };
+      return {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata: meta,
+        spec: { selector: { matchLabels: { app: 'w' } }, template },
+      };
   }
 }
 
@@ -98,7 +103,11 @@ function check(rule: Rule, c: Case, kind: string): RuleHit[] {
         hits.some((h) => h.message.includes(want)),
         `${kind}: no message contains ${JSON.stringify(want)}:\n${text}`,
       ).to.equal(true);
-    } else expect(hits.some((h) => m.test(h.message)), `${kind}: no message matches ${String(m)}:\n${text}`).to.equal(true);
+    } else
+      expect(
+        hits.some((h) => m.test(h.message)),
+        `${kind}: no message matches ${String(m)}:\n${text}`,
+      ).to.equal(true);
   }
   if (c.containers) expect(hits.map((h) => h.container)).to.deep.equal(c.containers);
   if (c.severities) expect(hits.map((h) => h.severity)).to.deep.equal(c.severities);
@@ -154,13 +163,16 @@ export const MALFORMED: readonly KubeObject[] = [
   {
     kind: 'Pod',
     metadata: { annotations: 'junk' as unknown as Record<string, string> },
-    spec: { securityContext: { sysctls: 'x', seccompProfile: null, seLinuxOptions: null }, volumes: [null, 'x', {}] },
+    spec: {
+      securityContext: { sysctls: 'x', seccompProfile: null, seLinuxOptions: null },
+      volumes: [null, 'x', {}],
+    },
   },
   { kind: 'Deployment' },
   { kind: 'Deployment', spec: { template: 'x' } },
   { kind: 'CronJob', spec: { jobTemplate: { spec: null } } },
   { kind: 'Service', spec: { containers: [{ name: 'c', securityContext: { privileged: true } }] } },
-  { kind: 7 as unknown as string, spec: {} },
+  { kind: 7, spec: {} },
 ];
 
 export function malformedSweep(rule: Rule): void {

@@ -1,5 +1,15 @@
 import type { Rule, RuleHit } from '../../engine/types.ts';
-import { KINDS, RESTRICTED_PROFILES, containersOf, isFalse, isSet, podView, q, who, windowsPod } from './_pss.ts';
+import {
+  KINDS,
+  RESTRICTED_PROFILES,
+  containersOf,
+  isFalse,
+  isSet,
+  podView,
+  q,
+  who,
+  windowsPod,
+} from './_pss.ts';
 
 /**
  * PSS restricted `allowPrivilegeEscalation` (v1.25): every container must set

@@ -44,7 +44,9 @@ export const pssAppArmorProfile: Rule = {
     const hits: RuleHit[] = [];
     const podProfile = p.sc['appArmorProfile'];
     if (forbiddenProfile(podProfile))
-      hits.push({ message: `pod sets ${p.path}.securityContext.appArmorProfile.type=${q(profileType(podProfile))}` });
+      hits.push({
+        message: `pod sets ${p.path}.securityContext.appArmorProfile.type=${q(profileType(podProfile))}`,
+      });
     for (const c of containersOf(p)) {
       const prof = c.sc['appArmorProfile'];
       if (forbiddenProfile(prof))

@@ -77,7 +77,10 @@ export const pssCapabilitiesBaseline: Rule = {
       if (bad.length === 0) continue;
       hits.push(
         addHit(
-          { container: c.name, message: `${who(c)} adds ${list(bad)} in ${c.path}.securityContext.capabilities.add` },
+          {
+            container: c.name,
+            message: `${who(c)} adds ${list(bad)} in ${c.path}.securityContext.capabilities.add`,
+          },
           addSeverity(bad, 'high'),
         ),
       );
@@ -108,11 +111,17 @@ export const pssCapabilitiesRestricted: Rule = {
     for (const c of containersOf(p)) {
       const caps = c.sc['capabilities'];
       if (!isObj(caps)) {
-        hits.push({ container: c.name, message: `${who(c)} must set ${c.path}.securityContext.capabilities.drop=["ALL"]` });
+        hits.push({
+          container: c.name,
+          message: `${who(c)} must set ${c.path}.securityContext.capabilities.drop=["ALL"]`,
+        });
         continue;
       }
       if (!asArray(caps['drop']).includes('ALL'))
-        hits.push({ container: c.name, message: `${who(c)} must set ${c.path}.securityContext.capabilities.drop=["ALL"]` });
+        hits.push({
+          container: c.name,
+          message: `${who(c)} must set ${c.path}.securityContext.capabilities.drop=["ALL"]`,
+        });
       const bad = asArray(caps['add']).filter((x) => x !== 'NET_BIND_SERVICE');
       if (bad.length > 0)
         hits.push(

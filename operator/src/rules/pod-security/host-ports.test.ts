@@ -28,7 +28,11 @@ describe('rule pss-host-ports', () => {
       hits: 2,
       containers: ['init', 'dbg'],
     },
-    { name: 'malformed hostPort string fails closed', spec: ports({ containerPort: 1, hostPort: '8080' }), hits: 1 },
+    {
+      name: 'malformed hostPort string fails closed',
+      spec: ports({ containerPort: 1, hostPort: '8080' }),
+      hits: 1,
+    },
   ]);
   malformedSweep(pssHostPorts);
 
@@ -36,7 +40,9 @@ describe('rule pss-host-ports', () => {
     const spec = {
       hostNetwork: true,
       initContainers: [ctr('init', undefined, { ports: [{ containerPort: 53 }] })],
-      containers: [ctr('app', undefined, { ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 9090 }] })],
+      containers: [
+        ctr('app', undefined, { ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 9090 }] }),
+      ],
     };
     it('reports defaulted host ports on a Pod', () => {
       const hits = runRule(pssHostPorts, wrap('Pod', spec));

@@ -31,7 +31,10 @@ export const pssHostPorts: Rule = {
         if (!isObj(port)) return;
         const hostPort = port['hostPort'];
         if (isSet(hostPort) && hostPort !== 0) {
-          hits.push({ container: c.name, message: `${who(c)} sets ${c.path}.ports[${i}].hostPort=${q(hostPort)}` });
+          hits.push({
+            container: c.name,
+            message: `${who(c)} sets ${c.path}.ports[${i}].hostPort=${q(hostPort)}`,
+          });
         } else if (defaulted && c.type !== 'ephemeralContainers') {
           const cp = port['containerPort'];
           if (isSet(cp) && cp !== 0)

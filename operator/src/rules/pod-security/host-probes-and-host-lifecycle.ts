@@ -41,7 +41,10 @@ export const pssHostProbesAndHostLifecycle: Rule = {
         for (const action of ACTIONS) {
           const host = dig(handler, action, 'host');
           if (forbiddenHost(host))
-            hits.push({ container: c.name, message: `${who(c)} sets ${c.path}.${field}.${action}.host=${q(host)}` });
+            hits.push({
+              container: c.name,
+              message: `${who(c)} sets ${c.path}.${field}.${action}.host=${q(host)}`,
+            });
         }
       }
     }

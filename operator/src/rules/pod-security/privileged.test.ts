@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { pssPrivileged } from './privileged.ts';
-import { ctr, malformedSweep, runTable, spec1 } from './_testkit.ts';
+import { malformedSweep, runTable, spec1, ctr, wrap } from './_testkit.ts';
 import { runRule } from '../testing.ts';
-import { wrap } from './_testkit.ts';
 
 describe('rule pss-privileged', () => {
   runTable(pssPrivileged, [
@@ -47,7 +46,10 @@ describe('rule pss-privileged', () => {
     expect(pssPrivileged.controls).to.include('PSS:privileged');
   });
   it('names an unnamed container by its position', () => {
-    const hits = runRule(pssPrivileged, wrap('Pod', { containers: [{ securityContext: { privileged: true } }] }));
+    const hits = runRule(
+      pssPrivileged,
+      wrap('Pod', { containers: [{ securityContext: { privileged: true } }] }),
+    );
     expect(hits[0]?.container).to.equal('containers[0]');
   });
 });

@@ -18,7 +18,10 @@ function nonDefaultProcMount(p: PodView, severityOf?: (p: PodView) => RuleHit['s
   for (const c of containersOf(p)) {
     const pm = c.sc['procMount'];
     if (!isSet(pm) || pm === 'Default') continue;
-    const hit: RuleHit = { container: c.name, message: `${who(c)} sets ${c.path}.securityContext.procMount=${q(pm)}` };
+    const hit: RuleHit = {
+      container: c.name,
+      message: `${who(c)} sets ${c.path}.securityContext.procMount=${q(pm)}`,
+    };
     const sev = severityOf?.(p);
     if (sev) hit.severity = sev;
     hits.push(hit);

@@ -1,5 +1,15 @@
 import type { Rule, RuleHit } from '../../engine/types.ts';
-import { KINDS, RESTRICTED_PROFILES, containersOf, isSet, isTrue, podView, q, userNamespaced, who } from './_pss.ts';
+import {
+  KINDS,
+  RESTRICTED_PROFILES,
+  containersOf,
+  isSet,
+  isTrue,
+  podView,
+  q,
+  userNamespaced,
+  who,
+} from './_pss.ts';
 
 /**
  * PSS restricted `runAsNonRoot` (v1.35): nothing may set runAsNonRoot=false, and each container
@@ -24,7 +34,9 @@ export const pssRunAsNonRoot: Rule = {
     const podValue = p.sc['runAsNonRoot'];
     const podTrue = isSet(podValue) && isTrue(podValue);
     if (isSet(podValue) && !podTrue)
-      hits.push({ message: `pod sets ${p.path}.securityContext.runAsNonRoot=${q(podValue)}; it must be true` });
+      hits.push({
+        message: `pod sets ${p.path}.securityContext.runAsNonRoot=${q(podValue)}; it must be true`,
+      });
     for (const c of containersOf(p)) {
       const v = c.sc['runAsNonRoot'];
       if (isSet(v)) {

@@ -3,7 +3,13 @@ import { isObj } from '../../engine/podspec.ts';
 import { BASELINE_PROFILES, KINDS, containersOf, isSet, podView, q, who } from './_pss.ts';
 
 /** Allowed seLinuxOptions.type values at v1.31+ ('' = unset). */
-const ALLOWED_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+const ALLOWED_TYPES = new Set([
+  '',
+  'container_t',
+  'container_init_t',
+  'container_kvm_t',
+  'container_engine_t',
+]);
 
 /** What is wrong with one seLinuxOptions object (empty when it is allowed). */
 function problems(opts: unknown): string[] {
@@ -42,7 +48,9 @@ export const pssSeLinuxOptions: Rule = {
     if (isSet(podOpts)) {
       const bad = problems(podOpts);
       if (bad.length > 0)
-        hits.push({ message: `pod sets forbidden ${p.path}.securityContext.seLinuxOptions: ${bad.join(', ')}` });
+        hits.push({
+          message: `pod sets forbidden ${p.path}.securityContext.seLinuxOptions: ${bad.join(', ')}`,
+        });
     }
     for (const c of containersOf(p)) {
       const opts = c.sc['seLinuxOptions'];

@@ -31,7 +31,9 @@ function explicitHits(p: PodView): RuleHit[] {
   const hits: RuleHit[] = [];
   const podProfile = p.sc['seccompProfile'];
   if (explicitlyBad(podProfile))
-    hits.push({ message: `pod sets ${p.path}.securityContext.seccompProfile.type=${q(profileType(podProfile))}` });
+    hits.push({
+      message: `pod sets ${p.path}.securityContext.seccompProfile.type=${q(profileType(podProfile))}`,
+    });
   for (const c of containersOf(p)) {
     const prof = c.sc['seccompProfile'];
     if (explicitlyBad(prof))

@@ -45,7 +45,9 @@ export const pssSysctls: Rule = {
     asArray(p.sc['sysctls']).forEach((s, i) => {
       const name = dig(s, 'name') ?? '';
       if (typeof name === 'string' && SAFE_SYSCTLS_V1_37.has(name)) return;
-      hits.push({ message: `pod sets forbidden sysctl ${q(name)} in ${p.path}.securityContext.sysctls[${i}]` });
+      hits.push({
+        message: `pod sets forbidden sysctl ${q(name)} in ${p.path}.securityContext.sysctls[${i}]`,
+      });
     });
     return hits;
   },

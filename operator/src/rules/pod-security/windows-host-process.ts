@@ -23,7 +23,10 @@ export const pssWindowsHostProcess: Rule = {
       hits.push({ message: `pod sets ${p.path}.securityContext.windowsOptions.hostProcess=true` });
     for (const c of containersOf(p)) {
       if (isTrue(dig(c.sc, 'windowsOptions', 'hostProcess')))
-        hits.push({ container: c.name, message: `${who(c)} sets ${c.path}.securityContext.windowsOptions.hostProcess=true` });
+        hits.push({
+          container: c.name,
+          message: `${who(c)} sets ${c.path}.securityContext.windowsOptions.hostProcess=true`,
+        });
     }
     return hits;
   },
