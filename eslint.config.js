@@ -8,13 +8,21 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-unnecessary-condition': 'off',
       'no-console': 'off',
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/no-dynamic-delete': 'off',
     },
   },
   {
@@ -25,8 +33,23 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@kubernetes/*', 'prom-client', 'winston', 'node:fs*', 'node:net', 'node:http*', 'fs', 'http'], message: 'The engine is pure: no Kubernetes client, logger, metrics or I/O.' },
-            { group: ['**/controller/**', '**/cli/**', '**/adapters/**'], message: 'The engine must not depend on the controller or CLI.' },
+            {
+              group: [
+                '@kubernetes/*',
+                'prom-client',
+                'winston',
+                'node:fs*',
+                'node:net',
+                'node:http*',
+                'fs',
+                'http',
+              ],
+              message: 'The engine is pure: no Kubernetes client, logger, metrics or I/O.',
+            },
+            {
+              group: ['**/controller/**', '**/cli/**', '**/adapters/**'],
+              message: 'The engine must not depend on the controller or CLI.',
+            },
           ],
         },
       ],

@@ -44,14 +44,16 @@ function expand(node: unknown): unknown {
 }
 
 const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-const singular = (s: string): string => (s.endsWith('ies') ? s.slice(0, -3) + 'y' : s.endsWith('s') ? s.slice(0, -1) : s);
+const singular = (s: string): string =>
+  s.endsWith('ies') ? s.slice(0, -3) + 'y' : s.endsWith('s') ? s.slice(0, -1) : s;
 
 class TsEmitter {
   private readonly decls = new Map<string, string>();
 
   typeOf(schema: Schema, nameHint: string): string {
     const refName = refNames.get(schema);
-    if (Array.isArray(schema['enum'])) return (schema['enum'] as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
+    if (Array.isArray(schema['enum']))
+      return (schema['enum'] as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
     switch (schema['type']) {
       case 'string':
         return 'string';
@@ -118,7 +120,9 @@ const header = (src: string): string =>
 const outputs = new Map<string, string>();
 const ts = new TsEmitter();
 const kinds: { kind: string; plural: string; group: string; version: string; scope: string }[] = [];
-for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.yaml') && f !== 'definitions.yaml').sort()) {
+for (const file of readdirSync(srcDir)
+  .filter((f) => f.endsWith('.yaml') && f !== 'definitions.yaml')
+  .sort()) {
   const crd = expand(parse(readFileSync(join(srcDir, file), 'utf8'))) as Schema;
   outputs.set(join(root, 'crds', file), header(`crds/src/${file}`) + stringify(crd, { lineWidth: 0 }));
   const spec = crd['spec'] as Schema;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything Vigil's commands need on a fresh machine, idempotently:
+# Debian packages (openssl, Go if missing, Prometheus tools when asked), Node 24
+# and the npm dependencies (from package-lock.json), and the pinned control-plane
+# binaries (built once per machine into ~/.cache/vigil).
+#   scripts/setup.sh [node] [controlplane] [prometheus]   (default: node controlplane)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=("$@"); [[ ${#want[@]} -eq 0 ]] && want=(node controlplane)
+sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if [[ $apt_updated -eq 0 ]]; then sudo_ apt-get update -qq; apt_updated=1; fi
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+for w in "${want[@]}"; do
+  case "$w" in
+    node)
+      command -v npm >/dev/null || apt_install nodejs npm
+      # npm ci when node_modules is missing or older than the lock file.
+      if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.vigil-installed ]]; then
+        echo "setup: npm ci (Node $(node -p 'require("./package.json").devDependencies.node') comes from the npm registry)" >&2
+        npm ci --no-audit --no-fund --loglevel=error
+        touch node_modules/.vigil-installed
+      fi
+      node_modules/.bin/node -e 'if (+process.versions.node.split(".")[0] < 24) { console.error("setup: node_modules/.bin/node is not Node 24"); process.exit(1) }'
+      ;;
+    controlplane)
+      command -v openssl >/dev/null || apt_install openssl
+      if ! command -v go >/dev/null; then apt_install golang-go; fi
+      # Debian's Go may be older than the pinned Kubernetes needs; the Go module proxy serves newer toolchains.
+      GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/controlplane-build.sh >/dev/null
+      ;;
+    prometheus)
+      command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null || apt_install prometheus prometheus-alertmanager
+      ;;
+    *) echo "setup: unknown component $w" >&2; exit 2 ;;
+  esac
+done
