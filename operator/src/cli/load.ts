@@ -1,0 +1,443 @@
+/**
+ * Reading manifests for `vigil scan`: path discovery, bounded reads, and YAML/JSON
+ * parsing with the file and 1-based line of every object. Input is untrusted: every
+ * failure becomes an InputError (one line, naming the file and line), never a throw,
+ * and YAML bombs, huge files and binary files are refused with a clear message.
+ */
+import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import {
+  isMap,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type DocumentOptions,
+  type ParseOptions,
+  type SchemaOptions,
+} from 'yaml';
+import { isObj } from '../engine/podspec.ts';
+import type { KubeObject, Subject } from '../engine/types.ts';
+
+/** Display name of standard input in locations and messages. */
+export const STDIN_NAME = '<stdin>';
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** Aliases a document may expand (yaml's own default); billion-laughs documents exceed it at once. */
+export const DEFAULT_MAX_ALIAS_COUNT = 100;
+/** Extensions picked up when walking a directory. Files named explicitly are read whatever their name. */
+export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
+
+export interface InputError {
+  /** The file as the user typed or as found in a directory; `<stdin>` for `-`. */
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export interface LoadOptions {
+  maxFileBytes: number;
+  maxAliasCount: number;
+}
+
+export interface LoadResult {
+  subjects: Subject[];
+  errors: InputError[];
+  /** Files read, in scan order (display names). */
+  files: string[];
+}
+
+export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
+  maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+  maxAliasCount: DEFAULT_MAX_ALIAS_COUNT,
+};
+
+/**
+ * YAML as Kubernetes reads it. kubectl converts YAML with go-yaml v2, which follows
+ * YAML 1.1: `yes`/`on`/`y` are booleans and `0644` is octal, so `privileged: yes` is
+ * privileged. Timestamps and base-60 numbers stay strings, as in go-yaml. Duplicate keys
+ * are an error: the API server's strict decoding rejects them, and a scanner that read
+ * the first of two `privileged:` keys while the cluster used the last would be fooled.
+ */
+const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  prettyErrors: false,
+  version: '1.1',
+  schema: 'yaml-1.1',
+  merge: true,
+  uniqueKeys: true,
+  customTags: (tags) =>
+    tags.filter((t) => {
+      if (typeof t === 'string') return true;
+      return t.tag !== 'tag:yaml.org,2002:timestamp' && (t as { format?: string }).format !== 'TIME';
+    }),
+};
+
+function errnoMessage(err: unknown): string {
+  const code = isObj(err) ? err['code'] : undefined;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'ENOTDIR':
+      return 'not a directory';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    default:
+      return err instanceof Error ? (err.message.split('\n')[0] ?? String(err)) : String(err);
+  }
+}
+
+function sizeText(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+function tooLarge(file: string, max: number): InputError {
+  return {
+    file,
+    message: `file is larger than the ${sizeText(max)} limit (--max-file-size); refusing to read it`,
+  };
+}
+
+function hasManifestExtension(name: string): boolean {
+  return MANIFEST_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
+/** Hidden entries (.git, .github …) and node_modules are not walked: they are not manifests. */
+function skippedInWalk(name: string): boolean {
+  return name.startsWith('.') || name === 'node_modules';
+}
+
+/**
+ * Expands the command-line paths into files: `-` stays `-`, a directory becomes every
+ * *.yaml, *.yml and *.json below it (sorted by path, symlink loops cut), a file is
+ * itself. Paths keep the spelling the user typed; files reached twice are read once.
+ */
+export function discoverFiles(paths: readonly string[], cwd: string, errors: InputError[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (display: string, real: string): void => {
+    if (seen.has(real)) return;
+    seen.add(real);
+    out.push(display);
+  };
+  for (const p of paths) {
+    if (p === '-') {
+      add('-', '-');
+      continue;
+    }
+    const abs = resolve(cwd, p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (err) {
+      errors.push({ file: p, message: errnoMessage(err) });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const found: { display: string; real: string }[] = [];
+      walk(p, abs, new Set<string>(), found, errors);
+      found.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+      for (const f of found) add(f.display, f.real);
+    } else {
+      add(p, realpathOr(abs));
+    }
+  }
+  return out;
+}
+
+function realpathOr(abs: string): string {
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+function walk(
+  display: string,
+  abs: string,
+  ancestors: Set<string>,
+  found: { display: string; real: string }[],
+  errors: InputError[],
+): void {
+  const real = realpathOr(abs);
+  if (ancestors.has(real)) return; // a symlink back up the tree
+  ancestors.add(real);
+  let entries;
+  try {
+    entries = readdirSync(abs, { withFileTypes: true });
+  } catch (err) {
+    errors.push({ file: display, message: errnoMessage(err) });
+    ancestors.delete(real);
+    return;
+  }
+  for (const e of entries) {
+    if (skippedInWalk(e.name)) continue;
+    const childDisplay = join(display, e.name);
+    const childAbs = join(abs, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = statSync(childAbs);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch (err) {
+        if (hasManifestExtension(e.name)) errors.push({ file: childDisplay, message: errnoMessage(err) });
+        continue;
+      }
+    }
+    if (isDir) walk(childDisplay, childAbs, ancestors, found, errors);
+    else if (isFile && hasManifestExtension(e.name))
+      found.push({ display: childDisplay, real: realpathOr(childAbs) });
+  }
+  ancestors.delete(real);
+}
+
+/** Reads a file (or a FIFO such as `<(kustomize build)`) but never more than `max` bytes. */
+export function readFileCapped(abs: string, display: string, max: number): Buffer | InputError {
+  let fd;
+  try {
+    fd = openSync(abs, 'r');
+  } catch (err) {
+    return { file: display, message: errnoMessage(err) };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { file: display, message: 'is a directory' };
+    if (st.isFile() && st.size > max) return tooLarge(display, max);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunkSize = st.isFile() ? Math.max(1, Math.min(st.size + 1, max + 1)) : 1 << 16;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const n = readSync(fd, buf, 0, chunkSize, null);
+      if (n === 0) break;
+      total += n;
+      if (total > max) return tooLarge(display, max);
+      chunks.push(n === chunkSize ? buf : buf.subarray(0, n));
+    }
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+  } catch (err) {
+    return { file: display, message: errnoMessage(err) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads standard input up to `max` bytes. */
+export async function readStreamCapped(
+  stream: AsyncIterable<Uint8Array | string>,
+  display: string,
+  max: number,
+): Promise<Buffer | InputError> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      const b =
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, 'utf8')
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      total += b.length;
+      if (total > max) return tooLarge(display, max);
+      chunks.push(b);
+    }
+  } catch (err) {
+    return { file: display, message: errnoMessage(err) };
+  }
+  return Buffer.concat(chunks, total);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes to text: UTF-8 (or UTF-16 with a byte-order mark, as Windows PowerShell writes); binary refused. */
+export function decodeText(buf: Buffer, display: string): string | InputError {
+  let text: string;
+  try {
+    if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe)
+      text = new TextDecoder('utf-16le', { fatal: true }).decode(buf);
+    else if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff)
+      text = new TextDecoder('utf-16be', { fatal: true }).decode(buf);
+    else {
+      if (buf.includes(0))
+        return { file: display, message: 'binary file (contains NUL bytes); expected YAML or JSON text' };
+      text = utf8.decode(buf);
+    }
+  } catch {
+    return { file: display, message: 'not valid UTF-8 text; expected YAML or JSON' };
+  }
+  if (text.includes('\u0000'))
+    return { file: display, message: 'binary file (contains NUL bytes); expected YAML or JSON text' };
+  return text;
+}
+
+function oneLine(s: string): string {
+  const first = s.split('\n')[0] ?? s;
+  return first.length > 300 ? `${first.slice(0, 300)}…` : first;
+}
+
+/** The line of the node at `offset`, 1-based. */
+function lineAt(lc: LineCounter, offset: number | undefined): number | undefined {
+  if (offset === undefined) return undefined;
+  return lc.linePos(offset).line;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return `a ${typeof value}`;
+}
+
+/** Checks that a value looks like a Kubernetes object; returns the problem or undefined. */
+function notAnObject(value: unknown): string | undefined {
+  if (!isObj(value))
+    return `document is ${describe(value)}, not a Kubernetes object (a mapping with apiVersion and kind)`;
+  const apiVersion = value['apiVersion'];
+  const kind = value['kind'];
+  const missing: string[] = [];
+  if (typeof apiVersion !== 'string' || apiVersion === '') missing.push('apiVersion');
+  if (typeof kind !== 'string' || kind === '') missing.push('kind');
+  if (missing.length > 0) return `not a Kubernetes object: ${missing.join(' and ')} missing or not a string`;
+  return undefined;
+}
+
+/** `kind: List` and typed lists such as `PodList` (whose items may omit kind, as the API server returns them). */
+function isListKind(obj: Record<string, unknown>): boolean {
+  const kind = obj['kind'];
+  if (kind === 'List') return true;
+  return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(obj['items']);
+}
+
+/**
+ * Parses a YAML stream (or JSON, which is YAML) into subjects with file and line.
+ * Empty documents are skipped; every other problem is one InputError and the rest of
+ * the stream is still read.
+ */
+export function parseManifests(
+  text: string,
+  file: string,
+  out: Subject[],
+  errors: InputError[],
+  opts: Pick<LoadOptions, 'maxAliasCount'> = DEFAULT_LOAD_OPTIONS,
+): void {
+  const lc = new LineCounter();
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: lc });
+  } catch (err) {
+    errors.push({
+      file,
+      message: `cannot parse: ${oneLine(err instanceof Error ? err.message : String(err))}`,
+    });
+    return;
+  }
+  for (const doc of docs) {
+    const docError = doc.errors[0];
+    if (docError) {
+      errors.push({ file, line: lineAt(lc, docError.pos[0]), message: oneLine(docError.message) });
+      continue;
+    }
+    const contents = doc.contents;
+    if (contents === null) continue; // empty document (`---` alone, or comments only)
+    const line = lineAt(lc, contents.range?.[0]);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      errors.push({
+        file,
+        line,
+        message: /call stack/i.test(msg) ? 'document is nested too deeply' : oneLine(msg),
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue; // `~` or `null`: an empty document too
+    if (isObj(value) && isListKind(value)) {
+      addList(value, contents, file, line, lc, out, errors);
+      continue;
+    }
+    const problem = notAnObject(value);
+    if (problem) {
+      errors.push({ file, line, message: problem });
+      continue;
+    }
+    out.push({ object: value as KubeObject, location: line === undefined ? { file } : { file, line } });
+  }
+}
+
+function addList(
+  list: Record<string, unknown>,
+  node: unknown,
+  file: string,
+  listLine: number | undefined,
+  lc: LineCounter,
+  out: Subject[],
+  errors: InputError[],
+): void {
+  const items = list['items'];
+  if (items === null || items === undefined) return;
+  if (!Array.isArray(items)) {
+    errors.push({ file, line: listLine, message: `${String(list['kind'])}.items must be a list` });
+    return;
+  }
+  const itemNodes = isMap(node) ? node.get('items', true) : undefined;
+  const seq = isSeq(itemNodes) ? itemNodes : undefined;
+  // Typed lists (PodList …) from the API server omit each item's kind and apiVersion.
+  const listKind = String(list['kind']);
+  const itemKind = listKind !== 'List' ? listKind.slice(0, -'List'.length) : undefined;
+  const listApiVersion = typeof list['apiVersion'] === 'string' ? list['apiVersion'] : undefined;
+  items.forEach((item: unknown, i) => {
+    const itemNode = seq?.items[i] as { range?: [number, number, number] } | undefined;
+    const line = lineAt(lc, itemNode?.range?.[0]) ?? listLine;
+    if (item === null || item === undefined) return;
+    if (itemKind && isObj(item)) {
+      if (item['kind'] === undefined) item['kind'] = itemKind;
+      if (item['apiVersion'] === undefined && listApiVersion) item['apiVersion'] = listApiVersion;
+    }
+    const problem = notAnObject(item);
+    if (problem) {
+      errors.push({ file, line, message: `items[${i}]: ${problem.replace(/^document is/, 'item is')}` });
+      return;
+    }
+    out.push({ object: item as KubeObject, location: line === undefined ? { file } : { file, line } });
+  });
+}
+
+/** Reads and parses every path (files, directories, `-` for stdin) into one set of subjects. */
+export async function loadInputs(
+  paths: readonly string[],
+  stdin: AsyncIterable<Uint8Array | string>,
+  cwd: string,
+  opts: LoadOptions = DEFAULT_LOAD_OPTIONS,
+): Promise<LoadResult> {
+  const errors: InputError[] = [];
+  const subjects: Subject[] = [];
+  const files: string[] = [];
+  for (const f of discoverFiles(paths, cwd, errors)) {
+    const display = f === '-' ? STDIN_NAME : f;
+    const raw =
+      f === '-'
+        ? await readStreamCapped(stdin, display, opts.maxFileBytes)
+        : readFileCapped(resolve(cwd, f), display, opts.maxFileBytes);
+    if (!Buffer.isBuffer(raw)) {
+      errors.push(raw);
+      continue;
+    }
+    const text = decodeText(raw, display);
+    if (typeof text !== 'string') {
+      errors.push(text);
+      continue;
+    }
+    files.push(display);
+    parseManifests(text, display, subjects, errors, opts);
+  }
+  return { subjects, errors, files };
+}

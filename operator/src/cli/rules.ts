@@ -1,0 +1,96 @@
+/** `vigil rules`: the rule catalogue (id, severity, category, profiles), as a table or JSON. */
+import { parseArgs } from 'node:util';
+import { rulesOfProfile } from '../engine/policy.ts';
+import { PROFILES, type ProfileName, type Rule } from '../engine/types.ts';
+import { ALL_RULES } from '../rules/index.ts';
+import { shortParseError, usageError } from './args.ts';
+import { EXIT_ERROR, EXIT_OK, type CliIO } from './io.ts';
+
+export const RULES_USAGE = `Usage: vigil rules [options]
+
+Lists the rules Vigil ships, sorted by id.
+
+Options:
+  --profile NAME     Only the rules of a profile: ${PROFILES.join(', ')}.
+  -o, --output FMT   table or json (default table). json includes controls, kinds,
+                     params, rationale and remediation.
+  -h, --help         Show this help.
+`;
+
+/** Profiles a rule belongs to, `all` included (every rule is in `all`). */
+export function profilesOf(rule: Rule): ProfileName[] {
+  return [...rule.profiles, 'all'];
+}
+
+export function rulesJson(rules: readonly Rule[]): unknown[] {
+  return rules.map((r) => ({
+    id: r.id,
+    title: r.title,
+    severity: r.severity,
+    category: r.category,
+    profiles: profilesOf(r),
+    controls: r.controls,
+    kinds: r.kinds,
+    params: (r.params ?? []).map((p) => ({
+      name: p.name,
+      type: p.type,
+      default: p.default,
+      description: p.description,
+    })),
+    rationale: r.rationale,
+    remediation: r.remediation,
+  }));
+}
+
+export function rulesTable(rules: readonly Rule[]): string {
+  const header = ['ID', 'SEVERITY', 'CATEGORY', 'PROFILES', 'TITLE'];
+  const rows = rules.map((r) => [r.id, r.severity, r.category, profilesOf(r).join(','), r.title]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]): string =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rules.length} rule${rules.length === 1 ? '' : 's'}\n`;
+}
+
+export function run(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        profile: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return Promise.resolve(usageError(io, 'rules', shortParseError(err), RULES_USAGE));
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout.write(RULES_USAGE);
+    return Promise.resolve(EXIT_OK);
+  }
+  const output = v.output ?? 'table';
+  if (output !== 'table' && output !== 'json')
+    return Promise.resolve(
+      usageError(io, 'rules', `unknown output format "${output}" (valid: table, json)`, RULES_USAGE),
+    );
+  let rules: Rule[] = [...ALL_RULES];
+  if (v.profile !== undefined) {
+    if (!(PROFILES as readonly string[]).includes(v.profile)) {
+      io.stderr.write(
+        `vigil rules: unknown profile "${v.profile}" (valid profiles: ${PROFILES.join(', ')})\n`,
+      );
+      return Promise.resolve(EXIT_ERROR);
+    }
+    rules = rulesOfProfile(rules, v.profile as ProfileName);
+  }
+  rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  io.stdout.write(output === 'json' ? `${JSON.stringify(rulesJson(rules), null, 2)}\n` : rulesTable(rules));
+  return Promise.resolve(EXIT_OK);
+}

@@ -1,0 +1,329 @@
+/**
+ * `vigil scan`: the offline scanner. Reads manifests, evaluates them with the same
+ * pure engine the controller uses (one ClusterIndex over every file, so cross-resource
+ * rules see everything), and prints table, JSON, SARIF or JUnit.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ClusterIndex } from '../engine/cluster-index.ts';
+import { compareFindings, evaluateObject, resourceRef } from '../engine/evaluate.ts';
+import { asObj, asString } from '../engine/podspec.ts';
+import { compilePolicy, DEFAULT_PROFILE, type CompiledPolicy } from '../engine/policy.ts';
+import {
+  PROFILES,
+  SEVERITIES,
+  severityRank,
+  type Finding,
+  type KubeObject,
+  type Subject,
+} from '../engine/types.ts';
+import { ALL_RULES } from '../rules/index.ts';
+import { shortParseError, usageError } from './args.ts';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
+import {
+  decodeText,
+  DEFAULT_MAX_ALIAS_COUNT,
+  DEFAULT_MAX_FILE_BYTES,
+  loadInputs,
+  parseManifests,
+  readFileCapped,
+  type InputError,
+  type LoadOptions,
+} from './load.ts';
+import { formatJson } from './output/json.ts';
+import { formatJunit } from './output/junit.ts';
+import {
+  locationLabel,
+  resourceLabel,
+  type EvaluatedResource,
+  type LocatedRuleError,
+  type ScanResult,
+} from './output/result.ts';
+import { formatSarif } from './output/sarif.ts';
+import { formatTable } from './output/table.ts';
+import { VERSION } from './version.ts';
+
+export const OUTPUTS = ['table', 'json', 'sarif', 'junit'] as const;
+export type OutputFormat = (typeof OUTPUTS)[number];
+export const FAIL_ON = [...SEVERITIES, 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+export const SCAN_USAGE = `Usage: vigil scan [options] PATH...
+
+Scans Kubernetes manifests offline. PATH is a file, a directory (every *.yaml, *.yml
+and *.json below it, in sorted order; hidden entries and node_modules are skipped)
+or - for standard input. Multi-document YAML, kind: List and JSON are accepted.
+
+Options:
+  --profile NAME     Rule set: ${PROFILES.join(', ')} (default ${DEFAULT_PROFILE}).
+                     With --policy, overrides the policy's spec.profile.
+  --policy FILE      A SecurityPolicy manifest: profile, rule overrides, params and
+                     exceptions. The policy itself is scanned too (expired exceptions).
+  -o, --output FMT   ${OUTPUTS.join(', ')} (default table).
+  --fail-on SEV      Exit 1 when a finding is at or above SEV: ${FAIL_ON.join(', ')}
+                     (default high).
+  -h, --help         Show this help.
+
+Output: json keys are stable; resource.namespace, container and location.line are
+null when absent. Table output is coloured on a terminal unless NO_COLOR is set.
+
+Exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage error, or an input could not be read or parsed (the other inputs are still
+     scanned and reported), or a rule failed; 2 takes precedence over 1
+`;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Parses `123`, `64k`, `64MiB`, `1G` (binary units). */
+export function parseSize(s: string): number | undefined {
+  const m = /^(\d+)\s*(k|m|g)?(i?b)?$/i.exec(s.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const v = n * mult;
+  return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+export interface ScanOptions {
+  paths: string[];
+  profile?: string;
+  policyFile?: string;
+  output: OutputFormat;
+  failOn: FailOn;
+  now: Date;
+  load: LoadOptions;
+}
+
+function errorLine(e: InputError): string {
+  return `${printable(locationLabel({ file: e.file, line: e.line }))}: ${printable(e.message)}\n`;
+}
+
+interface LoadedPolicy {
+  policy: CompiledPolicy;
+  subject: Subject;
+}
+
+/**
+ * Reads and compiles --policy. Returns the policy, or the error lines to print
+ * (`file: field: message` for compile errors, `file:line: message` for parse errors).
+ */
+function loadPolicy(
+  file: string,
+  profile: string | undefined,
+  opts: ScanOptions,
+  io: CliIO,
+): LoadedPolicy | string[] {
+  const raw = readFileCapped(resolve(io.cwd, file), file, opts.load.maxFileBytes);
+  if (!Buffer.isBuffer(raw)) return [errorLine(raw)];
+  const text = decodeText(raw, file);
+  if (typeof text !== 'string') return [errorLine(text)];
+  const docs: Subject[] = [];
+  const errors: InputError[] = [];
+  parseManifests(text, file, docs, errors, opts.load);
+  if (errors.length > 0) return errors.map(errorLine);
+  const doc = docs[0];
+  if (!doc || docs.length !== 1)
+    return [
+      errorLine({ file, message: `expected exactly one SecurityPolicy document, found ${docs.length}` }),
+    ];
+  if (doc.object.kind !== 'SecurityPolicy')
+    return [
+      errorLine({ file, message: `kind: expected SecurityPolicy, found ${JSON.stringify(doc.object.kind)}` }),
+    ];
+  const meta = asObj(doc.object.metadata);
+  // The policy is also a subject (policy-exception-expired); the engine evaluates a
+  // SecurityPolicy only under its own name, so a nameless file gets the CLI's name.
+  const object: KubeObject = asString(meta['name'])
+    ? doc.object
+    : { ...doc.object, metadata: { ...meta, name: 'cli' } };
+  const toCompile: KubeObject =
+    profile === undefined ? object : { ...object, spec: { ...asObj(object['spec']), profile } };
+  const compiled = compilePolicy(toCompile, ALL_RULES);
+  if (!compiled.policy)
+    return compiled.errors.map((e) => `${printable(file)}: ${printable(e.field)}: ${printable(e.message)}\n`);
+  return { policy: compiled.policy, subject: { object, location: doc.location ?? { file } } };
+}
+
+/** Evaluates every subject against the policy over one shared index. */
+export function evaluateAll(
+  subjects: readonly Subject[],
+  policy: CompiledPolicy,
+  now: Date,
+): Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'> {
+  const index = new ClusterIndex(subjects.map((s) => s.object));
+  const findings: Finding[] = [];
+  const resources: EvaluatedResource[] = [];
+  const ruleErrors: LocatedRuleError[] = [];
+  for (const s of subjects) {
+    const r = evaluateObject(s.object, policy, index, now, s.location);
+    if (!r.matched) continue;
+    resources.push(
+      s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
+    );
+    for (const f of r.findings) findings.push(f);
+    for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
+  }
+  findings.sort(compareFindings);
+  return { findings, resources, ruleErrors };
+}
+
+export function exitCodeFor(findings: readonly Finding[], failOn: FailOn, hadErrors: boolean): number {
+  if (hadErrors) return EXIT_ERROR;
+  if (failOn === 'never') return EXIT_OK;
+  const threshold = severityRank(failOn);
+  return findings.some((f) => severityRank(f.severity) >= threshold) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+export function render(result: ScanResult, output: OutputFormat, io: CliIO): string {
+  switch (output) {
+    case 'json':
+      return formatJson(result);
+    case 'sarif':
+      return formatSarif(result, io.cwd);
+    case 'junit':
+      return formatJunit(result);
+    case 'table':
+      return formatTable(result, { colour: useColour(io) });
+  }
+}
+
+/** Runs a scan with validated options; prints the report and errors; returns the exit code. */
+export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
+  let policy: CompiledPolicy;
+  let policySubject: Subject | undefined;
+  if (opts.policyFile !== undefined) {
+    const loaded = loadPolicy(opts.policyFile, opts.profile, opts, io);
+    if (Array.isArray(loaded)) {
+      for (const line of loaded) io.stderr.write(line);
+      return EXIT_ERROR;
+    }
+    policy = loaded.policy;
+    policySubject = loaded.subject;
+  } else {
+    const compiled = compilePolicy({ profile: opts.profile ?? DEFAULT_PROFILE }, ALL_RULES);
+    if (!compiled.policy) {
+      for (const e of compiled.errors)
+        io.stderr.write(`vigil scan: ${printable(e.field)}: ${printable(e.message)}\n`);
+      return EXIT_ERROR;
+    }
+    policy = compiled.policy;
+  }
+
+  const loaded = await loadInputs(opts.paths, io.stdin, io.cwd, opts.load);
+  for (const e of loaded.errors) io.stderr.write(errorLine(e));
+  const subjects = loaded.subjects;
+  if (policySubject) {
+    const name = asString(asObj(policySubject.object.metadata)['name']);
+    const scannedToo = subjects.some(
+      (s) => s.object.kind === 'SecurityPolicy' && asString(asObj(s.object.metadata)['name']) === name,
+    );
+    if (!scannedToo) subjects.push(policySubject);
+  }
+
+  const evaluated = evaluateAll(subjects, policy, opts.now);
+  for (const e of evaluated.ruleErrors) {
+    const where = e.location ? ` (${locationLabel(e.location)})` : '';
+    io.stderr.write(
+      `vigil scan: rule ${e.ruleId} failed on ${printable(resourceLabel(e.resource))}${printable(where)}: ${printable(e.message)}\n`,
+    );
+  }
+  if (loaded.files.length === 0 && loaded.errors.length === 0)
+    io.stderr.write(`vigil scan: no manifests found in ${opts.paths.map(printable).join(', ')}\n`);
+
+  const result: ScanResult = { ...evaluated, policy, inputErrors: loaded.errors, toolVersion: VERSION };
+  io.stdout.write(render(result, opts.output, io));
+  return exitCodeFor(
+    result.findings,
+    opts.failOn,
+    loaded.errors.length > 0 || evaluated.ruleErrors.length > 0,
+  );
+}
+
+function oneOf<T extends string>(values: readonly T[], v: string): v is T {
+  return (values as readonly string[]).includes(v);
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        profile: { type: 'string' },
+        policy: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'fail-on': { type: 'string' },
+        // Hidden (testing and unusual inputs): evaluation time, and the per-file size cap.
+        now: { type: 'string' },
+        'max-file-size': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return usageError(io, 'scan', shortParseError(err), SCAN_USAGE);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout.write(SCAN_USAGE);
+    return EXIT_OK;
+  }
+  const output = v.output ?? 'table';
+  if (!oneOf(OUTPUTS, output))
+    return usageError(
+      io,
+      'scan',
+      `unknown output format "${output}" (valid: ${OUTPUTS.join(', ')})`,
+      SCAN_USAGE,
+    );
+  const failOn = v['fail-on'] ?? 'high';
+  if (!oneOf(FAIL_ON, failOn))
+    return usageError(io, 'scan', `unknown --fail-on "${failOn}" (valid: ${FAIL_ON.join(', ')})`, SCAN_USAGE);
+  if (v.profile !== undefined && !oneOf(PROFILES, v.profile)) {
+    io.stderr.write(
+      `vigil scan: unknown profile "${printable(v.profile)}" (valid profiles: ${PROFILES.join(', ')})\n`,
+    );
+    return EXIT_ERROR;
+  }
+  let now = new Date();
+  if (v.now !== undefined) {
+    const d = new Date(v.now);
+    if (!RFC3339.test(v.now) || Number.isNaN(d.getTime()))
+      return usageError(
+        io,
+        'scan',
+        `--now must be an RFC 3339 date-time such as 2026-06-01T00:00:00Z`,
+        SCAN_USAGE,
+      );
+    now = d;
+  }
+  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  if (v['max-file-size'] !== undefined) {
+    const n = parseSize(v['max-file-size']);
+    if (n === undefined)
+      return usageError(
+        io,
+        'scan',
+        `--max-file-size must be a size such as 1048576, 512KiB or 64MiB`,
+        SCAN_USAGE,
+      );
+    maxFileBytes = n;
+  }
+  if (v.policy === '-') return usageError(io, 'scan', '--policy must name a file', SCAN_USAGE);
+  if (parsed.positionals.length === 0)
+    return usageError(io, 'scan', 'no input: give files, directories, or - for standard input', SCAN_USAGE);
+  const opts: ScanOptions = {
+    paths: parsed.positionals,
+    output,
+    failOn,
+    now,
+    load: { maxFileBytes, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT },
+  };
+  if (v.profile !== undefined) opts.profile = v.profile;
+  if (v.policy !== undefined) opts.policyFile = v.policy;
+  return scan(opts, io);
+}
