@@ -28,6 +28,7 @@ export default tseslint.config(
   {
     // The engine and rules are pure: no Kubernetes client, logger, metrics, I/O or clock.
     files: ['operator/src/engine/**/*.ts', 'operator/src/rules/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/_testkit.ts', 'operator/src/rules/testing.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -71,7 +71,11 @@ export function evaluateObject(
     try {
       hits = rule.check(obj, { params: active.params, index, now });
     } catch (err) {
-      out.errors.push({ ruleId: rule.id, resource: ref, message: err instanceof Error ? err.message : String(err) });
+      out.errors.push({
+        ruleId: rule.id,
+        resource: ref,
+        message: err instanceof Error ? err.message : String(err),
+      });
       continue;
     }
     if (hits.length === 0) continue;
@@ -84,7 +88,7 @@ export function evaluateObject(
       const f: Finding = {
         ruleId: rule.id,
         title: rule.title,
-        severity: h.severity ?? active.severity,
+        severity: active.severityOverridden ? active.severity : (h.severity ?? active.severity),
         category: rule.category,
         controls: h.controls ? [...new Set([...rule.controls, ...h.controls])] : [...rule.controls],
         resource: ref,

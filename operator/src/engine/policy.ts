@@ -48,7 +48,10 @@ export interface ResourceMatch {
 
 export interface ActiveRule {
   rule: Rule;
+  /** The rule's default severity, or the policy's override. */
   severity: Severity;
+  /** True when the policy set the severity: it then wins over a rule's per-finding severity. */
+  severityOverridden: boolean;
   params: Params;
 }
 
@@ -103,7 +106,11 @@ function compileMatch(raw: unknown, path: string, errors: PolicyError[]): Resour
     const v = raw[key];
     if (v === undefined) continue;
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-      errors.push({ field: `${path}.${key}`, message: `${path}.${key} must be a list of strings`, reason: 'InvalidMatch' });
+      errors.push({
+        field: `${path}.${key}`,
+        message: `${path}.${key} must be a list of strings`,
+        reason: 'InvalidMatch',
+      });
     else m[key] = v as string[];
   }
   for (const key of ['namespaceSelector', 'objectSelector'] as const) {
@@ -118,7 +125,11 @@ function checkParam(rule: Rule, name: string, value: unknown, path: string, erro
   const spec = rule.params?.find((p) => p.name === name);
   if (!spec) {
     const known = (rule.params ?? []).map((p) => p.name).join(', ') || 'none';
-    errors.push({ field: path, message: `rule ${rule.id} has no param "${name}" (known: ${known})`, reason: 'UnknownParam' });
+    errors.push({
+      field: path,
+      message: `rule ${rule.id} has no param "${name}" (known: ${known})`,
+      reason: 'UnknownParam',
+    });
     return;
   }
   const ok =
@@ -129,7 +140,12 @@ function checkParam(rule: Rule, name: string, value: unknown, path: string, erro
         : spec.type === 'number'
           ? typeof value === 'number' && Number.isFinite(value)
           : typeof value === 'boolean';
-  if (!ok) errors.push({ field: path, message: `param "${name}" of rule ${rule.id} must be ${spec.type}`, reason: 'InvalidParam' });
+  if (!ok)
+    errors.push({
+      field: path,
+      message: `param "${name}" of rule ${rule.id} must be ${spec.type}`,
+      reason: 'InvalidParam',
+    });
 }
 
 function defaultParams(rule: Rule): Record<string, unknown> {
@@ -155,7 +171,8 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
 
   const profileRaw = spec['profile'] ?? DEFAULT_PROFILE;
   let profile: ProfileName = DEFAULT_PROFILE;
-  if (typeof profileRaw === 'string' && (PROFILES as readonly string[]).includes(profileRaw)) profile = profileRaw as ProfileName;
+  if (typeof profileRaw === 'string' && (PROFILES as readonly string[]).includes(profileRaw))
+    profile = profileRaw as ProfileName;
   else
     errors.push({
       field: 'spec.profile',
@@ -166,18 +183,29 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   const actionRaw = spec['action'] ?? 'audit';
   const action = (ACTIONS as readonly unknown[]).includes(actionRaw) ? (actionRaw as Action) : 'audit';
   if (!(ACTIONS as readonly unknown[]).includes(actionRaw))
-    errors.push({ field: 'spec.action', message: `unknown action ${JSON.stringify(actionRaw)}`, reason: 'InvalidAction' });
+    errors.push({
+      field: 'spec.action',
+      message: `unknown action ${JSON.stringify(actionRaw)}`,
+      reason: 'InvalidAction',
+    });
 
   const minSevRaw = asObj(spec['events'])['minSeverity'] ?? 'high';
-  const minEventSeverity = (SEVERITIES as readonly unknown[]).includes(minSevRaw) ? (minSevRaw as Severity) : 'high';
+  const minEventSeverity = (SEVERITIES as readonly unknown[]).includes(minSevRaw)
+    ? (minSevRaw as Severity)
+    : 'high';
   if (!(SEVERITIES as readonly unknown[]).includes(minSevRaw))
-    errors.push({ field: 'spec.events.minSeverity', message: `unknown severity ${JSON.stringify(minSevRaw)}`, reason: 'InvalidSeverity' });
+    errors.push({
+      field: 'spec.events.minSeverity',
+      message: `unknown severity ${JSON.stringify(minSevRaw)}`,
+      reason: 'InvalidSeverity',
+    });
 
   const match = compileMatch(spec['match'], 'spec.match', errors);
 
   const byId = new Map(allRules.map((r) => [r.id, r]));
   const active = new Map<string, ActiveRule>();
-  for (const r of rulesOfProfile(allRules, profile)) active.set(r.id, { rule: r, severity: r.severity, params: defaultParams(r) });
+  for (const r of rulesOfProfile(allRules, profile))
+    active.set(r.id, { rule: r, severity: r.severity, severityOverridden: false, params: defaultParams(r) });
 
   const seen = new Set<string>();
   asArray(spec['rules']).forEach((raw, i) => {
@@ -193,23 +221,46 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
       errors.push({ field: `${path}.id`, message: `unknown rule id "${id}"`, reason: 'UnknownRule' });
       return;
     }
-    if (seen.has(id)) errors.push({ field: `${path}.id`, message: `rule "${id}" is listed twice`, reason: 'DuplicateRule' });
+    if (seen.has(id))
+      errors.push({ field: `${path}.id`, message: `rule "${id}" is listed twice`, reason: 'DuplicateRule' });
     seen.add(id);
     const enabled = o['enabled'] ?? true;
-    if (typeof enabled !== 'boolean') errors.push({ field: `${path}.enabled`, message: `${path}.enabled must be a boolean`, reason: 'InvalidRule' });
+    if (typeof enabled !== 'boolean')
+      errors.push({
+        field: `${path}.enabled`,
+        message: `${path}.enabled must be a boolean`,
+        reason: 'InvalidRule',
+      });
     if (enabled === false) {
       active.delete(id);
       return;
     }
-    const entry = active.get(id) ?? { rule, severity: rule.severity, params: defaultParams(rule) };
+    const entry = active.get(id) ?? {
+      rule,
+      severity: rule.severity,
+      severityOverridden: false,
+      params: defaultParams(rule),
+    };
     const sev = o['severity'];
     if (sev !== undefined) {
-      if ((SEVERITIES as readonly unknown[]).includes(sev)) entry.severity = sev as Severity;
-      else errors.push({ field: `${path}.severity`, message: `unknown severity ${JSON.stringify(sev)}`, reason: 'InvalidSeverity' });
+      if ((SEVERITIES as readonly unknown[]).includes(sev)) {
+        entry.severity = sev as Severity;
+        entry.severityOverridden = true;
+      } else
+        errors.push({
+          field: `${path}.severity`,
+          message: `unknown severity ${JSON.stringify(sev)}`,
+          reason: 'InvalidSeverity',
+        });
     }
     const params = o['params'];
     if (params !== undefined) {
-      if (!isObj(params)) errors.push({ field: `${path}.params`, message: `${path}.params must be an object`, reason: 'InvalidParam' });
+      if (!isObj(params))
+        errors.push({
+          field: `${path}.params`,
+          message: `${path}.params must be an object`,
+          reason: 'InvalidParam',
+        });
       else {
         const merged = { ...entry.params };
         for (const [k, v] of Object.entries(params)) {
@@ -228,29 +279,63 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     const o = asObj(raw);
     const reason = asString(o['reason']);
     const owner = asString(o['owner']);
-    if (!reason) errors.push({ field: `${path}.reason`, message: `${path}.reason is required`, reason: 'InvalidException' });
-    if (!owner) errors.push({ field: `${path}.owner`, message: `${path}.owner is required`, reason: 'InvalidException' });
+    if (!reason)
+      errors.push({
+        field: `${path}.reason`,
+        message: `${path}.reason is required`,
+        reason: 'InvalidException',
+      });
+    if (!owner)
+      errors.push({
+        field: `${path}.owner`,
+        message: `${path}.owner is required`,
+        reason: 'InvalidException',
+      });
     const rules = asStringArray(o['rules']);
     for (const [j, id] of rules.entries())
       if (!id.includes('*') && !id.includes('?') && !byId.has(id))
-        errors.push({ field: `${path}.rules[${j}]`, message: `exception names unknown rule id "${id}"`, reason: 'UnknownRule' });
+        errors.push({
+          field: `${path}.rules[${j}]`,
+          message: `exception names unknown rule id "${id}"`,
+          reason: 'UnknownRule',
+        });
     const excMatch = o['match'] === undefined ? undefined : compileMatch(o['match'], `${path}.match`, errors);
     if (rules.length === 0 && excMatch === undefined)
-      errors.push({ field: path, message: `${path} must name at least one rule or a match`, reason: 'InvalidException' });
+      errors.push({
+        field: path,
+        message: `${path} must name at least one rule or a match`,
+        reason: 'InvalidException',
+      });
     let expiresAt: Date | undefined;
     const exp = o['expiresAt'];
     if (exp !== undefined) {
       const d = typeof exp === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(exp) ? new Date(exp) : undefined;
       if (!d || Number.isNaN(d.getTime()))
-        errors.push({ field: `${path}.expiresAt`, message: `${path}.expiresAt must be an RFC 3339 date-time`, reason: 'InvalidException' });
+        errors.push({
+          field: `${path}.expiresAt`,
+          message: `${path}.expiresAt must be an RFC 3339 date-time`,
+          reason: 'InvalidException',
+        });
       else expiresAt = d;
     }
-    exceptions.push({ index: i, rules, match: excMatch, reason: reason ?? '', owner: owner ?? '', expiresAt });
+    exceptions.push({
+      index: i,
+      rules,
+      match: excMatch,
+      reason: reason ?? '',
+      owner: owner ?? '',
+      expiresAt,
+    });
   });
 
   if (errors.length > 0) return { errors };
-  const rules = [...active.values()].sort((a, b) => (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0));
-  return { policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions }, errors };
+  const rules = [...active.values()].sort((a, b) =>
+    a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0,
+  );
+  return {
+    policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions },
+    errors,
+  };
 }
 
 /** Does a ResourceMatch select this object? Cluster-scoped objects match only policies without namespace constraints. */
@@ -268,7 +353,8 @@ export function matchesResource(m: ResourceMatch, obj: KubeObject, index: Cluste
   } else {
     if (m.namespaces && m.namespaces.length > 0 && !anyGlob(m.namespaces, ns)) return false;
     if (m.excludeNamespaces && anyGlob(m.excludeNamespaces, ns)) return false;
-    if (m.namespaceSelector && !selectorMatches(m.namespaceSelector, index.namespaceLabels(ns) ?? {})) return false;
+    if (m.namespaceSelector && !selectorMatches(m.namespaceSelector, index.namespaceLabels(ns) ?? {}))
+      return false;
   }
   if (m.objectSelector && !selectorMatches(m.objectSelector, labelsOf(meta))) return false;
   return true;
