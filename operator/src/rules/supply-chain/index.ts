@@ -1,4 +1,6 @@
 import type { Rule } from '../../engine/types.ts';
+import { registryNotAllowed } from './allowed-registries.ts';
+import { latestTag, notPinnedByDigest, pullPolicyStale } from './image-tags.ts';
 
 /** Rules of the `supply-chain` category. */
-export const rules: Rule[] = [];
+export const rules: Rule[] = [latestTag, notPinnedByDigest, pullPolicyStale, registryNotAllowed];
