@@ -29,7 +29,6 @@
  *   field by field, so edits by others are reverted and nothing unchanged is
  *   written.
  */
-import { createHash } from 'node:crypto';
 import type {
   Condition,
   ScanReportSpec,
@@ -41,6 +40,7 @@ import type {
 import { API_GROUP_VERSION } from '../api/types.generated.ts';
 import type { Finding, ResourceRef, Severity } from '../engine/types.ts';
 import { SEVERITIES, severityRank } from '../engine/types.ts';
+import { formatTime, sanitizeSubdomain, sha256Hex } from './names.ts';
 
 export const CONTENT_HASH_ANNOTATION = 'security.vigil.dev/content-hash';
 export const SUBJECT_KIND_LABEL = 'security.vigil.dev/subject-kind';
@@ -147,7 +147,10 @@ export function reportName(subject: Pick<ResourceRef, 'kind' | 'name' | 'namespa
   const raw = `${kind}-${subject.name}`;
   const cleaned = sanitizeSubdomain(raw);
   if (cleaned === raw && cleaned.length <= MAX_NAME && cleaned !== '') return cleaned;
-  const hash = sha256(`${subject.kind}/${subject.namespace ?? ''}/${subject.name}`).slice(0, HASH_SUFFIX_LEN);
+  const hash = sha256Hex(`${subject.kind}/${subject.namespace ?? ''}/${subject.name}`).slice(
+    0,
+    HASH_SUFFIX_LEN,
+  );
   let base = cleaned.slice(0, MAX_NAME - HASH_SUFFIX_LEN - 1);
   base = base.replace(/[^a-z0-9]+$/, '');
   return base === '' ? `${kind.replace(/[^a-z0-9]/g, '') || 'subject'}-${hash}` : `${base}-${hash}`;
@@ -160,7 +163,7 @@ export function reportNamespace(subject: Pick<ResourceRef, 'namespace'>, operato
 
 export function buildReport(input: BuildReportInput): BuiltReport {
   const budget = input.budgetBytes ?? DEFAULT_REPORT_BUDGET_BYTES;
-  const nowIso = isoSeconds(input.now);
+  const nowIso = formatTime(input.now.getTime());
   const subject = subjectOf(input.subject);
   const name = reportName(input.subject);
   const namespace = reportNamespace(input.subject, input.operatorNamespace);
@@ -489,7 +492,7 @@ function metaKey(r: ExistingReport): string {
 }
 
 function hashOf(r: ExistingReport): string {
-  return sha256(`${metaKey(r)}\n${statusKey(r.status)}`);
+  return sha256Hex(`${metaKey(r)}\n${statusKey(r.status)}`);
 }
 
 /** JSON with object keys sorted and undefined members dropped. */
@@ -512,16 +515,6 @@ function subjectOf(ref: ResourceRef): ScanReportSpecSubject {
   if (ref.namespace) s.namespace = ref.namespace;
   if (ref.uid) s.uid = ref.uid;
   return s;
-}
-
-function sanitizeSubdomain(raw: string): string {
-  return raw
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .split('.')
-    .map((seg) => seg.replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-'))
-    .filter((seg) => seg !== '')
-    .join('.');
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -550,15 +543,6 @@ function asArrayOf<T>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
-}
-
 function byteLength(v: unknown): number {
   return Buffer.byteLength(JSON.stringify(v), 'utf8');
-}
-
-/** RFC 3339 in whole seconds (what metav1.Time serializes to). */
-function isoSeconds(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
