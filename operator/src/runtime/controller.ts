@@ -1,0 +1,596 @@
+/**
+ * Vigil's controller: level-triggered, idempotent reconciles over two work
+ * queues. Watch handlers only enqueue keys; a subject reconcile re-evaluates
+ * one object against every valid SecurityPolicy and converges its ScanReport
+ * (written only when its content changed); a policy reconcile converges the
+ * policy's status. Kubernetes I/O goes through KubeApi; evaluation is the pure
+ * engine shared with `vigil scan`.
+ */
+import { evaluateObject, resourceRef } from '../engine/evaluate.ts';
+import { compilePolicy, exceptionActive, type CompiledPolicy, type PolicyError } from '../engine/policy.ts';
+import {
+  SEVERITIES,
+  emptyCounts,
+  type Finding,
+  type KubeObject,
+  type Rule,
+  type Severity,
+  type SeverityCounts,
+} from '../engine/types.ts';
+import { buildReport, reportName, reportNamespace } from '../controller/report.ts';
+import { formatTime } from '../controller/names.ts';
+import type { Clock, Timer } from '../controller/clock.ts';
+import type { Logger } from '../controller/logger.ts';
+import type { WorkQueue } from '../controller/workqueue.ts';
+import {
+  API_GROUP_VERSION,
+  type Condition,
+  type ScanReport,
+  type ScanReportStatusFinding,
+  type SecurityPolicyStatus,
+} from '../api/types.generated.ts';
+import { isNotFound, type KubeApi } from './api.ts';
+import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
+import {
+  CLUSTER_VERSION_KIND,
+  POLICY_KIND,
+  REPORT_KIND,
+  SUBJECT_KINDS,
+  isSubject,
+  objectPath,
+} from './kinds.ts';
+
+export const FIELD_MANAGER = 'vigil';
+
+/** Where the controller reports what it did (metrics and events plug in here). */
+export interface ControllerHooks {
+  reportWritten?(): void;
+  reportWriteSkipped?(): void;
+  reportTruncated?(): void;
+  timeToFinding?(seconds: number): void;
+  /** Finding counts of one policy changed: severity|namespace|category → count (complete set). */
+  policyFindings?(policy: string, counts: ReadonlyMap<string, number>): void;
+  policyReady?(policy: string, ready: boolean): void;
+  policyRemoved?(policy: string): void;
+  exceptionsExpiring?(policy: string, count: number): void;
+  /** Findings on a subject changed; previous from its last report, next from this evaluation. */
+  findingsChanged?(
+    subject: KubeObject,
+    previous: readonly PreviousFinding[],
+    next: readonly Finding[],
+    minSeverity: ReadonlyMap<string, Severity>,
+  ): void;
+  exceptionExpired?(policy: KubeObject, index: number, owner: string): void;
+  platformVulnerable?(findings: readonly Finding[]): void;
+}
+
+export interface PreviousFinding {
+  ruleId: string;
+  severity: string;
+  policy?: string;
+  container?: string;
+  message: string;
+}
+
+export interface ControllerOptions {
+  api: KubeApi;
+  cache: ClusterCache;
+  rules: readonly Rule[];
+  operatorNamespace: string;
+  subjects: WorkQueue;
+  policies: WorkQueue;
+  clock: Clock;
+  logger: Logger;
+  hooks?: ControllerHooks;
+  /** Report byte budget (default: the builder's). */
+  reportBudgetBytes?: number;
+  /** Debounce of policy status writes after finding changes (ms). */
+  policyStatusDelayMs?: number;
+}
+
+interface PolicyState {
+  name: string;
+  generation: number;
+  compiled: CompiledPolicy | undefined;
+  errors: PolicyError[];
+  /** Subjects not yet evaluated since this generation was compiled. */
+  pending: Set<string>;
+  expiryTimers: Timer[];
+  /** Exceptions whose expiry already produced an event (index list). */
+  expiredNotified: Set<number>;
+}
+
+interface Contribution {
+  namespace: string;
+  /** Per finding: severity|namespace|category label key. */
+  labels: string[];
+  counts: SeverityCounts;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export class VigilController {
+  private readonly o: ControllerOptions;
+  private readonly policyStates = new Map<string, PolicyState>();
+  /** subject key → policy → what it contributes to that policy's status and metrics. */
+  private readonly contributions = new Map<string, Map<string, Contribution>>();
+  /** subject key → time the first unprocessed watch event for it arrived. */
+  private readonly eventTimes = new Map<string, number>();
+  private clusterVersion: KubeObject | undefined;
+  private synced = false;
+
+  constructor(o: ControllerOptions) {
+    this.o = o;
+  }
+
+  // ---- watch side: only enqueue keys --------------------------------------------------------
+
+  /** Called by the watch layer after the cache has been updated. */
+  onEvent(kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, old?: KubeObject): void {
+    const now = this.o.clock.now();
+    const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    if (kind === POLICY_KIND.kind) {
+      this.onPolicyEvent(type, obj);
+      return;
+    }
+    if (kind === REPORT_KIND.kind) {
+      // A report changed or vanished: make sure it tells the truth (restores tampering).
+      const subj = (obj as unknown as ScanReport).spec?.subject;
+      if (subj?.kind && subj.name) this.enqueueSubject(subjectKey(subj.kind, subj.namespace, subj.name));
+      return;
+    }
+    const key = subjectKey(kind, ns, name);
+    if (isSubject(obj) || (old && isSubject(old))) {
+      if (!this.eventTimes.has(key)) this.eventTimes.set(key, now);
+      this.enqueueSubject(key);
+    }
+    this.enqueueDependents(kind, obj, type, old);
+  }
+
+  /** Cross-resource rules: a change here can change findings there. */
+  private enqueueDependents(kind: string, obj: KubeObject, type: string, old?: KubeObject): void {
+    const ns = obj.metadata?.namespace ?? '';
+    const c = this.o.cache;
+    switch (kind) {
+      case 'NetworkPolicy':
+      case 'Service':
+      case 'Ingress':
+      case 'ServiceAccount':
+      case 'Role':
+        this.enqueueNamespace(ns);
+        return;
+      case 'Namespace': {
+        // Labels feed namespaceSelectors; the namespace's content feeds network rules.
+        const labelsChanged =
+          JSON.stringify(obj.metadata?.labels ?? {}) !== JSON.stringify(old?.metadata?.labels ?? {});
+        if (labelsChanged || type !== 'MODIFIED') this.enqueueNamespace(obj.metadata?.name ?? '');
+        return;
+      }
+      case 'ClusterRole':
+        for (const b of [...c.ofKind('RoleBinding'), ...c.ofKind('ClusterRoleBinding')]) {
+          const ref = (b['roleRef'] ?? {}) as { kind?: string; name?: string };
+          if (ref.kind === 'ClusterRole' && ref.name === obj.metadata?.name)
+            this.enqueueSubject(subjectKey(b.kind as string, b.metadata?.namespace, b.metadata?.name ?? ''));
+        }
+        return;
+      case 'RoleBinding':
+      case 'ClusterRoleBinding':
+        for (const s of (obj['subjects'] ?? []) as { kind?: string; namespace?: string }[]) {
+          if (s.kind === 'ServiceAccount')
+            this.enqueueNamespace(s.namespace ?? ns, ['Deployment', 'DaemonSet', 'StatefulSet', 'Pod']);
+        }
+        return;
+      default:
+        // A workload appearing or leaving changes its namespace's network findings.
+        if (type !== 'MODIFIED' && ns) this.enqueueSubject(subjectKey('Namespace', '', ns));
+    }
+  }
+
+  private enqueueNamespace(ns: string, kinds?: string[]): void {
+    if (!ns) return;
+    this.enqueueSubject(subjectKey('Namespace', '', ns));
+    for (const w of SUBJECT_KINDS) {
+      if (!w.namespaced || (kinds && !kinds.includes(w.kind))) continue;
+      for (const o of this.o.cache.store(w.kind).values())
+        if (o.metadata?.namespace === ns && isSubject(o))
+          this.enqueueSubject(subjectKey(w.kind, ns, o.metadata.name ?? ''));
+    }
+  }
+
+  private enqueueSubject(key: string): void {
+    this.o.subjects.add(key);
+  }
+
+  /** Every subject in the cache (and every report's subject, so orphans are cleaned). */
+  allSubjectKeys(): string[] {
+    const keys = new Set<string>();
+    for (const w of SUBJECT_KINDS)
+      for (const o of this.o.cache.store(w.kind).values())
+        if (isSubject(o)) keys.add(subjectKey(w.kind, o.metadata?.namespace, o.metadata?.name ?? ''));
+    for (const p of this.o.cache.store(POLICY_KIND.kind).values())
+      keys.add(subjectKey(POLICY_KIND.kind, '', p.metadata?.name ?? ''));
+    if (this.clusterVersion)
+      keys.add(subjectKey(CLUSTER_VERSION_KIND, '', this.clusterVersion.metadata?.name ?? ''));
+    for (const r of this.o.cache.store(REPORT_KIND.kind).values()) {
+      const s = (r as unknown as ScanReport).spec?.subject;
+      if (s?.kind && s.name) keys.add(subjectKey(s.kind, s.namespace, s.name));
+    }
+    return [...keys];
+  }
+
+  /** After the caches synced (and on every periodic resync): evaluate everything. */
+  resyncAll(): void {
+    this.synced = true;
+    const keys = this.allSubjectKeys();
+    for (const st of this.policyStates.values()) for (const k of keys) st.pending.add(k);
+    for (const k of keys) this.enqueueSubject(k);
+    for (const name of this.policyStates.keys()) this.o.policies.add(name);
+  }
+
+  /** The API server's version, polled from /version, as a synthetic subject. */
+  setClusterVersion(version: {
+    gitVersion: string;
+    major?: string;
+    minor?: string;
+    platform?: string;
+  }): void {
+    const prev = this.clusterVersion?.['status'] as { gitVersion?: string } | undefined;
+    this.o.cache.cluster = { serverVersion: version.gitVersion };
+    if (prev?.gitVersion === version.gitVersion) return;
+    this.clusterVersion = {
+      apiVersion: API_GROUP_VERSION,
+      kind: CLUSTER_VERSION_KIND,
+      metadata: { name: 'kube-apiserver' },
+      status: { ...version },
+    };
+    this.o.cache.put(CLUSTER_VERSION_KIND, this.clusterVersion);
+    this.enqueueSubject(subjectKey(CLUSTER_VERSION_KIND, '', 'kube-apiserver'));
+  }
+
+  // ---- policies -----------------------------------------------------------------------------
+
+  private onPolicyEvent(type: string, obj: KubeObject): void {
+    const name = obj.metadata?.name ?? '';
+    const prev = this.policyStates.get(name);
+    for (const t of prev?.expiryTimers ?? []) t.cancel();
+    if (type === 'DELETED') {
+      this.policyStates.delete(name);
+      for (const contrib of this.contributions.values()) contrib.delete(name);
+      this.o.hooks?.policyRemoved?.(name);
+    } else {
+      const generation = obj.metadata?.generation ?? 0;
+      const { policy, errors } = compilePolicy(obj, this.o.rules, name);
+      const st: PolicyState = {
+        name,
+        generation,
+        compiled: policy,
+        errors,
+        pending: new Set(),
+        expiryTimers: [],
+        expiredNotified: prev?.generation === generation ? prev.expiredNotified : new Set(),
+      };
+      this.policyStates.set(name, st);
+      if (prev && prev.generation === generation && prev.compiled && policy) {
+        // Status-only change (often our own write): keep progress, re-check the status.
+        st.pending = prev.pending;
+        st.expiryTimers = this.armExpiryTimers(st);
+        this.o.policies.add(name);
+        return;
+      }
+      st.expiryTimers = this.armExpiryTimers(st);
+      if (this.synced) for (const k of this.allSubjectKeys()) st.pending.add(k);
+      if (!policy) {
+        for (const contrib of this.contributions.values()) contrib.delete(name);
+        this.o.hooks?.policyRemoved?.(name);
+      }
+    }
+    this.o.policies.add(name);
+    if (this.synced) for (const k of this.allSubjectKeys()) this.enqueueSubject(k);
+  }
+
+  /** When an exception expires, its findings come back without a restart. */
+  private armExpiryTimers(st: PolicyState): Timer[] {
+    const timers: Timer[] = [];
+    const now = this.o.clock.now();
+    let expiring = 0;
+    for (const e of st.compiled?.exceptions ?? []) {
+      if (!e.expiresAt) continue;
+      const due = e.expiresAt.getTime() - now;
+      if (due > 0 && due <= 7 * DAY_MS) expiring++;
+      if (due <= 0) {
+        this.notifyExpired(st, e.index, e.owner);
+        continue;
+      }
+      // Timers beyond ~24 days overflow setTimeout; the periodic resync re-arms them.
+      if (due > 20 * DAY_MS) continue;
+      timers.push(
+        this.o.clock.setTimer(due + 1000, () => {
+          this.notifyExpired(st, e.index, e.owner);
+          for (const k of this.allSubjectKeys()) {
+            st.pending.add(k);
+            this.enqueueSubject(k);
+          }
+          this.o.policies.add(st.name);
+        }),
+      );
+    }
+    this.o.hooks?.exceptionsExpiring?.(st.name, expiring);
+    return timers;
+  }
+
+  private notifyExpired(st: PolicyState, index: number, owner: string): void {
+    if (st.expiredNotified.has(index)) return;
+    st.expiredNotified.add(index);
+    const obj = this.o.cache.get(POLICY_KIND.kind, '', st.name);
+    if (obj) this.o.hooks?.exceptionExpired?.(obj, index, owner);
+  }
+
+  private validPolicies(): PolicyState[] {
+    return [...this.policyStates.values()]
+      .filter((p) => p.compiled !== undefined)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Converges one SecurityPolicy's status. */
+  async reconcilePolicy(name: string): Promise<void> {
+    const obj = this.o.cache.get(POLICY_KIND.kind, '', name);
+    const st = this.policyStates.get(name);
+    if (!obj || !st) return;
+    const now = this.o.clock.now();
+    const summary = emptyCounts();
+    let evaluated = 0;
+    for (const contrib of this.contributions.values()) {
+      const c = contrib.get(name);
+      if (!c) continue;
+      evaluated++;
+      for (const s of SEVERITIES) summary[s] += c.counts[s];
+    }
+    const accepted = st.compiled !== undefined;
+    const ready = accepted && this.synced && st.pending.size === 0;
+    const existing = (obj['status'] ?? {}) as SecurityPolicyStatus;
+    const conds: Condition[] = [
+      this.condition(
+        existing.conditions,
+        'Accepted',
+        accepted,
+        accepted ? 'Valid' : (st.errors[0]?.reason ?? 'Invalid'),
+        accepted ? 'the policy is valid' : st.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        st.generation,
+        now,
+      ),
+      this.condition(
+        existing.conditions,
+        'Ready',
+        ready,
+        !accepted ? 'InvalidPolicy' : ready ? 'Evaluated' : 'Evaluating',
+        !accepted
+          ? 'the policy is not accepted; see the Accepted condition'
+          : ready
+            ? `${evaluated} resources evaluated`
+            : `${st.pending.size} resources left to evaluate`,
+        st.generation,
+        now,
+      ),
+    ];
+    const desired: SecurityPolicyStatus = {
+      observedGeneration: st.generation,
+      conditions: conds,
+      summary,
+      resourcesEvaluated: accepted ? evaluated : 0,
+    };
+    const same =
+      existing.observedGeneration === desired.observedGeneration &&
+      existing.resourcesEvaluated === desired.resourcesEvaluated &&
+      JSON.stringify(existing.summary ?? {}) === JSON.stringify(summary) &&
+      JSON.stringify(existing.conditions ?? []) === JSON.stringify(conds);
+    this.o.hooks?.policyReady?.(name, ready);
+    if (same) return;
+    desired.lastEvaluated = formatTime(now);
+    const path = objectPath(POLICY_KIND, '', name) + '/status';
+    try {
+      const res = await this.o.api.apply<KubeObject>(
+        path,
+        { apiVersion: API_GROUP_VERSION, kind: 'SecurityPolicy', metadata: { name }, status: desired },
+        FIELD_MANAGER,
+      );
+      this.o.cache.put(POLICY_KIND.kind, { ...obj, status: (res['status'] ?? desired) });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+  }
+
+  private condition(
+    existing: Condition[] | undefined,
+    type: string,
+    ok: boolean,
+    reason: string,
+    message: string,
+    generation: number,
+    now: number,
+  ): Condition {
+    const status = ok ? 'True' : 'False';
+    const prev = existing?.find((c) => c.type === type);
+    const cond: Condition = {
+      type,
+      status,
+      observedGeneration: generation,
+      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : formatTime(now),
+      reason,
+      message: message.slice(0, 32000),
+    };
+    return cond;
+  }
+
+  // ---- subjects -----------------------------------------------------------------------------
+
+  /** Converges one subject's ScanReport. */
+  async reconcileSubject(key: string): Promise<void> {
+    const { kind, namespace, name } = parseSubjectKey(key);
+    const now = this.o.clock.now();
+    const obj = this.o.cache.get(kind, namespace, name);
+    const live = obj !== undefined && isSubject(obj) ? obj : undefined;
+    const rName = reportName({ kind, name, namespace });
+    const rNs = reportNamespace({ namespace }, this.o.operatorNamespace);
+    const existing = this.o.cache.get(REPORT_KIND.kind, rNs, rName) as unknown as ScanReport | undefined;
+    const ownsExisting =
+      existing?.spec?.subject?.kind === kind &&
+      existing.spec.subject.name === name &&
+      (existing.spec.subject.namespace ?? '') === namespace;
+
+    const findings: Finding[] = [];
+    const perPolicy = new Map<string, Finding[]>();
+    const minSeverity = new Map<string, Severity>();
+    for (const st of this.validPolicies()) {
+      st.pending.delete(key);
+      if (!live || !st.compiled) continue;
+      const r = evaluateObject(live, st.compiled, this.o.cache, new Date(now));
+      for (const err of r.errors)
+        this.o.logger.warn('rule failed', { rule: err.ruleId, subject: key, error: err.message });
+      if (!r.matched) continue;
+      perPolicy.set(st.name, r.findings);
+      minSeverity.set(st.name, st.compiled.minEventSeverity);
+      findings.push(...r.findings);
+      if (st.pending.size === 0) this.o.policies.addAfter(st.name, this.o.policyStatusDelayMs ?? 250);
+    }
+    this.updateContributions(key, namespace, perPolicy);
+
+    const previous: PreviousFinding[] = ownsExisting
+      ? ((existing.status?.findings ?? [])).map(toPrevious)
+      : [];
+    const path = objectPath(REPORT_KIND, rNs, rName);
+    let wrote = false;
+    if (findings.length === 0) {
+      if (existing && (ownsExisting || !live)) wrote = await this.o.api.deleteIfExists(path);
+      if (wrote) this.o.cache.remove(REPORT_KIND.kind, `${rNs}/${rName}`);
+    } else if (live) {
+      const built = buildReport({
+        subject: resourceRef(live),
+        findings,
+        operatorNamespace: this.o.operatorNamespace,
+        previous: ownsExisting ? existing : undefined,
+        now: new Date(now),
+        budgetBytes: this.o.reportBudgetBytes,
+      });
+      const { report } = built;
+      if (built.omitted > 0) this.o.hooks?.reportTruncated?.();
+      if (built.changes.create || built.changes.metadata || !ownsExisting) {
+        await this.o.api.apply(
+          path,
+          { apiVersion: report.apiVersion, kind: report.kind, metadata: report.metadata, spec: report.spec },
+          FIELD_MANAGER,
+        );
+        wrote = true;
+      }
+      if (built.changes.create || built.changes.status || !ownsExisting) {
+        const res = await this.o.api.apply<KubeObject>(
+          path + '/status',
+          {
+            apiVersion: report.apiVersion,
+            kind: report.kind,
+            metadata: { name: rName, namespace: rNs },
+            status: report.status,
+          },
+          FIELD_MANAGER,
+        );
+        this.o.cache.put(REPORT_KIND.kind, {
+          ...res,
+          metadata: { ...(res.metadata ?? {}), annotations: report.metadata.annotations },
+        });
+        wrote = true;
+      }
+    }
+    if (wrote) this.o.hooks?.reportWritten?.();
+    else this.o.hooks?.reportWriteSkipped?.();
+
+    const subjectObj = live ??
+      obj ?? {
+        apiVersion: existing?.spec?.subject?.apiVersion,
+        kind,
+        metadata: { name, namespace: namespace || undefined, uid: existing?.spec?.subject?.uid },
+      };
+    if (changedFindings(previous, findings))
+      this.o.hooks?.findingsChanged?.(subjectObj, previous, findings, minSeverity);
+    if (kind === CLUSTER_VERSION_KIND || kind === 'Node') this.o.hooks?.platformVulnerable?.(findings);
+
+    const t = this.eventTimes.get(key);
+    if (t !== undefined) {
+      this.eventTimes.delete(key);
+      if (wrote) this.o.hooks?.timeToFinding?.((this.o.clock.now() - t) / 1000);
+    }
+  }
+
+  private updateContributions(key: string, namespace: string, perPolicy: Map<string, Finding[]>): void {
+    const prev = this.contributions.get(key);
+    const next = new Map<string, Contribution>();
+    for (const [policy, fs] of perPolicy) {
+      const counts = emptyCounts();
+      const labels: string[] = [];
+      for (const f of fs) {
+        counts[f.severity]++;
+        labels.push(`${f.severity}|${namespace}|${f.category}`);
+      }
+      next.set(policy, { namespace, labels, counts });
+    }
+    if (next.size === 0) this.contributions.delete(key);
+    else this.contributions.set(key, next);
+    const touched = new Set([...(prev?.keys() ?? []), ...next.keys()]);
+    for (const policy of touched) {
+      const a = prev?.get(policy);
+      const b = next.get(policy);
+      if (a && b && a.labels.join() === b.labels.join()) continue;
+      this.o.policies.addAfter(policy, this.o.policyStatusDelayMs ?? 250);
+      this.publishPolicyFindings(policy);
+    }
+  }
+
+  private publishPolicyFindings(policy: string): void {
+    if (!this.o.hooks?.policyFindings) return;
+    const counts = new Map<string, number>();
+    for (const contrib of this.contributions.values()) {
+      const c = contrib.get(policy);
+      if (!c) continue;
+      for (const l of c.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+    }
+    this.o.hooks.policyFindings(policy, counts);
+  }
+
+  /** For tests and the benchmark: how many subjects have contributions. */
+  stats(): { policies: number; subjectsWithFindings: number; pending: number } {
+    let pending = 0;
+    for (const st of this.policyStates.values()) pending += st.pending.size;
+    return { policies: this.policyStates.size, subjectsWithFindings: this.contributions.size, pending };
+  }
+
+  /** Policies whose exceptions may need re-arming (periodic resync). */
+  rearmExceptionTimers(): void {
+    for (const st of this.policyStates.values()) {
+      for (const t of st.expiryTimers) t.cancel();
+      st.expiryTimers = this.armExpiryTimers(st);
+    }
+  }
+
+  isActiveException(policy: string, index: number): boolean {
+    const e = this.policyStates.get(policy)?.compiled?.exceptions.find((x) => x.index === index);
+    return e !== undefined && exceptionActive(e, new Date(this.o.clock.now()));
+  }
+}
+
+function toPrevious(f: ScanReportStatusFinding): PreviousFinding {
+  const p: PreviousFinding = { ruleId: f.ruleId, severity: f.severity, message: f.message };
+  if (f.policy !== undefined) p.policy = f.policy;
+  if (f.container !== undefined) p.container = f.container;
+  return p;
+}
+
+function identity(f: { ruleId: string; policy?: string; container?: string; severity: string }): string {
+  return `${f.policy ?? ''}|${f.ruleId}|${f.container ?? ''}|${f.severity}`;
+}
+
+function changedFindings(prev: readonly PreviousFinding[], next: readonly Finding[]): boolean {
+  if (prev.length !== next.length) return true;
+  const a = prev.map(identity).sort();
+  const b = next.map(identity).sort();
+  return a.some((x, i) => x !== b[i]);
+}
