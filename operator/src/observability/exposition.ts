@@ -1,0 +1,61 @@
+/**
+ * A small parser for the Prometheus text exposition format (what /metrics
+ * serves), for tests and for the e2e harness: samples with their labels, and
+ * each metric family's type. Not a general-purpose parser: no exemplars, no
+ * OpenMetrics extensions.
+ */
+
+export interface Sample {
+  /** Sample name as exposed (histograms: `…_bucket`, `…_sum`, `…_count`). */
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Exposition {
+  samples: Sample[];
+  /** Metric family name → type from `# TYPE` lines. */
+  types: Map<string, string>;
+}
+
+function unescapeLabel(v: string): string {
+  return v.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+}
+
+function parseValue(v: string): number {
+  if (v === '+Inf') return Infinity;
+  if (v === '-Inf') return -Infinity;
+  return Number(v);
+}
+
+export function parseExposition(text: string): Exposition {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const m = /^# TYPE (\S+) (\S+)$/.exec(line);
+      if (m?.[1] && m[2]) types.set(m[1], m[2]);
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\S+)?$/.exec(line);
+    if (!m?.[1] || m[4] === undefined) throw new Error(`unparsable exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    const body = m[3] ?? '';
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
+    let lm: RegExpExecArray | null;
+    while ((lm = re.exec(body)) !== null) {
+      if (lm[1] !== undefined && lm[2] !== undefined) labels[lm[1]] = unescapeLabel(lm[2]);
+    }
+    samples.push({ name: m[1], labels, value: parseValue(m[4]) });
+  }
+  return { samples, types };
+}
+
+/** Sample names a family exposes: histograms and summaries add suffixes. */
+export function sampleNames(family: string, type: string): string[] {
+  if (type === 'histogram') return [`${family}_bucket`, `${family}_sum`, `${family}_count`];
+  if (type === 'summary') return [family, `${family}_sum`, `${family}_count`];
+  return [family];
+}
