@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import type { KubeObject } from '../engine/types.ts';
+import { blankSecretData, deepFreeze, trimFor, trimMetadata, withTypeMeta } from './trim.ts';
+
+function withMeta(extra: Record<string, unknown> = {}): KubeObject {
+  const obj: unknown = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      creationTimestamp: '2030-01-01T00:00:00Z',
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}',
+        keep: 'me',
+      },
+      managedFields: [
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          time: '2030-01-01T00:00:00Z',
+          apiVersion: 'v1',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:spec': { 'f:containers': {} } },
+        },
+        {
+          manager: 'kubelet',
+          operation: 'Update',
+          subresource: 'status',
+          time: '2030-01-01T00:00:01Z',
+          fieldsV1: {},
+        },
+        'garbage',
+      ],
+    },
+    ...extra,
+  };
+  return obj as KubeObject;
+}
+
+describe('trimMetadata', () => {
+  it('keeps a managedFields summary and drops field sets and last-applied-configuration', () => {
+    const input = deepFreeze(withMeta());
+    const out = trimMetadata(input);
+    expect(out.metadata?.managedFields).to.deep.equal([
+      {
+        manager: 'kubectl-client-side-apply',
+        operation: 'Update',
+        time: '2030-01-01T00:00:00Z',
+        apiVersion: 'v1',
+      },
+      { manager: 'kubelet', operation: 'Update', time: '2030-01-01T00:00:01Z', subresource: 'status' },
+    ]);
+    expect(out.metadata?.annotations).to.deep.equal({ keep: 'me' });
+    expect(out.metadata?.creationTimestamp).to.equal('2030-01-01T00:00:00Z');
+  });
+
+  it('does not mutate its input and tolerates odd metadata', () => {
+    const input = deepFreeze(withMeta());
+    expect(() => trimMetadata(input)).to.not.throw();
+    expect(trimMetadata({ kind: 'X' })).to.deep.equal({ kind: 'X' });
+    expect(trimMetadata({ metadata: 'nope' } as unknown as KubeObject)).to.deep.equal({ metadata: 'nope' });
+    const odd = trimMetadata({ metadata: { managedFields: 'x' as unknown as [] } });
+    expect(odd.metadata?.managedFields).to.deep.equal([]);
+  });
+});
+
+describe('trimFor', () => {
+  it('reduces Pod status to phase and container image ids', () => {
+    const pod = withMeta({
+      status: {
+        phase: 'Running',
+        qosClass: 'Burstable',
+        conditions: [{ type: 'Ready' }],
+        podIP: '10.0.0.1',
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'nginx:1',
+            imageID: 'docker.io/nginx@sha256:abc',
+            ready: true,
+            state: { running: {} },
+            lastState: {},
+          },
+        ],
+      },
+    });
+    const out = trimFor('Pod')(deepFreeze(pod));
+    expect(out.status).to.deep.equal({
+      phase: 'Running',
+      qosClass: 'Burstable',
+      containerStatuses: [
+        { name: 'app', image: 'nginx:1', imageID: 'docker.io/nginx@sha256:abc', ready: true },
+      ],
+    });
+    expect(out.metadata?.annotations).to.deep.equal({ keep: 'me' });
+  });
+
+  it('keeps only replica counts of controllers and drops Job status', () => {
+    const d = trimFor('Deployment')({
+      kind: 'Deployment',
+      status: { replicas: 3, readyReplicas: 2, conditions: [{}] },
+    });
+    expect(d.status).to.deep.equal({ replicas: 3, readyReplicas: 2 });
+    const j = trimFor('Job')({ kind: 'Job', spec: {}, status: { succeeded: 1 } });
+    expect(j).to.not.have.property('status');
+  });
+
+  it('blanks Secret values but keeps keys and type', () => {
+    const s = trimFor('Secret')({
+      kind: 'Secret',
+      type: 'Opaque',
+      data: { password: 'c2VjcmV0' },
+      stringData: { x: 'y' },
+    });
+    expect(s).to.deep.include({ type: 'Opaque', data: { password: '' }, stringData: { x: '' } });
+    expect(JSON.stringify(s)).to.not.include('c2VjcmV0');
+    expect(blankSecretData({ kind: 'Secret' })).to.deep.equal({ kind: 'Secret' });
+  });
+
+  it('applies only metadata trimming to other kinds', () => {
+    const cm = trimFor('ConfigMap')(withMeta({ kind: 'ConfigMap', data: { a: 'b' } }));
+    expect(cm['data']).to.deep.equal({ a: 'b' });
+    expect(cm.metadata?.annotations).to.deep.equal({ keep: 'me' });
+  });
+});
+
+describe('withTypeMeta', () => {
+  it('fills in apiVersion and kind of list items, keeping existing values', () => {
+    expect(withTypeMeta({ metadata: { name: 'a' } }, 'apps/v1', 'Deployment')).to.deep.include({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+    });
+    const same = { apiVersion: 'v1', kind: 'Pod' };
+    expect(withTypeMeta(same, 'v1', 'Pod')).to.equal(same);
+  });
+});
