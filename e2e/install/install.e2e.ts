@@ -1,0 +1,221 @@
+/**
+ * manifests/install.yaml on a real API server: it applies cleanly, the restricted Pod Security
+ * admission admits the operator's pods, and the operator's ServiceAccount can do exactly what
+ * Vigil needs (checked with `kubectl auth can-i`, i.e. the API server's own RBAC authorizer).
+ * There is no kubelet, so the pods stay Pending; that is all this suite needs.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { cluster } from '../harness.ts';
+import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
+
+const INSTALL = join(REPO_ROOT, 'manifests', 'install.yaml');
+const SA = 'system:serviceaccount:vigil-system:vigil';
+
+function tryKubectl(args: string[], input?: string): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: cluster().kubectl(args, input) };
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string };
+    return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
+
+/** `kubectl auth can-i` as the operator's ServiceAccount: true for "yes", false for "no". */
+function canI(args: string[], as = SA): boolean {
+  const r = tryKubectl(['auth', 'can-i', ...args, `--as=${as}`]);
+  // stdout holds the answer; stderr may add warnings (e.g. "resource 'nodes' is not namespace scoped").
+  const answer = r.out
+    .split('\n')
+    .find((l) => l.trim() === 'yes' || l.trim() === 'no')
+    ?.trim();
+  if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${args.join(' ')}: ${r.out}`);
+  return answer === 'yes';
+}
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+function installObjects(): Obj[] {
+  return parseAllDocuments(readFileSync(INSTALL, 'utf8'))
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+}
+
+describe('install bundle on a real API server', function () {
+  before(() => {
+    const k = cluster();
+    k.kubectl(['apply', '--server-side', '-f', INSTALL]);
+    k.kubectl([
+      'wait',
+      '--for',
+      'condition=established',
+      '--timeout=60s',
+      'crd/securitypolicies.security.vigil.dev',
+      'crd/scanreports.security.vigil.dev',
+    ]);
+  });
+
+  after(() => {
+    // Leave the CRDs and the namespace (other suites share this control plane); remove the rest.
+    const rest = installObjects().filter((o) => !['CustomResourceDefinition', 'Namespace'].includes(o.kind));
+    tryKubectl(
+      ['delete', '--ignore-not-found', '--wait=false', '-f', '-'],
+      rest.map((o) => stringify(o)).join('---\n'),
+    );
+    tryKubectl(['delete', 'namespace', '--ignore-not-found', '--wait=false', 'install-e2e']);
+  });
+
+  it('creates every object, and re-applying it changes nothing', () => {
+    const k = cluster();
+    const objs = installObjects();
+    expect(objs.length).to.be.greaterThan(10);
+    const listed = k.kubectl(['get', '-f', INSTALL, '-o', 'name']).trim().split('\n');
+    expect(listed).to.have.length(objs.length);
+    const diff = tryKubectl(['diff', '--server-side', '-f', INSTALL]);
+    expect(diff.ok, diff.out).to.equal(true);
+  });
+
+  it('the restricted namespace admits the operator pods (two replicas, Pending without a kubelet)', async () => {
+    const k = cluster();
+    let names: string[] = [];
+    await waitFor(
+      'vigil pods created by the ReplicaSet',
+      () => {
+        names = k
+          .kubectl(['get', 'pods', '-n', 'vigil-system', '-l', 'app.kubernetes.io/name=vigil', '-o', 'name'])
+          .trim()
+          .split('\n')
+          .filter((n) => n !== '');
+        return Promise.resolve(names.length === 2);
+      },
+      60_000,
+      () =>
+        `\nreplicasets: ${tryKubectl(['get', 'rs', '-n', 'vigil-system', '-o', 'yaml']).out.slice(-2000)}`,
+    );
+    expect(names).to.have.length(2);
+  });
+
+  it('the namespace really enforces restricted: a privileged pod is rejected', () => {
+    const r = tryKubectl(
+      ['apply', '--dry-run=server', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: {name: bad, namespace: vigil-system}
+spec:
+  containers: [{name: c, image: busybox@sha256:${'0'.repeat(64)}, securityContext: {privileged: true}}]
+`,
+    );
+    expect(r.ok).to.equal(false);
+    expect(r.out).to.match(/violates PodSecurity "restricted:latest"/);
+  });
+
+  const denied: [string, string[]][] = [
+    ['get secrets anywhere', ['get', 'secrets', '--all-namespaces']],
+    ['list secrets in its own namespace', ['list', 'secrets', '-n', 'vigil-system']],
+    ['watch secrets', ['watch', 'secrets', '-n', 'kube-system']],
+    ['read configmaps', ['list', 'configmaps', '--all-namespaces']],
+    ['exec into pods', ['create', 'pods', '--subresource=exec', '-n', 'default']],
+    ['attach to pods', ['create', 'pods', '--subresource=attach', '-n', 'default']],
+    ['create pods', ['create', 'pods', '-n', 'default']],
+    ['update deployments', ['update', 'deployments.apps', '-n', 'default']],
+    ['delete namespaces', ['delete', 'namespaces']],
+    ['delete pods', ['delete', 'pods', '-n', 'default']],
+    ['write SecurityPolicy specs', ['update', 'securitypolicies.security.vigil.dev']],
+    ['delete SecurityPolicies', ['delete', 'securitypolicies.security.vigil.dev']],
+    ['create service account tokens', ['create', 'serviceaccounts', '--subresource=token', '-n', 'default']],
+    ['proxy to nodes', ['get', 'nodes', '--subresource=proxy']],
+    ['escalate roles', ['escalate', 'clusterroles.rbac.authorization.k8s.io']],
+    ['bind roles', ['bind', 'clusterroles.rbac.authorization.k8s.io']],
+    ['impersonate users', ['impersonate', 'users']],
+    ['create RBAC', ['create', 'clusterrolebindings.rbac.authorization.k8s.io']],
+    [
+      'update leases outside its namespace',
+      ['update', 'leases.coordination.k8s.io/vigil-leader', '-n', 'kube-system'],
+    ],
+    [
+      'update other leases in its namespace',
+      ['update', 'leases.coordination.k8s.io/other', '-n', 'vigil-system'],
+    ],
+    ['delete its lease', ['delete', 'leases.coordination.k8s.io/vigil-leader', '-n', 'vigil-system']],
+    ['create core events', ['create', 'events', '-n', 'default']],
+    ['do anything on anything', ['*', '*']],
+  ];
+  for (const [what, args] of denied) {
+    it(`the operator cannot ${what}`, () => {
+      expect(canI(args), `kubectl auth can-i ${args.join(' ')}`).to.equal(false);
+    });
+  }
+
+  const allowed: [string, string[]][] = [
+    ['list pods in every namespace', ['list', 'pods', '--all-namespaces']],
+    ['watch deployments', ['watch', 'deployments.apps', '--all-namespaces']],
+    ['list nodes', ['list', 'nodes']],
+    ['watch cluster role bindings', ['watch', 'clusterrolebindings.rbac.authorization.k8s.io']],
+    ['list network policies', ['list', 'networkpolicies.networking.k8s.io', '--all-namespaces']],
+    ['watch cronjobs', ['watch', 'cronjobs.batch', '--all-namespaces']],
+    ['watch SecurityPolicies', ['watch', 'securitypolicies.security.vigil.dev']],
+    ['patch SecurityPolicy status', ['patch', 'securitypolicies.security.vigil.dev', '--subresource=status']],
+    [
+      'create ScanReports beside their subjects',
+      ['create', 'scanreports.security.vigil.dev', '-n', 'team-a'],
+    ],
+    ['delete ScanReports', ['delete', 'scanreports.security.vigil.dev', '-n', 'team-a']],
+    [
+      'update ScanReport status',
+      ['update', 'scanreports.security.vigil.dev', '--subresource=status', '-n', 'team-a'],
+    ],
+    ['create events.k8s.io events', ['create', 'events.events.k8s.io', '-n', 'default']],
+    ['patch events.k8s.io events', ['patch', 'events.events.k8s.io', '-n', 'team-a']],
+    ['create its lease', ['create', 'leases.coordination.k8s.io', '-n', 'vigil-system']],
+    ['get its lease', ['get', 'leases.coordination.k8s.io/vigil-leader', '-n', 'vigil-system']],
+    ['update its lease', ['update', 'leases.coordination.k8s.io/vigil-leader', '-n', 'vigil-system']],
+  ];
+  for (const [what, args] of allowed) {
+    it(`the operator can ${what}`, () => {
+      expect(canI(args), `kubectl auth can-i ${args.join(' ')}`).to.equal(true);
+    });
+  }
+
+  it('can read the API server version (platform rules) through system:discovery', () => {
+    expect(canI(['get', '/version'])).to.equal(true);
+  });
+
+  it('lets namespace viewers read their ScanReports (aggregated into the built-in view role)', async () => {
+    const k = cluster();
+    k.kubectl(['create', 'namespace', 'install-e2e']);
+    k.kubectl([
+      'create',
+      'rolebinding',
+      'jane-view',
+      '--clusterrole=view',
+      '--user=jane',
+      '-n',
+      'install-e2e',
+    ]);
+    await waitFor(
+      'scanreports aggregated into the view role',
+      () => Promise.resolve(canI(['list', 'scanreports.security.vigil.dev', '-n', 'install-e2e'], 'jane')),
+      30_000,
+    );
+    expect(canI(['update', 'scanreports.security.vigil.dev', '-n', 'install-e2e'], 'jane')).to.equal(false);
+    expect(canI(['list', 'scanreports.security.vigil.dev', '-n', 'default'], 'jane')).to.equal(false);
+  });
+
+  it('accepts every sample SecurityPolicy (strict validation, server-side dry run)', () => {
+    const r = tryKubectl([
+      'apply',
+      '--dry-run=server',
+      '--validate=strict',
+      '-k',
+      join(REPO_ROOT, 'config', 'samples'),
+    ]);
+    expect(r.ok, r.out).to.equal(true);
+    expect(r.out).to.match(/securitypolicy\.security\.vigil\.dev\/\S+ created \(server dry run\)/);
+  });
+});
