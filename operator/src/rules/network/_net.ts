@@ -1,0 +1,190 @@
+/**
+ * Network helpers shared by the network and management-tools rules: which
+ * workloads live in a namespace, which NetworkPolicies select their pods, and
+ * which Services/Ingresses expose them. Pure and defensive; every lookup goes
+ * through the ClusterIndex, so the answer is the same whether the objects came
+ * from one file, many files or the cluster.
+ *
+ * Namespaces: an object without metadata.namespace belongs to the namespace the
+ * manifests will be applied to; all such objects are grouped together (key ''),
+ * which is what `kubectl apply -n X -f dir/` does with them.
+ */
+import {
+  anyGlob,
+  labelsOf,
+  selectorErrors,
+  selectorMatches,
+  type LabelSelector,
+} from '../../engine/match.ts';
+import {
+  WORKLOAD_KINDS,
+  asObj,
+  asObjArray,
+  asString,
+  asStringArray,
+  isObj,
+  podTemplate,
+} from '../../engine/podspec.ts';
+import type { ClusterIndexView, KubeObject, ParamSpec, Params } from '../../engine/types.ts';
+
+export function nsOf(obj: KubeObject): string {
+  return asString(asObj(obj.metadata)['namespace']) ?? '';
+}
+
+export function nameOf(obj: KubeObject): string {
+  return asString(asObj(obj.metadata)['name']) ?? '';
+}
+
+export function describeNamespace(ns: string): string {
+  return ns === '' ? 'the unspecified (apply-time) namespace' : `namespace "${ns}"`;
+}
+
+export const EXCLUDE_NAMESPACES_PARAM: ParamSpec = {
+  name: 'excludeNamespaces',
+  description:
+    'Namespaces (shell globs) this rule does not evaluate; by default the control-plane namespaces.',
+  type: 'string[]',
+  default: ['kube-system', 'kube-public', 'kube-node-lease'],
+};
+
+export function namespaceExcluded(ns: string, params: Params): boolean {
+  return ns !== '' && anyGlob(asStringArray(params['excludeNamespaces']), ns);
+}
+
+/**
+ * False when a controller owner of the object is in scope: the owner carries
+ * the findings (a ReplicaSet's pods, a Deployment's ReplicaSets, a CronJob's Jobs).
+ */
+export function isTopLevel(obj: KubeObject, index: ClusterIndexView): boolean {
+  const ns = nsOf(obj);
+  for (const ref of asObjArray(asObj(obj.metadata)['ownerReferences'])) {
+    if (ref['controller'] !== true) continue;
+    const kind = asString(ref['kind']);
+    const name = asString(ref['name']);
+    if (kind && name && index.get(kind, ns, name)) return false;
+  }
+  return true;
+}
+
+/** Top-level workloads of a namespace, in kind order then input order. */
+export function topLevelWorkloads(index: ClusterIndexView, ns: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const kind of WORKLOAD_KINDS) {
+    for (const o of index.ofKind(kind)) if (nsOf(o) === ns && isTopLevel(o, index)) out.push(o);
+  }
+  return out;
+}
+
+export function podLabels(obj: KubeObject): Record<string, string> {
+  const tpl = podTemplate(obj);
+  return tpl ? labelsOf(tpl.metadata) : {};
+}
+
+export interface PolicyView {
+  name: string;
+  selector: LabelSelector;
+  ingress: boolean;
+  egress: boolean;
+  /** Empty podSelector: selects every pod of the namespace. */
+  selectsAll: boolean;
+}
+
+/**
+ * NetworkPolicies of a namespace, as the API server reads them: policyTypes
+ * defaults to Ingress (plus Egress when egress rules are present); an omitted
+ * podSelector is the empty selector. Policies with invalid selectors are skipped.
+ */
+export function networkPolicies(index: ClusterIndexView, ns: string): PolicyView[] {
+  const out: PolicyView[] = [];
+  for (const np of index.ofKind('NetworkPolicy')) {
+    if (nsOf(np) !== ns) continue;
+    const spec = asObj(np['spec']);
+    const sel = spec['podSelector'] ?? {};
+    if (selectorErrors(sel, 'podSelector').length > 0) continue;
+    const types = asStringArray(spec['policyTypes']);
+    const hasTypes = Array.isArray(spec['policyTypes']) && types.length > 0;
+    const selector = sel as LabelSelector;
+    out.push({
+      name: nameOf(np),
+      selector,
+      ingress: hasTypes ? types.includes('Ingress') : true,
+      egress: hasTypes ? types.includes('Egress') : spec['egress'] !== undefined,
+      selectsAll:
+        Object.keys(asObj(selector.matchLabels)).length === 0 &&
+        asObjArray(selector.matchExpressions).length === 0,
+    });
+  }
+  return out;
+}
+
+/** The first ingress policy selecting pods with these labels, if any. */
+export function ingressPolicyFor(
+  labels: Record<string, string>,
+  policies: readonly PolicyView[],
+): PolicyView | undefined {
+  return policies.find((p) => p.ingress && selectorMatches(p.selector, labels));
+}
+
+export function describeWorkload(o: KubeObject): string {
+  return `${asString(o.kind) ?? '?'}/${nameOf(o)}`;
+}
+
+export function listShort(items: readonly string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+// ---------------------------------------------------------------- exposure
+
+/** Does a Service's selector pick pods with these labels? Services without a selector pick none. */
+export function serviceSelects(svc: KubeObject, labels: Record<string, string>): boolean {
+  const sel = asObj(asObj(svc['spec'])['selector']);
+  const entries = Object.entries(sel);
+  if (entries.length === 0) return false;
+  return entries.every(([k, v]) => typeof v === 'string' && labels[k] === v);
+}
+
+export function serviceType(svc: KubeObject): string {
+  return asString(asObj(svc['spec'])['type']) ?? 'ClusterIP';
+}
+
+/** Services named as backends of an Ingress (networking.k8s.io/v1 and the old v1beta1 shape). */
+export function ingressBackendServices(ing: KubeObject): string[] {
+  const spec = asObj(ing['spec']);
+  const names = new Set<string>();
+  const add = (backend: unknown): void => {
+    if (!isObj(backend)) return;
+    const n = asString(asObj(backend['service'])['name']) ?? asString(backend['serviceName']);
+    if (n) names.add(n);
+  };
+  add(spec['defaultBackend']);
+  add(spec['backend']);
+  for (const rule of asObjArray(spec['rules'])) {
+    for (const path of asObjArray(asObj(rule['http'])['paths'])) add(path['backend']);
+  }
+  return [...names];
+}
+
+export interface Exposure {
+  /** e.g. `Service "dash" (NodePort)`, `Ingress "dash" via Service "dash"`. */
+  paths: string[];
+}
+
+/** How a workload's pods can be reached from outside the cluster: NodePort/LoadBalancer Services and Ingresses. */
+export function externalExposure(obj: KubeObject, index: ClusterIndexView): Exposure {
+  const ns = nsOf(obj);
+  const labels = podLabels(obj);
+  const paths: string[] = [];
+  const selecting = index.ofKind('Service').filter((s) => nsOf(s) === ns && serviceSelects(s, labels));
+  for (const s of selecting) {
+    const t = serviceType(s);
+    if (t === 'NodePort' || t === 'LoadBalancer') paths.push(`Service "${nameOf(s)}" (${t})`);
+  }
+  const names = new Set(selecting.map(nameOf));
+  for (const ing of index.ofKind('Ingress')) {
+    if (nsOf(ing) !== ns) continue;
+    const via = ingressBackendServices(ing).filter((n) => names.has(n));
+    if (via.length > 0) paths.push(`Ingress "${nameOf(ing)}" via Service "${via[0] ?? ''}"`);
+  }
+  return { paths };
+}

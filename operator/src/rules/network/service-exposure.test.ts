@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import type { KubeObject, Severity } from '../../engine/types.ts';
+import { runRule } from '../testing.ts';
+import { serviceExposed } from './service-exposure.ts';
+import { service } from './_testkit.ts';
+
+const ports = [{ port: 443, targetPort: 8443, nodePort: 30443 }];
+
+describe('rule network-service-exposed', () => {
+  const cases: { name: string; obj: KubeObject; expect: Severity[]; contains?: string }[] = [
+    { name: 'ClusterIP', obj: service('a', 's', { type: 'ClusterIP', ports }), expect: [] },
+    { name: 'type omitted (ClusterIP)', obj: service('a', 's', { ports }), expect: [] },
+    {
+      name: 'NodePort',
+      obj: service('a', 's', { type: 'NodePort', ports }),
+      expect: ['low'],
+      contains: '30443',
+    },
+    {
+      name: 'NodePort without allocated ports',
+      obj: service('a', 's', { type: 'NodePort' }),
+      expect: ['low'],
+      contains: 'apply time',
+    },
+    {
+      name: 'public LoadBalancer',
+      obj: service('a', 's', { type: 'LoadBalancer', ports }),
+      expect: ['medium'],
+      contains: 'without spec.loadBalancerSourceRanges',
+    },
+    {
+      name: 'LoadBalancer with source ranges',
+      obj: service('a', 's', { type: 'LoadBalancer', ports, loadBalancerSourceRanges: ['203.0.113.0/24'] }),
+      expect: ['low'],
+    },
+    {
+      name: 'LoadBalancer with an open source range',
+      obj: service('a', 's', {
+        type: 'LoadBalancer',
+        ports,
+        loadBalancerSourceRanges: ['10.0.0.0/8', '0.0.0.0/0'],
+      }),
+      expect: ['medium'],
+      contains: 'open to any address',
+    },
+    {
+      name: 'LoadBalancer with source ranges in the annotation',
+      obj: service(
+        'a',
+        's',
+        { type: 'LoadBalancer', ports },
+        {
+          annotations: {
+            'service.beta.kubernetes.io/load-balancer-source-ranges': '10.0.0.0/8, 192.168.0.0/16',
+          },
+        },
+      ),
+      expect: ['low'],
+    },
+    {
+      name: 'internal AWS load balancer',
+      obj: service(
+        'a',
+        's',
+        { type: 'LoadBalancer', ports },
+        { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } },
+      ),
+      expect: ['low'],
+      contains: 'internal',
+    },
+    {
+      name: 'AWS internal annotation set to false',
+      obj: service(
+        'a',
+        's',
+        { type: 'LoadBalancer', ports },
+        { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'false' } },
+      ),
+      expect: ['medium'],
+    },
+    {
+      name: 'internal GKE load balancer',
+      obj: service(
+        'a',
+        's',
+        { type: 'LoadBalancer', ports },
+        { annotations: { 'networking.gke.io/load-balancer-type': 'Internal' } },
+      ),
+      expect: ['low'],
+    },
+    {
+      name: 'malformed spec',
+      obj: { kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', ports: 'x' } },
+      expect: ['low'],
+    },
+    { name: 'no spec', obj: { kind: 'Service', metadata: { name: 's' } }, expect: [] },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ${c.expect.join(', ') || 'pass'}`, () => {
+      const hits = runRule(serviceExposed, c.obj);
+      expect(hits.map((h) => h.severity ?? serviceExposed.severity)).to.deep.equal(c.expect);
+      if (c.contains) expect(hits[0]?.message).to.contain(c.contains);
+    });
+  }
+});

@@ -1,0 +1,94 @@
+/**
+ * Services reachable from outside the cluster: NodePort (a port on every node)
+ * and LoadBalancer (a cloud load balancer, public unless made internal or
+ * restricted with loadBalancerSourceRanges). Exposure is usually intended (the
+ * ingress controller, a public API), so this is an inventory rule in `all`;
+ * management-tools rules raise severity when a risky tool sits behind one.
+ *
+ * LoadBalancer open to any address: medium. NodePort, internal load balancers
+ * (cloud annotations) and LoadBalancers restricted by source ranges: low.
+ */
+import { asObj, asObjArray, asString, asStringArray } from '../../engine/podspec.ts';
+import type { Rule } from '../../engine/types.ts';
+import { serviceType } from './_net.ts';
+
+/** Cloud annotations that make a LoadBalancer Service internal (annotation → values meaning internal, [] = any non-"false"). */
+const INTERNAL_ANNOTATIONS: Record<string, string[]> = {
+  'service.beta.kubernetes.io/aws-load-balancer-internal': [],
+  'service.beta.kubernetes.io/aws-load-balancer-scheme': ['internal'],
+  'networking.gke.io/load-balancer-type': ['internal'],
+  'cloud.google.com/load-balancer-type': ['internal'],
+  'service.beta.kubernetes.io/azure-load-balancer-internal': ['true'],
+  'service.beta.kubernetes.io/oci-load-balancer-internal': ['true'],
+  'service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type': ['private'],
+};
+
+const OPEN_RANGES = new Set(['0.0.0.0/0', '::/0']);
+
+function internalAnnotation(annotations: Record<string, unknown>): string | undefined {
+  for (const [key, values] of Object.entries(INTERNAL_ANNOTATIONS)) {
+    const v = asString(annotations[key])?.toLowerCase();
+    if (v === undefined) continue;
+    if (values.length === 0 ? v !== 'false' && v !== '' : values.includes(v)) return key;
+  }
+  return undefined;
+}
+
+function portList(spec: Record<string, unknown>, field: 'port' | 'nodePort'): string {
+  const ports = asObjArray(spec['ports'])
+    .map((p) => p[field])
+    .filter((p): p is number => typeof p === 'number');
+  return ports.join(', ');
+}
+
+export const serviceExposed: Rule = {
+  id: 'network-service-exposed',
+  title: 'Service is exposed outside the cluster (NodePort or LoadBalancer)',
+  severity: 'medium',
+  category: 'network',
+  controls: ['NSA:Network separation and hardening'],
+  rationale:
+    "NodePort opens the service's port on every node's address, bypassing ingress controllers and their TLS and authentication; a LoadBalancer without source ranges is reachable from the whole internet. Each exposed service is attack surface that should be deliberate and restricted.",
+  remediation:
+    'Expose HTTP services through an Ingress or Gateway with TLS instead of NodePort; for LoadBalancers set spec.loadBalancerSourceRanges to the client networks, or make them internal with the cloud provider annotation.',
+  kinds: ['Service'],
+  profiles: [],
+  check(obj) {
+    const spec = asObj(obj['spec']);
+    const type = serviceType(obj);
+    if (type === 'NodePort') {
+      const nodePorts = portList(spec, 'nodePort');
+      return [
+        {
+          message: `spec.type=NodePort opens port(s) ${nodePorts || '(allocated at apply time)'} on every node`,
+          severity: 'low',
+        },
+      ];
+    }
+    if (type !== 'LoadBalancer') return [];
+    const annotations = asObj(asObj(obj.metadata)['annotations']);
+    const internal = internalAnnotation(annotations);
+    if (internal) return [{ message: `spec.type=LoadBalancer, internal (${internal})`, severity: 'low' }];
+    const ranges = [
+      ...asStringArray(spec['loadBalancerSourceRanges']),
+      ...(asString(annotations['service.beta.kubernetes.io/load-balancer-source-ranges']) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ];
+    const ports = portList(spec, 'port');
+    if (ranges.length > 0 && !ranges.some((r) => OPEN_RANGES.has(r))) {
+      return [{ message: `spec.type=LoadBalancer restricted to ${ranges.join(', ')}`, severity: 'low' }];
+    }
+    const why =
+      ranges.length === 0
+        ? 'without spec.loadBalancerSourceRanges'
+        : 'with a source range open to any address';
+    return [
+      {
+        message: `spec.type=LoadBalancer ${why}: port(s) ${ports || '?'} reachable from any address`,
+        severity: 'medium',
+      },
+    ];
+  },
+};
