@@ -766,3 +766,24 @@ export async function startMetricsServer(
   });
   return server;
 }
+
+/** Series Prometheus adds to every target itself; rules and dashboards may use them. */
+export const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped'] as const;
+
+/**
+ * Every sample name a Vigil /metrics scrape can contain (histograms with their
+ * `_bucket`, `_sum` and `_count`), plus the series Prometheus adds per target.
+ * Alert rules and dashboards may reference only these.
+ */
+export function exportedSampleNames(
+  registry: Registry = createMetrics({ ruleLabel: false }).registry,
+): Set<string> {
+  const out = new Set<string>(SCRAPE_SERIES);
+  for (const m of registry.getMetricsAsArray()) {
+    const type = String(m.type);
+    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) out.add(`${m.name}${s}`);
+    else if (type === 'summary') for (const s of ['', '_sum', '_count']) out.add(`${m.name}${s}`);
+    else out.add(m.name);
+  }
+  return out;
+}
