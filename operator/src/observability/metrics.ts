@@ -59,6 +59,8 @@ export const WATCH_RESTART_REASONS = [
   'error',
   /** The client watchdog saw neither an event nor a bookmark for too long. */
   'stalled',
+  /** 429 Too Many Requests: waited for Retry-After. */
+  'throttled',
 ] as const;
 export type WatchRestartReason = (typeof WATCH_RESTART_REASONS)[number];
 
@@ -368,7 +370,7 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
   });
   const watchRestarts = new Counter({
     name: 'vigil_watch_restarts_total',
-    help: 'Watch restarts by kind and reason (closed: routine server timeout; expired: 410, relisted; error; stalled: watchdog).',
+    help: 'Watch restarts by kind and reason (closed: routine server timeout; expired: 410, relisted; error; stalled: watchdog; throttled: 429).',
     labelNames: ['kind', 'reason'] as const,
     registers: [registry],
   });
