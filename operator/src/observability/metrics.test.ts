@@ -106,7 +106,7 @@ describe('observability/metrics', () => {
       const s = await scrape(m);
       expect(
         series(s, 'vigil_watch_restarts_total', { kind: 'Pod' }).map((x) => x.labels.reason),
-      ).to.have.members(['closed', 'expired', 'error', 'stalled']);
+      ).to.have.members(['closed', 'expired', 'error', 'stalled', 'throttled']);
       expect(value(s, 'vigil_watch_last_event_age_seconds', { kind: 'Pod' })).to.equal(30);
     });
 
