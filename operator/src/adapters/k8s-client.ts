@@ -9,8 +9,9 @@
  *
  * - credentials, CA and client certificates come from
  *   `KubeConfig.applyToHTTPSOptions` on every request (so exec plugins and
- *   rotated service-account tokens are honoured), and its agent is cached per
- *   cluster/user by client-node, so connections are reused;
+ *   rotated service-account tokens are honoured); connections are kept alive
+ *   and pooled by Node's global agent (client-node's proxy agent is used when
+ *   the kubeconfig names a proxy);
  * - watch streams are decoded line by line (UTF-8 safe across chunks); a line
  *   that is not JSON ends the watch with an error instead of being dropped,
  *   so the reflector re-watches from the last resourceVersion and loses
@@ -306,6 +307,11 @@ export class KubeClient implements ListWatchClient {
       if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const options: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(options);
+    // client-node's cached agent is a plain https.Agent without keep-alive, so every request would
+    // open a new TLS connection (a lease renewal every 2 s, for one). Without a proxy, use Node's
+    // global agent instead: it keeps connections alive and pools them per TLS identity, from the
+    // ca/cert/key/servername options that applyToHTTPSOptions also set on the request.
+    if (!cluster.proxyUrl) delete options.agent;
     const authHeaders: Headers = {};
     for (const [k, v] of Object.entries(options.headers ?? {})) {
       if (typeof v === 'string') authHeaders[k] = v;
