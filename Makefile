@@ -42,7 +42,7 @@ test-unit: setup-node ## Unit tests (no cluster)
 	@mocha
 
 test-e2e: setup ## E2E tests against a real control plane started by the harness
-	@mocha --config .mocharc.e2e.json
+	@mocha --config .mocharc.e2e.cjs
 
 test: setup lint test-unit test-e2e ## Everything: lint, type-check, unit and e2e tests
 	@echo "make test: all suites passed"

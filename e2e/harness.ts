@@ -8,7 +8,7 @@ import { ControlPlane } from './controlplane/controlplane.ts';
 let current: ControlPlane | undefined;
 
 export function cluster(): ControlPlane {
-  if (!current) throw new Error('control plane not started (run e2e suites with --config .mocharc.e2e.json)');
+  if (!current) throw new Error('control plane not started (run e2e suites with --config .mocharc.e2e.cjs)');
   return current;
 }
 

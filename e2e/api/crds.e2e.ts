@@ -130,14 +130,14 @@ describe('CRDs on a real API server', function () {
 
   it('stores a ScanReport with status through the status subresource and prints severity columns', () => {
     const k = cluster();
-    k.kubectl(['create', 'namespace', 'team-a']);
+    k.kubectl(['create', 'namespace', 'crd-test']);
     k.kubectl(
       ['apply', '-f', '-'],
       `apiVersion: security.vigil.dev/v1alpha1
 kind: ScanReport
-metadata: {name: deployment-web, namespace: team-a}
+metadata: {name: deployment-web, namespace: crd-test}
 spec:
-  subject: {apiVersion: apps/v1, kind: Deployment, namespace: team-a, name: web}
+  subject: {apiVersion: apps/v1, kind: Deployment, namespace: crd-test, name: web}
 `,
     );
     const status = {
@@ -167,13 +167,13 @@ spec:
       'scanreport',
       'deployment-web',
       '-n',
-      'team-a',
+      'crd-test',
       '--subresource=status',
       '--type=merge',
       '-p',
       JSON.stringify(status),
     ]);
-    const table = k.kubectl(['get', 'sr', '-n', 'team-a']);
+    const table = k.kubectl(['get', 'sr', '-n', 'crd-test']);
     expect((table.split('\n')[0] ?? '').split(/\s+/)).to.include.members([
       'NAME',
       'KIND',
@@ -188,7 +188,7 @@ spec:
     k.kubectl([
       'wait',
       '-n',
-      'team-a',
+      'crd-test',
       '--for=condition=Ready',
       '--timeout=10s',
       'scanreport/deployment-web',
@@ -202,7 +202,7 @@ spec:
       'scanreport',
       'deployment-web',
       '-n',
-      'team-a',
+      'crd-test',
       '--subresource=status',
       '--type=merge',
       '-p',

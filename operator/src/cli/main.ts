@@ -22,6 +22,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'List the rules, their severity, category and profiles',
     load: () => import('./rules.ts'),
   },
+  operator: {
+    summary: 'Run the operator: watch the cluster, keep ScanReports, status, events and metrics true',
+    load: () => import('../runtime/command.ts'),
+  },
   version: { summary: 'Print the version', load: () => import('./version.ts') },
 };
 

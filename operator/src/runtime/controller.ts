@@ -394,7 +394,7 @@ export class VigilController {
         { apiVersion: API_GROUP_VERSION, kind: 'SecurityPolicy', metadata: { name }, status: desired },
         FIELD_MANAGER,
       );
-      this.o.cache.put(POLICY_KIND.kind, { ...obj, status: (res['status'] ?? desired) });
+      this.o.cache.put(POLICY_KIND.kind, { ...obj, status: res['status'] ?? desired });
     } catch (e) {
       if (isNotFound(e)) return;
       throw e;
@@ -456,9 +456,7 @@ export class VigilController {
     }
     this.updateContributions(key, namespace, perPolicy);
 
-    const previous: PreviousFinding[] = ownsExisting
-      ? ((existing.status?.findings ?? [])).map(toPrevious)
-      : [];
+    const previous: PreviousFinding[] = ownsExisting ? (existing.status?.findings ?? []).map(toPrevious) : [];
     const path = objectPath(REPORT_KIND, rNs, rName);
     let wrote = false;
     if (findings.length === 0) {

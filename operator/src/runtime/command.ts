@@ -1,0 +1,150 @@
+/**
+ * `vigil operator`: runs the controller against the cluster in --kubeconfig
+ * (or KUBECONFIG, or in-cluster config). Flags mirror controller-runtime's.
+ */
+import { parseArgs } from 'node:util';
+import winston from 'winston';
+import type { CliIO } from '../cli/io.ts';
+import { EXIT_ERROR, EXIT_OK } from '../cli/io.ts';
+import type { Logger } from '../controller/logger.ts';
+import { DEFAULTS, Operator, loadKubeConfig, type OperatorConfig } from './manager.ts';
+
+const HELP = `Usage: vigil operator [options]
+
+Watches the cluster, evaluates every object against the SecurityPolicies and
+keeps ScanReports, policy status, events and metrics up to date.
+
+Options:
+  --kubeconfig PATH                 kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+  --namespace NS                    namespace for reports about cluster-scoped objects and the
+                                    leader Lease (default: $POD_NAMESPACE or vigil-system)
+  --metrics-bind-address ADDR       /metrics address, 0 to disable (default :8080)
+  --health-probe-bind-address ADDR  /healthz and /readyz address (default :8081)
+  --leader-elect                    elect a leader on a Lease; standbys wait (for >1 replica)
+  --workers N                       concurrent subject reconciles (default 4)
+  --resync-seconds N                periodic full re-evaluation (default 600)
+  --metrics-rule-label              add the rule label to vigil_findings (more series)
+  --log-level LEVEL                 error|warn|info|debug (default info)
+  --log-format FORMAT               json|text (default json)
+`;
+
+export function createLogger(level: string, format: string): winston.Logger {
+  return winston.createLogger({
+    level,
+    format:
+      format === 'text'
+        ? winston.format.combine(
+            winston.format.timestamp(),
+            winston.format.errors({ stack: false }),
+            winston.format.simple(),
+          )
+        : winston.format.combine(
+            winston.format.timestamp(),
+            winston.format.errors({ stack: false }),
+            winston.format.json(),
+          ),
+    defaultMeta: { component: 'vigil' },
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- winston's own Console transport
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+  });
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'metrics-bind-address': { type: 'string' },
+        'health-probe-bind-address': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'lease-name': { type: 'string' },
+        workers: { type: 'string' },
+        'resync-seconds': { type: 'string' },
+        'report-budget-bytes': { type: 'string' },
+        'metrics-rule-label': { type: 'boolean' },
+        'event-qps': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    io.stderr.write(`vigil operator: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_ERROR;
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  const num = (v: string | undefined, name: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const level = values['log-level'] ?? 'info';
+  const format = values['log-format'] ?? 'json';
+  if (!['error', 'warn', 'info', 'debug'].includes(level) || !['json', 'text'].includes(format)) {
+    io.stderr.write('vigil operator: --log-level must be error|warn|info|debug and --log-format json|text\n');
+    return EXIT_ERROR;
+  }
+  let cfg: OperatorConfig;
+  try {
+    cfg = {
+      ...DEFAULTS,
+      kubeconfig: values.kubeconfig ?? process.env['KUBECONFIG'],
+      namespace: values.namespace ?? process.env['POD_NAMESPACE'] ?? 'vigil-system',
+      metricsBindAddress: values['metrics-bind-address'] ?? DEFAULTS.metricsBindAddress,
+      probeBindAddress: values['health-probe-bind-address'] ?? DEFAULTS.probeBindAddress,
+      leaderElect: values['leader-elect'] ?? false,
+      leaseName: values['lease-name'] ?? DEFAULTS.leaseName,
+      workers: num(values.workers, 'workers', DEFAULTS.workers),
+      resyncSeconds: num(values['resync-seconds'], 'resync-seconds', DEFAULTS.resyncSeconds),
+      findingsRuleLabel: values['metrics-rule-label'] ?? false,
+      eventQps: num(values['event-qps'], 'event-qps', DEFAULTS.eventQps),
+    };
+    if (values['report-budget-bytes'] !== undefined)
+      cfg.reportBudgetBytes = num(values['report-budget-bytes'], 'report-budget-bytes', 0);
+  } catch (e) {
+    io.stderr.write(`vigil operator: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_ERROR;
+  }
+  const logger = createLogger(level, format) as unknown as Logger;
+  let kc;
+  try {
+    kc = loadKubeConfig(cfg.kubeconfig);
+  } catch (e) {
+    io.stderr.write(
+      `vigil operator: cannot load kubeconfig: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
+    return EXIT_ERROR;
+  }
+  const op = new Operator(cfg, logger, kc);
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const shutdown = (signal: string): void => {
+    logger.info('shutting down', { signal });
+    void op.stop().then(() => {
+      resolveExit(EXIT_OK);
+      // Keep-alive sockets of the API client must not hold the process open.
+      setTimeout(() => process.exit(process.exitCode ?? EXIT_OK), 200).unref();
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  logger.info('starting', {
+    namespace: cfg.namespace,
+    metrics: cfg.metricsBindAddress,
+    probes: cfg.probeBindAddress,
+    leaderElect: cfg.leaderElect,
+  });
+  op.start().catch((e: unknown) => {
+    logger.error('operator failed to start', { error: e instanceof Error ? e.message : String(e) });
+    void op.stop().then(() => resolveExit(EXIT_ERROR));
+  });
+  return exited;
+}

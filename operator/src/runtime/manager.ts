@@ -1,0 +1,384 @@
+/**
+ * The operator process: watches (reflectors feeding one ClusterCache), work
+ * queues and workers, leader election, the /version poll, periodic resync,
+ * metrics and probe servers, events, graceful shutdown. One class owns the
+ * watches, status writes and lifecycle — the shape @dot-i/k8s-operator made
+ * familiar, on the current @kubernetes/client-node.
+ */
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ALL_RULES } from '../rules/index.ts';
+import { realClock, type Clock } from '../controller/clock.ts';
+import type { Logger } from '../controller/logger.ts';
+import { WorkQueue } from '../controller/workqueue.ts';
+import { FindingEventPlanner, CLUSTER_EVENT_NAMESPACE, type EventFinding } from '../controller/events.ts';
+import { KubeClient } from '../adapters/k8s-client.ts';
+import {
+  createMetrics,
+  metricsHandler,
+  parseBindAddress,
+  type VigilMetrics,
+} from '../observability/metrics.ts';
+import type { Finding, KubeObject, Severity } from '../engine/types.ts';
+import { KubeApi } from './api.ts';
+import { ClusterCache } from './cache.ts';
+import { VigilController, type PreviousFinding } from './controller.ts';
+import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
+import { startWatches, type Watches } from './watches.ts';
+import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
+import { VERSION } from '../cli/version.ts';
+
+export interface OperatorConfig {
+  kubeconfig?: string;
+  namespace: string;
+  metricsBindAddress: string;
+  probeBindAddress: string;
+  leaderElect: boolean;
+  leaseName: string;
+  workers: number;
+  resyncSeconds: number;
+  versionPollSeconds: number;
+  findingsRuleLabel: boolean;
+  reportBudgetBytes?: number;
+  /** Events per second and burst for the global event budget. */
+  eventQps: number;
+  eventBurst: number;
+}
+
+export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
+  metricsBindAddress: ':8080',
+  probeBindAddress: ':8081',
+  leaderElect: false,
+  leaseName: 'vigil-leader',
+  workers: 4,
+  resyncSeconds: 600,
+  versionPollSeconds: 60,
+  findingsRuleLabel: false,
+  eventQps: 10,
+  eventBurst: 50,
+};
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export class Operator {
+  readonly cfg: OperatorConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly api: KubeApi;
+  readonly cache = new ClusterCache();
+  readonly metrics: VigilMetrics;
+  readonly subjects: WorkQueue;
+  readonly policies: WorkQueue;
+  readonly controller: VigilController;
+  private readonly planner: FindingEventPlanner;
+  private watches: Watches | undefined;
+  private servers: Server[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private leader: LeaderElector | undefined;
+  private workersDone: Promise<unknown> | undefined;
+  private cachesSynced = false;
+  private stopping = false;
+  /** Requests made to the API server, by verb (benchmarks read it). */
+  readonly requestCounts = new Map<string, number>();
+
+  constructor(cfg: OperatorConfig, logger: Logger, kc: KubeConfig, clock: Clock = realClock) {
+    this.cfg = cfg;
+    this.logger = logger;
+    this.clock = clock;
+    this.api = new KubeApi(new KubeClient(kc, { userAgent: `vigil/${VERSION}` }));
+    this.api.onRequest((verb) => this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1));
+    this.metrics = createMetrics({
+      ruleLabel: cfg.findingsRuleLabel,
+      version: VERSION,
+      leaderElection: cfg.leaderElect,
+      leaseName: cfg.leaseName,
+    });
+    this.subjects = new WorkQueue({
+      name: 'subjects',
+      clock,
+      logger,
+      metrics: this.metrics.workQueueMetrics('subjects', 'subject'),
+    });
+    this.policies = new WorkQueue({
+      name: 'securitypolicies',
+      clock,
+      logger,
+      metrics: this.metrics.workQueueMetrics('securitypolicies', 'securitypolicy'),
+    });
+    this.metrics.observeQueue('subjects', this.subjects, 'subject');
+    this.metrics.observeQueue('securitypolicies', this.policies, 'securitypolicy');
+    this.metrics.registerController('subject', cfg.workers);
+    this.metrics.registerController('securitypolicy', 1);
+    this.planner = new FindingEventPlanner({
+      clock,
+      reportingInstance: (process.env['POD_NAME'] ?? hostname()).slice(0, 128),
+      qps: cfg.eventQps,
+      burst: cfg.eventBurst,
+      onSuppressed: (_r, cause) => {
+        if (cause === 'rate_limited') this.metrics.eventsDropped(1);
+      },
+    });
+    const m = this.metrics;
+    this.controller = new VigilController({
+      api: this.api,
+      cache: this.cache,
+      rules: ALL_RULES,
+      operatorNamespace: cfg.namespace,
+      subjects: this.subjects,
+      policies: this.policies,
+      clock,
+      logger,
+      reportBudgetBytes: cfg.reportBudgetBytes,
+      hooks: {
+        reportWritten: () => m.reportWritten(),
+        reportWriteSkipped: () => m.reportWriteSkipped(),
+        reportTruncated: () => m.reportTruncated(),
+        timeToFinding: (s) => m.observeTimeToFinding(s),
+        policyFindings: (p, counts) => m.setFindings(p, counts),
+        policyReady: (p, ready) => m.setPolicyReady(p, ready),
+        policyRemoved: (p) => m.unregisterPolicy(p),
+        exceptionsExpiring: (p, n) => m.setExceptionsExpiring(p, n),
+        findingsChanged: (subject, prev, next, minSev) => this.emitFindingEvents(subject, prev, next, minSev),
+        exceptionExpired: (policy, index, owner) => this.emitExceptionExpired(policy, index, owner),
+        platformVulnerable: (findings) => {
+          for (const f of findings)
+            for (const c of f.controls)
+              if (c.startsWith('CVE-'))
+                m.setClusterVulnerable(c, true, f.resource.kind === 'Node' ? 'node' : 'control-plane');
+        },
+      },
+    });
+  }
+
+  get ready(): boolean {
+    return this.cachesSynced && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    this.startServers();
+    this.watches = startWatches({
+      client: this.api,
+      cache: this.cache,
+      kinds: [...SUBJECT_KINDS, POLICY_KIND, REPORT_KIND],
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      onEvent: (kind, type, obj, old) => this.controller.onEvent(kind, type, obj, old),
+    });
+    await this.pollVersion();
+    this.timers.push(setInterval(() => void this.pollVersion(), this.cfg.versionPollSeconds * 1000));
+    await this.watches.synced;
+    this.cachesSynced = true;
+    this.logger.info('caches synced', { kinds: SUBJECT_KINDS.length + 2 });
+    if (this.cfg.leaderElect) {
+      // Standbys keep their caches warm and take over as soon as the lease is theirs.
+      this.leader = new LeaderElector({
+        client: new KubeLeaseClient(this.api.client),
+        namespace: this.cfg.namespace,
+        name: this.cfg.leaseName,
+        identity: `${process.env['POD_NAME'] ?? hostname()}-${process.pid}`,
+        clock: this.clock,
+        logger: this.logger,
+        onStartedLeading: () => this.lead(),
+        onLeadershipLost: () => {
+          this.logger.error('lost leadership; exiting');
+          void this.stop().finally(() => process.exit(1));
+        },
+        onStatus: (leading) => this.metrics.setLeader(leading),
+      });
+      void this.leader.run();
+    } else {
+      this.metrics.setLeader(true);
+      this.lead();
+    }
+  }
+
+  private lead(): void {
+    if (this.stopping) return;
+    this.logger.info('leading: starting workers');
+    this.runWorkers();
+    this.controller.resyncAll();
+    this.timers.push(
+      setInterval(() => {
+        this.controller.rearmExceptionTimers();
+        this.controller.resyncAll();
+      }, this.cfg.resyncSeconds * 1000),
+    );
+  }
+
+  private runWorkers(): void {
+    const onError = (controller: string) => (key: string, err: unknown) =>
+      this.logger.warn('reconcile failed; retrying with backoff', {
+        controller,
+        key,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    let fullDone = false;
+    const subjectHooks = this.metrics.reconcileHooks('subject');
+    this.workersDone = Promise.all([
+      this.subjects.runWorkers(this.cfg.workers, (key) => this.controller.reconcileSubject(key), {
+        ...subjectHooks,
+        onResult: (outcome, seconds, key) => {
+          subjectHooks.onResult?.(outcome, seconds, key);
+          if (!fullDone && this.subjects.len() === 0 && this.controller.stats().pending === 0) {
+            fullDone = true;
+            this.metrics.fullEvaluationCompleted();
+            this.logger.info('full evaluation complete');
+          }
+        },
+        onError: onError('subject'),
+      }),
+      this.policies.runWorkers(1, (name) => this.controller.reconcilePolicy(name), {
+        ...this.metrics.reconcileHooks('securitypolicy'),
+        onError: onError('securitypolicy'),
+      }),
+    ]);
+  }
+
+  private async pollVersion(): Promise<void> {
+    try {
+      const v = await this.api.get<{ gitVersion: string; major?: string; minor?: string; platform?: string }>(
+        '/version',
+      );
+      if (typeof v.gitVersion === 'string') this.controller.setClusterVersion(v);
+    } catch (e) {
+      this.logger.warn('could not read the API server version', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  private emitFindingEvents(
+    subject: KubeObject,
+    prev: readonly PreviousFinding[],
+    next: readonly Finding[],
+    minSev: ReadonlyMap<string, Severity>,
+  ): void {
+    const meta = subject.metadata ?? {};
+    if (!meta.uid || !meta.name) return;
+    const kind = String(subject.kind);
+    const w: WatchedKind | undefined = SUBJECT_KINDS.find((k) => k.kind === kind);
+    const regarding = {
+      apiVersion: w ? apiVersionOf(w) : typeof subject.apiVersion === 'string' ? subject.apiVersion : '',
+      kind,
+      name: meta.name,
+      namespace: meta.namespace,
+      uid: meta.uid,
+    };
+    const policies = new Set([...prev.map((f) => f.policy ?? ''), ...next.map((f) => f.policy ?? '')]);
+    for (const policy of policies) {
+      const before = prev.filter((f) => (f.policy ?? '') === policy) as EventFinding[];
+      const after = next.filter((f) => (f.policy ?? '') === policy);
+      const events = this.planner.plan({
+        regarding,
+        previous: before,
+        current: after,
+        minSeverity: minSev.get(policy) ?? 'high',
+      });
+      for (const ev of events) {
+        const ns = ev.metadata.namespace || CLUSTER_EVENT_NAMESPACE;
+        this.api.post(`/apis/events.k8s.io/v1/namespaces/${ns}/events`, ev).catch((e: unknown) => {
+          this.logger.warn('could not post event', {
+            reason: ev.reason,
+            error: e instanceof Error ? e.message : String(e),
+          });
+        });
+      }
+    }
+  }
+
+  private emitExceptionExpired(policy: KubeObject, index: number, owner: string): void {
+    const meta = policy.metadata ?? {};
+    if (!meta.uid || !meta.name) return;
+    const now = new Date(this.clock.now()).toISOString().replace(/(\.\d{3})Z$/, '$1000Z');
+    const ev = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { generateName: `${meta.name}.`, namespace: CLUSTER_EVENT_NAMESPACE },
+      eventTime: now,
+      reportingController: 'vigil',
+      reportingInstance: (process.env['POD_NAME'] ?? hostname()).slice(0, 128),
+      action: 'Scan',
+      reason: 'ExceptionExpired',
+      type: 'Warning',
+      regarding: {
+        apiVersion: POLICY_KIND.group + '/' + POLICY_KIND.version,
+        kind: 'SecurityPolicy',
+        name: meta.name,
+        uid: meta.uid,
+      },
+      note: `exception ${index} (owner ${owner}) has expired; the findings it hid are reported again`,
+    };
+    this.api
+      .post(`/apis/events.k8s.io/v1/namespaces/${CLUSTER_EVENT_NAMESPACE}/events`, ev)
+      .catch((e: unknown) => {
+        this.logger.warn('could not post event', {
+          reason: 'ExceptionExpired',
+          error: e instanceof Error ? e.message : String(e),
+        });
+      });
+  }
+
+  private startServers(): void {
+    const metricsAddr = parseBindAddress(this.cfg.metricsBindAddress);
+    if (metricsAddr) {
+      const handler = metricsHandler(this.metrics.registry);
+      const srv = createServer((req, res) => handler(req, res));
+      srv.listen(metricsAddr.port, metricsAddr.host);
+      this.servers.push(srv);
+    }
+    const probeAddr = parseBindAddress(this.cfg.probeBindAddress);
+    if (probeAddr) {
+      const srv = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/healthz' || path === '/livez') {
+          res
+            .writeHead(this.stopping ? 503 : 200, { 'content-type': 'text/plain' })
+            .end(this.stopping ? 'stopping' : 'ok');
+        } else if (path === '/readyz') {
+          res
+            .writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' })
+            .end(this.ready ? 'ok' : 'caches not synced');
+        } else res.writeHead(404).end();
+      });
+      srv.listen(probeAddr.port, probeAddr.host);
+      this.servers.push(srv);
+    }
+  }
+
+  /** Graceful stop: no new work, in-flight reconciles finish, lease released. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    const step = async (what: string, p: Promise<unknown>, ms: number): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        p.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.logger.warn('shutdown step timed out', { step: what, ms });
+      else this.logger.debug('shutdown step done', { step: what });
+    };
+    await step('stop watches', this.watches?.stop() ?? Promise.resolve(), 5_000);
+    await step(
+      'drain queues',
+      Promise.all([this.subjects.shutDownWithDrain(), this.policies.shutDownWithDrain()]),
+      20_000,
+    );
+    await step('workers', this.workersDone ?? Promise.resolve(), 5_000);
+    await step('release lease', this.leader?.stop() ?? Promise.resolve(), 5_000);
+    for (const s of this.servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+    this.logger.info('stopped');
+  }
+}
