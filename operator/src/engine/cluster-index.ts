@@ -5,6 +5,7 @@
  */
 import type { ClusterFacts, ClusterIndexView, KubeObject } from './types.ts';
 import { asString, isObj } from './podspec.ts';
+import { labelsOf } from './match.ts';
 
 export class ClusterIndex implements ClusterIndexView {
   private readonly byKind = new Map<string, KubeObject[]>();
@@ -46,7 +47,7 @@ export class ClusterIndex implements ClusterIndexView {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
     const ns = this.get('Namespace', '', namespace);
     if (!ns) return undefined;
-    const labels = ns.metadata?.labels;
-    return isObj(labels) ? (labels as Record<string, string>) : {};
+    // Untrusted input: keep string values only, as object selectors do (labelsOf).
+    return labelsOf(ns.metadata);
   }
 }

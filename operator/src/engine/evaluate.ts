@@ -3,7 +3,7 @@
  * matching object, exceptions applied, findings in a stable order.
  */
 import { exceptionActive, matchesResource, type CompiledPolicy } from './policy.ts';
-import { asObj, asString } from './podspec.ts';
+import { asObj, asString, isObj } from './podspec.ts';
 import { anyGlob } from './match.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import type { ClusterIndexView, Finding, KubeObject, ResourceRef, SourceLocation, Subject } from './types.ts';
@@ -76,6 +76,11 @@ export function evaluateObject(
         resource: ref,
         message: err instanceof Error ? err.message : String(err),
       });
+      continue;
+    }
+    // A rule's contract is a list of hits; anything else is the rule's bug, reported like a throw.
+    if (!Array.isArray(hits) || hits.some((h) => !isObj(h) || typeof h.message !== 'string')) {
+      out.errors.push({ ruleId: rule.id, resource: ref, message: 'check() did not return a list of hits' });
       continue;
     }
     if (hits.length === 0) continue;

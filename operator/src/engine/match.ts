@@ -1,18 +1,33 @@
 /** Globs and Kubernetes label selectors, as SecurityPolicies use them. */
 import { asArray, asObj, asString, asStringArray, isObj } from './podspec.ts';
 
-const globCache = new Map<string, RegExp>();
-
-/** Shell-style glob: `*` any run of characters, `?` one character. Whole-string match. */
+/**
+ * Shell-style glob: `*` any run of characters, `?` one character. Whole-string match.
+ * Matched by a two-pointer scan, not a RegExp: backtracking regexes go exponential on
+ * patterns like `*a*a*a*a*b`, and a policy's globs are evaluated for every object.
+ * Worst case O(pattern × value).
+ */
 export function globMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  let re = globCache.get(pattern);
-  if (!re) {
-    const src = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    re = new RegExp(`^${src}$`, 's');
-    if (globCache.size < 10_000) globCache.set(pattern, re);
+  let p = 0;
+  let v = 0;
+  let star = -1; // position of the last `*` seen in the pattern
+  let resume = 0; // value position that `*` currently extends to
+  while (v < value.length) {
+    const c = pattern[p];
+    if (c === '*') {
+      star = p++;
+      resume = v;
+    } else if (c !== undefined && (c === '?' || c === value[v])) {
+      p++;
+      v++;
+    } else if (star !== -1) {
+      p = star + 1;
+      v = ++resume;
+    } else return false;
   }
-  return re.test(value);
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 export function anyGlob(patterns: readonly string[], value: string): boolean {
@@ -21,18 +36,24 @@ export function anyGlob(patterns: readonly string[], value: string): boolean {
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
 }
 
 /** Validates an untrusted selector; returns error strings (empty when valid). */
 export function selectorErrors(sel: unknown, path: string): string[] {
-  if (sel === undefined) return [];
+  if (sel === undefined || sel === null) return [];
   if (!isObj(sel)) return [`${path} must be an object`];
   const errs: string[] = [];
   const ml = sel['matchLabels'];
   if (ml !== undefined) {
     if (!isObj(ml)) errs.push(`${path}.matchLabels must be a map of strings`);
-    else for (const [k, v] of Object.entries(ml)) if (typeof v !== 'string') errs.push(`${path}.matchLabels.${k} must be a string`);
+    else
+      for (const [k, v] of Object.entries(ml))
+        if (typeof v !== 'string') errs.push(`${path}.matchLabels.${k} must be a string`);
   }
   asArray(sel['matchExpressions']).forEach((e, i) => {
     const o = asObj(e);
@@ -42,12 +63,17 @@ export function selectorErrors(sel: unknown, path: string): string[] {
       errs.push(`${path}.matchExpressions[${i}].operator must be In, NotIn, Exists or DoesNotExist`);
     else if ((op === 'In' || op === 'NotIn') && asStringArray(o['values']).length === 0)
       errs.push(`${path}.matchExpressions[${i}].values must be non-empty for ${op}`);
+    else if ((op === 'Exists' || op === 'DoesNotExist') && asArray(o['values']).length > 0)
+      errs.push(`${path}.matchExpressions[${i}].values must be empty for ${op}`);
   });
   return errs;
 }
 
 /** Label selector semantics of Kubernetes: all requirements must hold; an empty selector matches all. */
-export function selectorMatches(sel: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+  sel: LabelSelector | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   if (!sel) return true;
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {

@@ -5,7 +5,7 @@
  * only the CRD schema), so compilePolicy validates everything the schema cannot.
  */
 import { anyGlob, labelsOf, selectorErrors, selectorMatches, type LabelSelector } from './match.ts';
-import { asArray, asObj, asString, asStringArray, isObj } from './podspec.ts';
+import { asObj, asString, asStringArray, isObj } from './podspec.ts';
 import {
   PROFILES,
   SEVERITIES,
@@ -96,7 +96,7 @@ export function rulesOfProfile(rules: readonly Rule[], profile: ProfileName): Ru
 }
 
 function compileMatch(raw: unknown, path: string, errors: PolicyError[]): ResourceMatch {
-  if (raw === undefined) return {};
+  if (raw === undefined || raw === null) return {};
   if (!isObj(raw)) {
     errors.push({ field: path, message: `${path} must be an object`, reason: 'InvalidMatch' });
     return {};
@@ -104,7 +104,7 @@ function compileMatch(raw: unknown, path: string, errors: PolicyError[]): Resour
   const m: ResourceMatch = {};
   for (const key of ['namespaces', 'excludeNamespaces', 'names', 'kinds'] as const) {
     const v = raw[key];
-    if (v === undefined) continue;
+    if (v === undefined || v === null) continue;
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
       errors.push({
         field: `${path}.${key}`,
@@ -116,7 +116,8 @@ function compileMatch(raw: unknown, path: string, errors: PolicyError[]): Resour
   for (const key of ['namespaceSelector', 'objectSelector'] as const) {
     const errs = selectorErrors(raw[key], `${path}.${key}`);
     for (const e of errs) errors.push({ field: `${path}.${key}`, message: e, reason: 'InvalidSelector' });
-    if (errs.length === 0 && raw[key] !== undefined) m[key] = raw[key] as LabelSelector;
+    const sel = raw[key];
+    if (errs.length === 0 && isObj(sel)) m[key] = sel;
   }
   return m;
 }
@@ -146,6 +147,33 @@ function checkParam(rule: Rule, name: string, value: unknown, path: string, erro
       message: `param "${name}" of rule ${rule.id} must be ${spec.type}`,
       reason: 'InvalidParam',
     });
+}
+
+/** A list field: absent and null are empty; anything else but an array is an error. */
+function listField(raw: unknown, path: string, reason: string, errors: PolicyError[]): unknown[] {
+  if (raw === undefined || raw === null) return [];
+  if (Array.isArray(raw)) return raw;
+  errors.push({ field: path, message: `${path} must be a list`, reason });
+  return [];
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses an RFC 3339 date-time (the CRD's pattern): a zone is required, so the result
+ * never depends on the machine's time zone, and impossible dates (Feb 30) are refused
+ * instead of rolling over.
+ */
+export function parseRfc3339(s: unknown): Date | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = RFC3339.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec] = m.map(Number) as [number, number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return undefined;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d > daysInMonth) return undefined;
+  const date = new Date(s.toUpperCase());
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function defaultParams(rule: Rule): Record<string, unknown> {
@@ -208,7 +236,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     active.set(r.id, { rule: r, severity: r.severity, severityOverridden: false, params: defaultParams(r) });
 
   const seen = new Set<string>();
-  asArray(spec['rules']).forEach((raw, i) => {
+  listField(spec['rules'], 'spec.rules', 'InvalidRule', errors).forEach((raw, i) => {
     const path = `spec.rules[${i}]`;
     const o = asObj(raw);
     const id = asString(o['id']);
@@ -274,7 +302,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   });
 
   const exceptions: CompiledException[] = [];
-  asArray(spec['exceptions']).forEach((raw, i) => {
+  listField(spec['exceptions'], 'spec.exceptions', 'InvalidException', errors).forEach((raw, i) => {
     const path = `spec.exceptions[${i}]`;
     const o = asObj(raw);
     const reason = asString(o['reason']);
@@ -291,7 +319,18 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
         message: `${path}.owner is required`,
         reason: 'InvalidException',
       });
-    const rules = asStringArray(o['rules']);
+    const rulesRaw = o['rules'];
+    if (
+      rulesRaw !== undefined &&
+      rulesRaw !== null &&
+      (!Array.isArray(rulesRaw) || rulesRaw.some((x) => typeof x !== 'string'))
+    )
+      errors.push({
+        field: `${path}.rules`,
+        message: `${path}.rules must be a list of rule ids`,
+        reason: 'InvalidException',
+      });
+    const rules = asStringArray(rulesRaw);
     for (const [j, id] of rules.entries())
       if (!id.includes('*') && !id.includes('?') && !byId.has(id))
         errors.push({
@@ -299,8 +338,11 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
           message: `exception names unknown rule id "${id}"`,
           reason: 'UnknownRule',
         });
-    const excMatch = o['match'] === undefined ? undefined : compileMatch(o['match'], `${path}.match`, errors);
-    if (rules.length === 0 && excMatch === undefined)
+    const excMatch =
+      o['match'] === undefined || o['match'] === null
+        ? undefined
+        : compileMatch(o['match'], `${path}.match`, errors);
+    if (rules.length === 0 && excMatch === undefined && errors.every((e) => e.field !== `${path}.rules`))
       errors.push({
         field: path,
         message: `${path} must name at least one rule or a match`,
@@ -309,8 +351,8 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     let expiresAt: Date | undefined;
     const exp = o['expiresAt'];
     if (exp !== undefined) {
-      const d = typeof exp === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(exp) ? new Date(exp) : undefined;
-      if (!d || Number.isNaN(d.getTime()))
+      const d = parseRfc3339(exp);
+      if (!d)
         errors.push({
           field: `${path}.expiresAt`,
           message: `${path}.expiresAt must be an RFC 3339 date-time`,
