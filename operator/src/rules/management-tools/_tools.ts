@@ -111,6 +111,11 @@ export function aggravated(rc: RiskContext): boolean {
   return rc.exposure.length > 0 || rc.adminBindings.length > 0;
 }
 
+/** `container "name" (spec.template.spec.containers[0])`, for messages. */
+export function where(c: ToolContainer): string {
+  return `container "${c.name}" (${c.path})`;
+}
+
 export function hit(c: ToolContainer, message: string, severity: Severity): RuleHit {
   return { message, container: c.name, severity };
 }

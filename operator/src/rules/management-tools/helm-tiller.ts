@@ -8,7 +8,7 @@
  */
 import { WORKLOAD_KINDS } from '../../engine/podspec.ts';
 import type { Rule } from '../../engine/types.ts';
-import { aggravated, contextText, hit, imageBase, riskContext, toolContainers } from './_tools.ts';
+import { aggravated, contextText, hit, imageBase, riskContext, toolContainers, where } from './_tools.ts';
 
 export const helmTiller: Rule = {
   id: 'helm-tiller-deployed',
@@ -29,7 +29,7 @@ export const helmTiller: Rule = {
     return tiller.map((c) =>
       hit(
         c,
-        `${c.path} runs Tiller (${c.image}), the unsupported Helm v2 server${contextText(rc)}`,
+        `${where(c)} runs Tiller (${c.image}), the unsupported Helm v2 server${contextText(rc)}`,
         aggravated(rc) ? 'critical' : 'high',
       ),
     );

@@ -16,6 +16,7 @@ import {
   riskContext,
   toolContainers,
   type ToolContainer,
+  where,
 } from './_tools.ts';
 
 const TOKEN_FLAGS = ['NotebookApp.token', 'ServerApp.token', 'IdentityProvider.token'];
@@ -66,7 +67,7 @@ export const jupyterWithoutAuth: Rule = {
       hits.push(
         hit(
           c,
-          `${c.path} starts Jupyter with --${emptyToken}='' and no password: anyone who reaches it can run code${contextText(rc)}`,
+          `${where(c)} starts Jupyter with --${emptyToken}='' and no password: anyone who reaches it can run code${contextText(rc)}`,
           aggravated(rc) ? 'critical' : 'high',
         ),
       );

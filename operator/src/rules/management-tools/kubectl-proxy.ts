@@ -9,7 +9,16 @@
  */
 import { WORKLOAD_KINDS } from '../../engine/podspec.ts';
 import type { Rule, RuleHit } from '../../engine/types.ts';
-import { aggravated, boolFlag, contextText, flagValue, hit, riskContext, toolContainers } from './_tools.ts';
+import {
+  aggravated,
+  boolFlag,
+  contextText,
+  flagValue,
+  hit,
+  riskContext,
+  toolContainers,
+  where,
+} from './_tools.ts';
 
 const LOCAL = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -40,7 +49,7 @@ export const kubectlProxyExposed: Rule = {
       hits.push(
         hit(
           c,
-          `${c.path} runs kubectl proxy with ${reasons.join(' and ')}: unauthenticated API access as service account "${rc.serviceAccount}"${contextText(rc)}`,
+          `${where(c)} runs kubectl proxy with ${reasons.join(' and ')}: unauthenticated API access as service account "${rc.serviceAccount}"${contextText(rc)}`,
           aggravated(rc) ? 'critical' : 'high',
         ),
       );

@@ -21,7 +21,9 @@ describe('rule kubernetes-dashboard-insecure-flags', () => {
       name: 'skip login, internal only',
       obj: tool([dash(['--auto-generate-certificates', '--enable-skip-login'])], opts),
       expect: ['high'],
-      contains: ['spec.template.spec.containers[0] passes --enable-skip-login'],
+      contains: [
+        'container "kubernetes-dashboard" (spec.template.spec.containers[0]) passes --enable-skip-login',
+      ],
       container: 'kubernetes-dashboard',
     },
     {

@@ -27,6 +27,7 @@ import {
   riskContext,
   toolContainers,
   type ToolContainer,
+  where,
 } from './_tools.ts';
 
 export function isDashboard(c: ToolContainer): boolean {
@@ -65,7 +66,7 @@ export const dashboardInsecureFlags: Rule = {
         hits.push(
           hit(
             c,
-            `${c.path} passes --enable-skip-login: the login screen can be skipped${extra}`,
+            `${where(c)} passes --enable-skip-login: the login screen can be skipped${extra}`,
             worse ? 'critical' : 'high',
           ),
         );
@@ -73,7 +74,7 @@ export const dashboardInsecureFlags: Rule = {
         hits.push(
           hit(
             c,
-            `${c.path} passes --enable-insecure-login: tokens are accepted over plain HTTP${extra}`,
+            `${where(c)} passes --enable-insecure-login: tokens are accepted over plain HTTP${extra}`,
             worse ? 'high' : 'medium',
           ),
         );
@@ -82,7 +83,7 @@ export const dashboardInsecureFlags: Rule = {
         hits.push(
           hit(
             c,
-            `${c.path} passes --insecure-bind-address=${bind}: the HTTP port listens beyond localhost${extra}`,
+            `${where(c)} passes --insecure-bind-address=${bind}: the HTTP port listens beyond localhost${extra}`,
             'medium',
           ),
         );
@@ -90,7 +91,7 @@ export const dashboardInsecureFlags: Rule = {
         hits.push(
           hit(
             c,
-            `${c.path} passes --disable-settings-authorizer: any user can change global settings`,
+            `${where(c)} passes --disable-settings-authorizer: any user can change global settings`,
             'low',
           ),
         );
@@ -121,7 +122,7 @@ export const dashboardClusterAdmin: Rule = {
       rc.exposure.length > 0 ? `; reachable from outside the cluster through ${rc.exposure.join(', ')}` : '';
     return [
       {
-        message: `Dashboard (${first.path}) runs as service account "${rc.serviceAccount}", which ClusterRoleBinding ${rc.adminBindings.map((b) => `"${b}"`).join(', ')} makes cluster-admin${exposed}`,
+        message: `Dashboard ${where(first)} runs as service account "${rc.serviceAccount}", which ClusterRoleBinding ${rc.adminBindings.map((b) => `"${b}"`).join(', ')} makes cluster-admin${exposed}`,
         container: first.name,
       },
     ];

@@ -7,7 +7,16 @@
  */
 import { WORKLOAD_KINDS } from '../../engine/podspec.ts';
 import type { Rule } from '../../engine/types.ts';
-import { aggravated, contextText, flagValue, hit, imageRepo, riskContext, toolContainers } from './_tools.ts';
+import {
+  aggravated,
+  contextText,
+  flagValue,
+  hit,
+  imageRepo,
+  riskContext,
+  toolContainers,
+  where,
+} from './_tools.ts';
 
 export const weaveScope: Rule = {
   id: 'weave-scope-deployed',
@@ -32,12 +41,12 @@ export const weaveScope: Rule = {
       if (mode === 'probe')
         return hit(
           c,
-          `${c.path} runs the Weave Scope probe, a privileged agent of an archived project`,
+          `${where(c)} runs the Weave Scope probe, a privileged agent of an archived project`,
           'medium',
         );
       return hit(
         c,
-        `${c.path} runs the Weave Scope app: an unauthenticated web UI with shell access to every container${contextText(rc)}`,
+        `${where(c)} runs the Weave Scope app: an unauthenticated web UI with shell access to every container${contextText(rc)}`,
         aggravated(rc) ? 'critical' : 'high',
       );
     });
