@@ -7,11 +7,7 @@ import type { ListWatchClient } from '../adapters/list-watch.ts';
 import type { Clock } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
 import type { KubeObject } from '../engine/types.ts';
-import {
-  WATCH_RESTART_REASONS,
-  type VigilMetrics,
-  type WatchRestartReason,
-} from '../observability/metrics.ts';
+import { WATCH_RESTART_REASONS, type VigilMetrics } from '../observability/metrics.ts';
 import type { ClusterCache } from './cache.ts';
 import { apiVersionOf, collectionPath, type WatchedKind } from './kinds.ts';
 
