@@ -151,6 +151,33 @@ describe('observability/metrics', () => {
         value(s, 'vigil_cluster_vulnerable', { cve: 'CVE-2024-10220', component: 'control-plane' }),
       ).to.equal(0);
     });
+    it('setClusterVulnerabilities replaces the whole picture: an upgrade clears what is no longer listed', async () => {
+      const m = make();
+      m.setClusterVulnerabilities([
+        { cve: 'CVE-2025-1974', component: 'control-plane' },
+        { cve: 'CVE-2024-10220', component: 'node' },
+      ]);
+      let s = await scrape(m);
+      expect(
+        value(s, 'vigil_cluster_vulnerable', { cve: 'CVE-2025-1974', component: 'control-plane' }),
+      ).to.equal(1);
+      expect(value(s, 'vigil_cluster_vulnerable', { cve: 'CVE-2024-10220', component: 'node' })).to.equal(1);
+      m.setClusterVulnerabilities([{ cve: 'CVE-2024-10220', component: 'node' }]);
+      s = await scrape(m);
+      expect(
+        value(s, 'vigil_cluster_vulnerable', { cve: 'CVE-2025-1974', component: 'control-plane' }),
+      ).to.equal(0);
+      expect(value(s, 'vigil_cluster_vulnerable', { cve: 'CVE-2024-10220', component: 'node' })).to.equal(1);
+      expect(() =>
+        m.setClusterVulnerabilities([
+          { cve: 'CVE-2024-10220', component: 'node' },
+          { cve: 'nope', component: 'node' },
+        ]),
+      ).to.throw(RangeError);
+      m.setClusterVulnerabilities([]);
+      s = await scrape(m);
+      expect(series(s, 'vigil_cluster_vulnerable').every((x) => x.value === 0)).to.equal(true);
+    });
   });
 
   describe('setFindings', () => {

@@ -149,6 +149,12 @@ export interface VigilMetrics {
   /** Initialises a CVE's series at 0 for every component. */
   registerCve(cve: string): void;
   setClusterVulnerable(cve: string, vulnerable: boolean, component?: ClusterComponent): void;
+  /**
+   * Replaces the whole vulnerability picture at once: the listed (cve, component)
+   * pairs become 1, every other registered pair 0 (so an upgrade clears the
+   * alert). Throws RangeError (and changes nothing) on a malformed CVE id or component.
+   */
+  setClusterVulnerabilities(vulnerable: Iterable<{ cve: string; component: ClusterComponent }>): void;
   /** A full evaluation of every subject against every policy finished (default: now). */
   fullEvaluationCompleted(atMs?: number): void;
   setLeader(leader: boolean): void;
@@ -659,6 +665,23 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
       check((CLUSTER_COMPONENTS as readonly string[]).includes(component), 'component', component);
       registerCve(cve);
       clusterVulnerable.set({ cve, component }, vulnerable ? 1 : 0);
+    },
+    setClusterVulnerabilities(vulnerable) {
+      const on = new Set<string>();
+      const list = [...vulnerable];
+      for (const v of list) {
+        check(CVE.test(v.cve), 'CVE id', v.cve);
+        check((CLUSTER_COMPONENTS as readonly string[]).includes(v.component), 'component', v.component);
+      }
+      for (const v of list) {
+        registerCve(v.cve);
+        on.add(`${v.cve}|${v.component}`);
+      }
+      for (const cve of cves) {
+        for (const component of CLUSTER_COMPONENTS) {
+          clusterVulnerable.set({ cve, component }, on.has(`${cve}|${component}`) ? 1 : 0);
+        }
+      }
     },
     fullEvaluationCompleted(atMs) {
       lastFullEvaluation.set((atMs ?? now()) / 1000);
