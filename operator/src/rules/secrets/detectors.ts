@@ -576,9 +576,9 @@ export function scanArgv(argv: readonly unknown[], opts: ScanOptions): (Detectio
     let found: Detection[];
     if (/\s/.test(a)) found = scanText(a, opts);
     else {
-      found = scanUnnamed(a);
+      const fa = FLAG_OR_ASSIGNMENT.exec(a);
+      found = scanUnnamed(a).map((d) => (fa ? { ...d, key: fa[1] ?? '' } : d));
       if (found.length === 0) {
-        const fa = FLAG_OR_ASSIGNMENT.exec(a);
         const prev = index > 0 ? argv[index - 1] : undefined;
         if (fa) {
           const d = classifyNamedLiteral(fa[1] ?? '', fa[2] ?? '', opts);
