@@ -158,6 +158,20 @@ const cases: Case[] = [
     hardcoded: 1,
   },
   {
+    name: 'password inside an options string',
+    container: {
+      env: env({ JAVA_OPTS: `-Xmx512m -Djavax.net.ssl.keyStorePassword=${FAKE.password} -Dx=y` }),
+    },
+    known: 0,
+    hardcoded: 1,
+  },
+  {
+    name: 'options string without secrets',
+    container: { env: env({ JAVA_OPTS: '-Xmx512m -Dfile.encoding=UTF-8 -Dpassword.policy=strict' }) },
+    known: 0,
+    hardcoded: 0,
+  },
+  {
     name: 'ignoreNames',
     container: { env: env({ TEST_PASSWORD: 'changeme', TEST_KEY: FAKE.github }) },
     params: { ignoreNames: ['TEST_*'] },

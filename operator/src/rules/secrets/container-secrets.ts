@@ -95,7 +95,9 @@ export function scanContainer(c: ContainerAt, opts: ScanOptions): Located[] {
     if (value === undefined || value === '') return;
     const path = `${c.path}.env[${i}].value`;
     envValues.push({ name, value, path });
-    const found = value.includes('\n') ? scanText(value, opts) : scanNamed(name, value, opts);
+    // Multi-line values are files; single-line values with spaces may be option strings (JAVA_OPTS="-D…Password=…").
+    let found = value.includes('\n') ? scanText(value, opts) : scanNamed(name, value, opts);
+    if (found.length === 0 && !value.includes('\n') && /\s/.test(value)) found = scanText(value, opts);
     if (found.length > 0) flagged.add(path);
     for (const d of found)
       out.push({
