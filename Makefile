@@ -8,8 +8,8 @@ NODE := $(CURDIR)/node_modules/.bin/node
 KUBECONFIG ?= $(CURDIR)/.vigil/kubeconfig
 KUBECTL := $(shell bash scripts/controlplane-build.sh --print-bin 2>/dev/null)/kubectl
 
-.PHONY: help setup setup-node setup-controlplane generate check-generated typecheck lint format \
-        test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests bench
+.PHONY: help setup setup-node setup-controlplane setup-prometheus generate check-generated typecheck lint format \
+        test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -20,14 +20,29 @@ setup-node:
 setup-controlplane:
 	@bash scripts/setup.sh controlplane
 
-setup: ## Install Node 24, npm packages, control-plane binaries
-	@bash scripts/setup.sh node controlplane
+setup-prometheus:
+	@bash scripts/setup.sh prometheus
 
-generate: setup-node ## Regenerate CRDs and TypeScript types from crds/src
+setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools
+	@bash scripts/setup.sh node controlplane prometheus
+
+generate: setup-node ## Regenerate CRDs, TypeScript types, docs and manifests from their sources
 	@$(NODE) scripts/generate-api.ts
+	@$(NODE) scripts/generate-docs.ts
+	@bash scripts/render-manifests.sh
+	@$(NODE) scripts/render-alert-rules.ts
 
-check-generated: setup-node
+check-generated: setup-node setup-controlplane
 	@$(NODE) scripts/generate-api.ts --check
+	@$(NODE) scripts/generate-docs.ts --check
+	@bash scripts/render-manifests.sh --check
+	@$(NODE) scripts/render-alert-rules.ts --check
+
+manifests: setup ## Render manifests/install.yaml from config/ (kustomize)
+	@bash scripts/render-manifests.sh
+
+docs: setup-node ## Regenerate docs/rules.md and docs/api.md
+	@$(NODE) scripts/generate-docs.ts
 
 typecheck: setup-node
 	@tsc -p tsconfig.json --noEmit
@@ -44,7 +59,13 @@ test-unit: setup-node ## Unit tests (no cluster)
 test-e2e: setup ## E2E tests against a real control plane started by the harness
 	@mocha --config .mocharc.e2e.cjs
 
-test: setup lint test-unit test-e2e ## Everything: lint, type-check, unit and e2e tests
+test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every shipped alert
+	@bash scripts/test-alerts.sh
+
+test-faults: setup ## Fault-injection suite (full set, 10-minute soak)
+	@FAULTS_FULL=1 bash scripts/test-faults.sh
+
+test: setup lint test-unit test-alerts test-e2e ## Everything: lint, type-check, unit, alert and e2e tests
 	@echo "make test: all suites passed"
 
 cluster-up: setup ## Start a local control plane (.vigil/kubeconfig, .vigil/bin/kubectl)
@@ -52,6 +73,12 @@ cluster-up: setup ## Start a local control plane (.vigil/kubeconfig, .vigil/bin/
 
 cluster-down: setup-node ## Stop the local control plane and remove its state
 	@$(NODE) e2e/controlplane/cli.ts down
+
+run: setup-node ## Run the operator from source against KUBECONFIG (metrics :8080, probes :8081)
+	@KUBECONFIG="$(KUBECONFIG)" $(NODE) bin/vigil.js operator --kubeconfig "$(KUBECONFIG)" $(ARGS)
+
+bench: setup ## Benchmarks (offline vs peers, in-cluster); writes bench/results/ and BENCHMARKS.md
+	@bash scripts/bench.sh
 
 install: setup ## Apply Vigil's CRDs to the cluster in KUBECONFIG and wait until established
 	@$(KUBECTL) --kubeconfig "$(KUBECONFIG)" apply --server-side -f crds/securitypolicies.yaml -f crds/scanreports.yaml
