@@ -226,4 +226,109 @@ describe('dogfood: config/samples', () => {
       expect(res.policy?.rules.length).to.be.greaterThan(0);
     });
   }
+
+  /** A sample policy, compiled. */
+  function sample(name: string): NonNullable<ReturnType<typeof compilePolicy>['policy']> {
+    const obj = parse(readFileSync(join(SAMPLES, `${name}.yaml`), 'utf8')) as KubeObject;
+    const p = compilePolicy(obj, ALL_RULES).policy;
+    if (!p) throw new Error(`${name} does not compile`);
+    return p;
+  }
+
+  const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels },
+  });
+  const editedDeployment = (namespace: string, name: string): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': name, team: 'payments' },
+      managedFields: [
+        { manager: 'argocd-controller', operation: 'Apply', time: '2026-01-01T00:00:00Z' },
+        { manager: 'kubectl-edit', operation: 'Update', time: '2026-01-02T00:00:00Z' },
+      ],
+    },
+    spec: {
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'x' }] } },
+    },
+  });
+
+  it('production-change-management reports hand edits in production, except the excepted hot-fix target', () => {
+    const policy = sample('production-change-management');
+    const subjects: Subject[] = [
+      ns('shop', { environment: 'production' }),
+      ns('payments', { environment: 'production' }),
+      ns('dev'),
+      editedDeployment('shop', 'web'),
+      editedDeployment('payments', 'payments-api'),
+      editedDeployment('dev', 'web'),
+    ].map((object) => ({ object }));
+    const before = evaluateSubjects(subjects, policy, { now: new Date('2027-01-01T00:00:00Z') });
+    const changed = (r: typeof before): string[] =>
+      r.findings
+        .filter((f) => f.ruleId === 'change-unapproved-field-manager')
+        .map((f) => `${f.resource.namespace ?? ''}/${f.resource.name}`);
+    expect(changed(before)).to.deep.equal(['shop/web']);
+    const after = evaluateSubjects(subjects, policy, { now: new Date('2027-04-01T00:00:00Z') });
+    expect(changed(after)).to.deep.equal(['payments/payments-api', 'shop/web']);
+  });
+
+  it('restricted-tenants matches team-* namespaces but not sandboxes', () => {
+    const policy = sample('restricted-tenants');
+    const pod = (namespace: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace },
+      spec: { containers: [{ name: 'app', image: 'x', securityContext: { privileged: true } }] },
+    });
+    const subjects: Subject[] = [
+      ns('team-a'),
+      ns('team-b', { 'vigil.dev/tier': 'sandbox' }),
+      ns('other'),
+      pod('team-a'),
+      pod('team-b'),
+      pod('other'),
+    ].map((object) => ({ object }));
+    const res = evaluateSubjects(subjects, policy, { now: new Date() });
+    const where = new Set(
+      res.findings.filter((f) => f.ruleId === 'pss-privileged').map((f) => f.resource.namespace),
+    );
+    expect([...where]).to.deep.equal(['team-a']);
+  });
+
+  it('baseline-with-node-agent-exception hides only fluent-bit hostPath findings, until it expires', () => {
+    const policy = sample('baseline-with-node-agent-exception');
+    const ds = (namespace: string, name: string): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name, namespace },
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'agent', image: 'x' }],
+            volumes: [{ name: 'logs', hostPath: { path: '/var/log' } }],
+          },
+        },
+      },
+    });
+    const subjects: Subject[] = [
+      ds('logging', 'fluent-bit'),
+      ds('logging', 'other'),
+      ds('default', 'fluent-bit'),
+    ].map((object) => ({ object }));
+    const at = (now: string): string[] =>
+      evaluateSubjects(subjects, policy, { now: new Date(now) })
+        .findings.filter((f) => f.ruleId === 'pss-host-path-volumes')
+        .map((f) => `${f.resource.namespace ?? ''}/${f.resource.name}`);
+    expect(at('2027-01-01T00:00:00Z')).to.deep.equal(['default/fluent-bit', 'logging/other']);
+    expect(at('2027-07-01T00:00:00Z')).to.deep.equal([
+      'default/fluent-bit',
+      'logging/fluent-bit',
+      'logging/other',
+    ]);
+  });
 });
