@@ -24,6 +24,9 @@ Options:
   --workers N                       concurrent subject reconciles (default 4)
   --resync-seconds N                periodic full re-evaluation (default 600)
   --metrics-rule-label              add the rule label to vigil_findings (more series)
+  --report-budget-bytes N           largest serialized ScanReport (default 524288)
+  --watch-inactivity-timeout SEC    restart a watch that delivers nothing, not even a
+                                    bookmark, for this long (default 90)
   --log-level LEVEL                 error|warn|info|debug (default info)
   --log-format FORMAT               json|text (default json)
 `;
@@ -64,6 +67,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         workers: { type: 'string' },
         'resync-seconds': { type: 'string' },
         'report-budget-bytes': { type: 'string' },
+        'watch-inactivity-timeout': { type: 'string' },
         'metrics-rule-label': { type: 'boolean' },
         'event-qps': { type: 'string' },
         'log-level': { type: 'string' },
@@ -109,6 +113,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     };
     if (values['report-budget-bytes'] !== undefined)
       cfg.reportBudgetBytes = num(values['report-budget-bytes'], 'report-budget-bytes', 0);
+    const inactivity = values['watch-inactivity-timeout']?.replace(/s$/, '');
+    if (inactivity !== undefined)
+      cfg.watchInactivityTimeoutMs = num(inactivity, 'watch-inactivity-timeout', 0) * 1000;
   } catch (e) {
     io.stderr.write(`vigil operator: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_ERROR;

@@ -41,6 +41,8 @@ export interface OperatorConfig {
   versionPollSeconds: number;
   findingsRuleLabel: boolean;
   reportBudgetBytes?: number;
+  /** Restart a watch silent for this long (default: the reflector's 90 s). */
+  watchInactivityTimeoutMs?: number;
   /** Events per second and burst for the global event budget. */
   eventQps: number;
   eventBurst: number;
@@ -170,6 +172,9 @@ export class Operator {
       logger: this.logger,
       metrics: this.metrics,
       onEvent: (kind, type, obj, old) => this.controller.onEvent(kind, type, obj, old),
+      ...(this.cfg.watchInactivityTimeoutMs === undefined
+        ? {}
+        : { inactivityTimeoutMs: this.cfg.watchInactivityTimeoutMs }),
     });
     await this.pollVersion();
     this.timers.push(setInterval(() => void this.pollVersion(), this.cfg.versionPollSeconds * 1000));
