@@ -6,7 +6,7 @@
  *
  * Label sets are initialised as soon as their dimension is known (a policy is
  * registered, a watch kind is registered, a controller or queue is registered),
- * so `rate()`, `increase()` and `absent()`-free alerts work from the first scrape.
+ * so `rate()`, `increase()` and the alerts work from the first scrape.
  *
  * ## Series bound
  *
