@@ -23,8 +23,8 @@ setup-controlplane:
 setup-prometheus:
 	@bash scripts/setup.sh prometheus
 
-setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools
-	@bash scripts/setup.sh node controlplane prometheus
+setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools, Docker engine
+	@bash scripts/setup.sh node controlplane prometheus docker
 
 generate: setup-node ## Regenerate CRDs, TypeScript types, docs and manifests from their sources
 	@$(NODE) scripts/generate-api.ts

@@ -3,7 +3,7 @@
 # Debian packages (openssl, Go if missing, Prometheus tools when asked), Node 24
 # and the npm dependencies (from package-lock.json), and the pinned control-plane
 # binaries (built once per machine into ~/.cache/vigil).
-#   scripts/setup.sh [node] [controlplane] [prometheus]   (default: node controlplane)
+#   scripts/setup.sh [node] [controlplane] [prometheus] [docker]   (default: node controlplane)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=("$@"); [[ ${#want[@]} -eq 0 ]] && want=(node controlplane)
@@ -35,6 +35,17 @@ for w in "${want[@]}"; do
       if ! command -v go >/dev/null; then apt_install golang-go; fi
       # Debian's Go may be older than the pinned Kubernetes needs; the Go module proxy serves newer toolchains.
       GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/controlplane-build.sh >/dev/null
+      ;;
+    docker)
+      # A Docker engine for the testcontainers control-plane path (e2e/controlplane/docker.e2e.ts).
+      command -v dockerd >/dev/null || apt_install docker.io
+      if ! docker info >/dev/null 2>&1; then
+        mkdir -p .vigil
+        echo "setup: starting dockerd (log: .vigil/dockerd.log)" >&2
+        sudo_ sh -c 'nohup dockerd >"$0" 2>&1 &' "$PWD/.vigil/dockerd.log"
+        for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+        docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see .vigil/dockerd.log" >&2; exit 1; }
+      fi
       ;;
     prometheus)
       command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null || apt_install prometheus prometheus-alertmanager

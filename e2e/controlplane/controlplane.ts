@@ -27,6 +27,12 @@ export interface ControlPlaneOptions {
   controllerManager?: boolean;
   /** Detach processes so they outlive this Node process (make cluster-up). */
   detached?: boolean;
+  /**
+   * `process` (default): plain child processes. `docker`: containers driven by
+   * testcontainers from a locally built FROM-scratch image (needs a Docker engine).
+   * Default from VIGIL_CONTROLPLANE_RUNTIME.
+   */
+  runtime?: 'process' | 'docker';
 }
 
 export interface ControlPlaneState {
@@ -221,6 +227,8 @@ export async function waitFor(
 
 export class ControlPlane {
   private readonly children = new Map<string, ChildProcess>();
+  private readonly containers = new Map<string, import('./containers.ts').ComponentContainer>();
+  private image: string | undefined;
   readonly state: ControlPlaneState;
   private readonly opts: ControlPlaneOptions;
   private readonly ownsDir: boolean;
@@ -268,6 +276,23 @@ export class ControlPlane {
     return cp;
   }
 
+  get runtime(): 'process' | 'docker' {
+    return (
+      this.opts.runtime ?? (process.env['VIGIL_CONTROLPLANE_RUNTIME'] === 'docker' ? 'docker' : 'process')
+    );
+  }
+
+  /** Starts a component as a process or, with the docker runtime, as a container. */
+  private async launch(name: string, bin: string, args: string[]): Promise<void> {
+    if (this.runtime === 'process') {
+      this.spawnLogged(name, bin, args);
+      return;
+    }
+    const c = await import('./containers.ts');
+    this.image ??= await c.buildControlPlaneImage(this.state.binDir);
+    this.containers.set(name, await c.startComponentContainer(this.image, this.state.dir, name, bin, args));
+  }
+
   private spawnLogged(name: string, bin: string, args: string[]): ChildProcess {
     const log = openSync(join(this.state.dir, `${name}.log`), 'a');
     const child = spawn(join(this.state.binDir, bin), args, {
@@ -297,7 +322,7 @@ export class ControlPlane {
   async startEtcd(): Promise<void> {
     const s = this.state;
     const peer = await freePort();
-    this.spawnLogged('etcd', 'etcd', [
+    await this.launch('etcd', 'etcd', [
       `--data-dir=${join(s.dir, 'etcd')}`,
       `--listen-client-urls=http://127.0.0.1:${s.etcdPort}`,
       `--advertise-client-urls=http://127.0.0.1:${s.etcdPort}`,
@@ -343,7 +368,7 @@ export class ControlPlane {
       ...(this.opts.apiServerFlags ?? []),
     ];
     s.apiServerArgs = args;
-    this.spawnLogged('kube-apiserver', 'kube-apiserver', args);
+    await this.launch('kube-apiserver', 'kube-apiserver', args);
     await waitFor(
       'kube-apiserver /readyz',
       async () => {
@@ -357,7 +382,7 @@ export class ControlPlane {
 
   async startControllerManager(): Promise<void> {
     const d = this.state.dir;
-    this.spawnLogged('kube-controller-manager', 'kube-controller-manager', [
+    await this.launch('kube-controller-manager', 'kube-controller-manager', [
       `--kubeconfig=${this.state.kubeconfig}`,
       `--authentication-kubeconfig=${this.state.kubeconfig}`,
       `--authorization-kubeconfig=${this.state.kubeconfig}`,
@@ -386,6 +411,11 @@ export class ControlPlane {
   }
 
   /** Kills a component (SIGKILL), for fault tests. */
+  async killContainer(name: string): Promise<void> {
+    await this.containers.get(name)?.stop(0);
+    this.containers.delete(name);
+  }
+
   kill(name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager'): void {
     const c = this.children.get(name);
     if (c && c.exitCode === null) c.kill('SIGKILL');
@@ -414,6 +444,7 @@ export class ControlPlane {
       clearTimeout(t);
     }
     this.children.clear();
+    for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await this.killContainer(name);
     if (this.ownsDir) rmSync(this.state.dir, { recursive: true, force: true });
   }
 }
