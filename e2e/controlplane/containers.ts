@@ -63,7 +63,7 @@ export async function startComponentContainer(
     .withStartupTimeout(60_000)
     .start();
   const log = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
-  const stream = (await container.logs()) as Readable;
+  const stream = (await container.logs());
   stream.pipe(log);
   return {
     name,
