@@ -7,7 +7,6 @@
  */
 import { createWriteStream, existsSync, linkSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 
 // testcontainers' reaper (Ryuk) is itself an image that would have to be pulled.
 process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
@@ -63,7 +62,7 @@ export async function startComponentContainer(
     .withStartupTimeout(60_000)
     .start();
   const log = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
-  const stream = (await container.logs());
+  const stream = await container.logs();
   stream.pipe(log);
   return {
     name,
