@@ -141,7 +141,7 @@ export interface SecurityPolicySpec {
   rules?: SecurityPolicySpecRule[];
   /** Accepted risks. Findings of the named rules on matching resources are not reported while the exception is in force; after expiresAt they are reported again and the lapse is reported. */
   exceptions?: SecurityPolicySpecException[];
-  /** What Vigil does with findings. audit records them; warn also emits Warning events; enforce is reserved for admission (recorded like warn until the webhook ships). */
+  /** What Vigil does with findings. Every action records them (ScanReports, events, metrics); warn and enforce are reserved for admission control, which Vigil does not perform yet, and until then behave like audit. */
   action?: 'audit' | 'warn' | 'enforce';
   /** Event settings. */
   events?: SecurityPolicySpecEvents;
