@@ -26,6 +26,7 @@ import {
   podTemplate,
 } from '../../engine/podspec.ts';
 import type { ClusterIndexView, KubeObject, ParamSpec, Params } from '../../engine/types.ts';
+import { memoByKinds } from '../rbac/_memo.ts';
 
 export function nsOf(obj: KubeObject): string {
   return asString(asObj(obj.metadata)['namespace']) ?? '';
@@ -66,13 +67,25 @@ export function isTopLevel(obj: KubeObject, index: ClusterIndexView): boolean {
   return true;
 }
 
+/** Objects of the given kinds grouped by namespace, in kind order then input order (memoised per index). */
+export function byNamespace(index: ClusterIndexView, kinds: readonly string[]): Map<string, KubeObject[]> {
+  return memoByKinds(index, `net/by-ns/${kinds.join(',')}`, kinds, () => {
+    const m = new Map<string, KubeObject[]>();
+    for (const kind of kinds) {
+      for (const o of index.ofKind(kind)) {
+        const ns = nsOf(o);
+        const list = m.get(ns);
+        if (list) list.push(o);
+        else m.set(ns, [o]);
+      }
+    }
+    return m;
+  });
+}
+
 /** Top-level workloads of a namespace, in kind order then input order. */
 export function topLevelWorkloads(index: ClusterIndexView, ns: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const kind of WORKLOAD_KINDS) {
-    for (const o of index.ofKind(kind)) if (nsOf(o) === ns && isTopLevel(o, index)) out.push(o);
-  }
-  return out;
+  return (byNamespace(index, WORKLOAD_KINDS).get(ns) ?? []).filter((o) => isTopLevel(o, index));
 }
 
 export function podLabels(obj: KubeObject): Record<string, string> {
@@ -96,8 +109,7 @@ export interface PolicyView {
  */
 export function networkPolicies(index: ClusterIndexView, ns: string): PolicyView[] {
   const out: PolicyView[] = [];
-  for (const np of index.ofKind('NetworkPolicy')) {
-    if (nsOf(np) !== ns) continue;
+  for (const np of byNamespace(index, ['NetworkPolicy']).get(ns) ?? []) {
     const spec = asObj(np['spec']);
     const sel = spec['podSelector'] ?? {};
     if (selectorErrors(sel, 'podSelector').length > 0) continue;
@@ -175,14 +187,13 @@ export function externalExposure(obj: KubeObject, index: ClusterIndexView): Expo
   const ns = nsOf(obj);
   const labels = podLabels(obj);
   const paths: string[] = [];
-  const selecting = index.ofKind('Service').filter((s) => nsOf(s) === ns && serviceSelects(s, labels));
+  const selecting = (byNamespace(index, ['Service']).get(ns) ?? []).filter((s) => serviceSelects(s, labels));
   for (const s of selecting) {
     const t = serviceType(s);
     if (t === 'NodePort' || t === 'LoadBalancer') paths.push(`Service "${nameOf(s)}" (${t})`);
   }
   const names = new Set(selecting.map(nameOf));
-  for (const ing of index.ofKind('Ingress')) {
-    if (nsOf(ing) !== ns) continue;
+  for (const ing of byNamespace(index, ['Ingress']).get(ns) ?? []) {
     const via = ingressBackendServices(ing).filter((n) => names.has(n));
     if (via.length > 0) paths.push(`Ingress "${nameOf(ing)}" via Service "${via[0] ?? ''}"`);
   }

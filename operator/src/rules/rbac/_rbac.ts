@@ -30,6 +30,7 @@ import { labelsOf, selectorErrors, selectorMatches, type LabelSelector } from '.
 import { asObj, asObjArray, asString, asStringArray, isObj } from '../../engine/podspec.ts';
 import type { ClusterIndexView, KubeObject, ParamSpec, Params } from '../../engine/types.ts';
 import { BUILTIN_CLUSTER_ROLES, DEFAULT_ROLE_NAMES } from './_builtin-roles.ts';
+import { memoByKinds } from './_memo.ts';
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -470,8 +471,7 @@ function aggregatedRoles(
   return out;
 }
 
-/** Effective rules of a Role/ClusterRole object in scope, aggregation resolved. */
-export function rulesOfRoleObject(role: KubeObject, index: ClusterIndexView): ResolvedRole {
+function resolveRoleObject(role: KubeObject, index: ClusterIndexView): ResolvedRole {
   const kind = asString(role.kind) ?? '';
   const name = nameOf(role);
   const namespace = asString(asObj(role.metadata)['namespace']) ?? '';
@@ -496,20 +496,11 @@ export function rulesOfRoleObject(role: KubeObject, index: ClusterIndexView): Re
   return out;
 }
 
-/** Resolves a binding's roleRef: scope first, then the built-in table. */
-export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): ResolvedRole {
-  const { kind, name } = b.roleRef;
-  if (kind === 'Role') {
-    const role = b.namespace ? index.get('Role', b.namespace, name) : undefined;
-    if (role) return rulesOfRoleObject(role, index);
-    return { kind, name, namespace: b.namespace, source: 'unresolved', rules: [], aggregated: [] };
-  }
-  const role = index.get('ClusterRole', '', name);
-  if (role) return rulesOfRoleObject(role, index);
-  const builtin = kind === 'ClusterRole' ? BUILTIN_CLUSTER_ROLES.get(name) : undefined;
-  if (!builtin) return { kind, name, namespace: '', source: 'unresolved', rules: [], aggregated: [] };
+function resolveBuiltin(name: string, index: ClusterIndexView): ResolvedRole | undefined {
+  const builtin = BUILTIN_CLUSTER_ROLES.get(name);
+  if (!builtin) return undefined;
   const out: ResolvedRole = {
-    kind,
+    kind: 'ClusterRole',
     name,
     namespace: '',
     source: 'builtin',
@@ -521,6 +512,48 @@ export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): Resolve
     out.aggregated.push(nameOf(cr));
   }
   return out;
+}
+
+/** Resolved ClusterRoles by name (scope, else built-in), computed once per set of ClusterRoles. */
+function clusterRoleCache(index: ClusterIndexView): Map<string, ResolvedRole | null> {
+  return memoByKinds(
+    index,
+    'rbac/cluster-roles',
+    ['ClusterRole'],
+    () => new Map<string, ResolvedRole | null>(),
+  );
+}
+
+function cachedClusterRole(name: string, index: ClusterIndexView): ResolvedRole | undefined {
+  const cache = clusterRoleCache(index);
+  let r = cache.get(name);
+  if (r === undefined) {
+    const obj = index.get('ClusterRole', '', name);
+    r = (obj ? resolveRoleObject(obj, index) : resolveBuiltin(name, index)) ?? null;
+    cache.set(name, r);
+  }
+  return r ?? undefined;
+}
+
+/** Effective rules of a Role/ClusterRole object in scope, aggregation resolved. */
+export function rulesOfRoleObject(role: KubeObject, index: ClusterIndexView): ResolvedRole {
+  if (role.kind === 'ClusterRole' && index.get('ClusterRole', '', nameOf(role)) === role) {
+    const cached = cachedClusterRole(nameOf(role), index);
+    if (cached) return cached;
+  }
+  return resolveRoleObject(role, index);
+}
+
+/** Resolves a binding's roleRef: scope first, then the built-in table. */
+export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): ResolvedRole {
+  const { kind, name } = b.roleRef;
+  if (kind === 'Role') {
+    const role = b.namespace ? index.get('Role', b.namespace, name) : undefined;
+    if (role) return resolveRoleObject(role, index);
+    return { kind, name, namespace: b.namespace, source: 'unresolved', rules: [], aggregated: [] };
+  }
+  const resolved = kind === 'ClusterRole' ? cachedClusterRole(name, index) : undefined;
+  return resolved ?? { kind, name, namespace: '', source: 'unresolved', rules: [], aggregated: [] };
 }
 
 export function describeRole(r: ResolvedRole): string {
@@ -539,17 +572,54 @@ export function isPlatformRole(role: KubeObject, prefixes: readonly string[]): b
   return labelsOf(role.metadata)['kubernetes.io/bootstrapping'] === 'rbac-defaults';
 }
 
-function referencedBy(index: ClusterIndexView, refKind: string, name: string, namespace: string): boolean {
-  const kinds = refKind === 'Role' ? ['RoleBinding'] : ['RoleBinding', 'ClusterRoleBinding'];
-  for (const k of kinds) {
-    for (const o of index.ofKind(k)) {
-      const b = parseBinding(o);
-      if (!b || b.subjects.length === 0 || b.roleRef.kind !== refKind || b.roleRef.name !== name) continue;
-      if (refKind === 'Role' && b.namespace !== namespace) continue;
-      return true;
+interface BindingTable {
+  /** `ClusterRole//name` and `Role/ns/name` referenced by a binding with subjects. */
+  referenced: Set<string>;
+  /** ClusterRoleBindings by service account subject `ns/name`. */
+  clusterBindingsBySA: Map<string, BindingInfo[]>;
+}
+
+function bindingTable(index: ClusterIndexView): BindingTable {
+  return memoByKinds(index, 'rbac/bindings', ['RoleBinding', 'ClusterRoleBinding'], () => {
+    const t: BindingTable = { referenced: new Set(), clusterBindingsBySA: new Map() };
+    for (const k of ['RoleBinding', 'ClusterRoleBinding']) {
+      for (const o of index.ofKind(k)) {
+        const b = parseBinding(o);
+        if (!b || b.subjects.length === 0) continue;
+        t.referenced.add(
+          b.roleRef.kind === 'Role'
+            ? `Role/${b.namespace}/${b.roleRef.name}`
+            : `${b.roleRef.kind}//${b.roleRef.name}`,
+        );
+        if (b.kind !== 'ClusterRoleBinding') continue;
+        for (const s of b.subjects) {
+          if (s.kind !== 'ServiceAccount') continue;
+          const key = `${s.namespace}/${s.name}`;
+          const list = t.clusterBindingsBySA.get(key);
+          if (list) list.push(b);
+          else t.clusterBindingsBySA.set(key, [b]);
+        }
+      }
     }
-  }
-  return false;
+    return t;
+  });
+}
+
+function referencedBy(index: ClusterIndexView, refKind: string, name: string, namespace: string): boolean {
+  const key = refKind === 'Role' ? `Role/${namespace}/${name}` : `${refKind}//${name}`;
+  return bindingTable(index).referenced.has(key);
+}
+
+/** ClusterRoles in scope that have an aggregationRule, with their valid selectors. */
+function aggregators(
+  index: ClusterIndexView,
+): { obj: KubeObject; name: string; selectors: LabelSelector[] }[] {
+  return memoByKinds(index, 'rbac/aggregators', ['ClusterRole'], () =>
+    index
+      .ofKind('ClusterRole')
+      .filter(hasAggregationRule)
+      .map((obj) => ({ obj, name: nameOf(obj), selectors: clusterRoleSelectors(obj) })),
+  );
 }
 
 /**
@@ -565,11 +635,9 @@ export function isBound(role: KubeObject, index: ClusterIndexView, seen: Set<str
   if (kind !== 'ClusterRole') return false;
   seen.add(name);
   const labels = labelsOf(role.metadata);
-  for (const cr of index.ofKind('ClusterRole')) {
-    const n = nameOf(cr);
-    if (seen.has(n) || !hasAggregationRule(cr)) continue;
-    if (!clusterRoleSelectors(cr).some((s) => selectorMatches(s, labels))) continue;
-    if (isBound(cr, index, seen)) return true;
+  for (const a of aggregators(index)) {
+    if (seen.has(a.name) || !a.selectors.some((s) => selectorMatches(s, labels))) continue;
+    if (isBound(a.obj, index, seen)) return true;
   }
   for (const [n, b] of BUILTIN_CLUSTER_ROLES) {
     if (seen.has(n) || index.get('ClusterRole', '', n) || !labelSelectsTrue(labels, b.aggregateLabels ?? []))
@@ -586,14 +654,8 @@ export function clusterAdminBindingsOf(
   serviceAccount: string,
 ): string[] {
   const out: string[] = [];
-  for (const o of index.ofKind('ClusterRoleBinding')) {
-    const b = parseBinding(o);
-    if (!b) continue;
-    const hit = b.subjects.some(
-      (s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace,
-    );
-    if (!hit) continue;
+  for (const b of bindingTable(index).clusterBindingsBySA.get(`${namespace}/${serviceAccount}`) ?? []) {
     if (isFullAdmin(resolveRoleRef(b, index).rules)) out.push(b.name);
   }
-  return out.sort();
+  return [...new Set(out)].sort();
 }
