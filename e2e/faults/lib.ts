@@ -1,0 +1,431 @@
+/**
+ * Shared helpers of the fault-injection suites: kubectl on a given control
+ * plane, polling with measured recovery time, metric reads, report checks,
+ * and the oracle — what `vigil scan` computes on a dump of the cluster,
+ * compared per subject with the ScanReports the operator wrote.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, waitFor, type ControlPlane } from '../controlplane/controlplane.ts';
+import { SUBJECT_KINDS, isSubject } from '../../operator/src/runtime/kinds.ts';
+import { SEVERITIES } from '../../operator/src/engine/types.ts';
+import type { KubeObject } from '../../operator/src/engine/types.ts';
+
+/** FAULTS_FULL=1: the full fault set (10-minute soak, full sizes). */
+export const FULL = process.env['FAULTS_FULL'] === '1';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ReportFinding {
+  ruleId: string;
+  severity: string;
+  policy?: string;
+  container?: string;
+  message: string;
+}
+
+export interface Report {
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+    managedFields?: { manager: string; operation: string; subresource?: string }[];
+  };
+  spec: { subject: { kind: string; name: string; namespace?: string; uid?: string } };
+  status?: {
+    summary?: Record<string, number>;
+    findings?: ReportFinding[];
+    omittedFindings?: number;
+    conditions?: { type: string; status: string; reason: string; message?: string }[];
+  };
+}
+
+/** kubectl bound to one control plane. */
+export class Kube {
+  readonly cp: ControlPlane;
+  constructor(cp: ControlPlane) {
+    this.cp = cp;
+  }
+
+  run(args: string[], input?: string): string {
+    return this.cp.kubectl(args, input);
+  }
+
+  /** kubectl that may fail; returns status and output. */
+  try(args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
+    const r = spawnSync(this.cp.kubectlPath, ['--kubeconfig', this.cp.kubeconfig, ...args], {
+      encoding: 'utf8',
+      input,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- typed view of kubectl's JSON
+  json<T>(args: string[]): T {
+    return JSON.parse(this.run([...args, '-o', 'json'])) as T;
+  }
+
+  apply(yaml: string): void {
+    this.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml);
+  }
+
+  reports(ns?: string): Report[] {
+    return this.json<{ items: Report[] }>(['get', 'scanreports', ...(ns ? ['-n', ns] : ['-A'])]).items;
+  }
+
+  report(ns: string, name: string): Report | undefined {
+    const r = this.try(['get', 'scanreport', name, '-n', ns, '-o', 'json']);
+    return r.ok ? (JSON.parse(r.stdout) as Report) : undefined;
+  }
+
+  installCrds(): void {
+    this.run([
+      'apply',
+      '--server-side',
+      '-f',
+      join(REPO_ROOT, 'crds', 'securitypolicies.yaml'),
+      '-f',
+      join(REPO_ROOT, 'crds', 'scanreports.yaml'),
+    ]);
+    this.run([
+      'wait',
+      '--for',
+      'condition=established',
+      '--timeout=60s',
+      'crd/securitypolicies.security.vigil.dev',
+      'crd/scanreports.security.vigil.dev',
+    ]);
+  }
+
+  ensureNamespace(ns: string): void {
+    this.apply(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`);
+  }
+
+  /** Vigil's events (events.k8s.io/v1) in a namespace. */
+  vigilEvents(ns: string): { reason: string; type: string; regarding?: { kind: string; name: string } }[] {
+    return this.json<{
+      items: {
+        reason: string;
+        type: string;
+        reportingController?: string;
+        regarding?: { kind: string; name: string };
+      }[];
+    }>(['get', 'events.events.k8s.io', '-n', ns]).items.filter((e) => e.reportingController === 'vigil');
+  }
+}
+
+/** One request to the API server with the admin certificate, bypassing kubectl (cheap, for loops). */
+export function apiRequest(
+  cp: ControlPlane,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/merge-patch+json',
+): Promise<{ status: number; body: string }> {
+  const d = cp.state.dir;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((res, rej) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: cp.state.apiPort,
+        path,
+        method,
+        ca: readFileSync(join(d, 'ca.crt')),
+        cert: readFileSync(join(d, 'admin.crt')),
+        key: readFileSync(join(d, 'admin.key')),
+        timeout: 10_000,
+        headers: payload === undefined ? {} : { 'content-type': contentType },
+      },
+      (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => res({ status: r.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', rej);
+    req.end(payload);
+  });
+}
+
+/** Compacts etcd's history up to its current revision (gRPC gateway); returns the revision. */
+export async function compactEtcd(cp: ControlPlane): Promise<number> {
+  const base = `http://127.0.0.1:${cp.state.etcdPort}/v3`;
+  const range = await fetch(`${base}/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from('/').toString('base64'), limit: 1 }),
+  });
+  const rev = Number(((await range.json()) as { header?: { revision?: string } }).header?.revision);
+  if (!Number.isFinite(rev) || rev <= 0) throw new Error('could not read the etcd revision');
+  const r = await fetch(`${base}/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision: String(rev), physical: true }),
+  });
+  if (!r.ok) throw new Error(`etcd compaction failed: ${r.status} ${await r.text()}`);
+  return rev;
+}
+
+/** Polls until fn returns a value (not undefined/false); resolves with it and the time it took. */
+export async function eventually<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<{ value: T; ms: number }> {
+  const t0 = Date.now();
+  let value: T | undefined | false;
+  await waitFor(what, async () => (value = await fn()) !== undefined && value !== false, timeoutMs);
+  return { value: value as T, ms: Date.now() - t0 };
+}
+
+/** Prints a measured number so it shows in the mocha output (and the report). */
+export function measured(what: string, value: number, unit = 's'): void {
+  const v = unit === 's' ? (value / 1000).toFixed(1) : String(value);
+  console.log(`      ⏱  ${what}: ${v} ${unit}`);
+}
+
+/** The value of one Prometheus series (sum over series matching every given label). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls: Record<string, string> = {};
+    for (const p of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      ls[p[1] ?? ''] = p[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => ls[k] === v)) {
+      sum += Number(m[4]);
+      found = true;
+    }
+  }
+  return found ? sum : NaN;
+}
+
+/** Every severity count in a report's summary equals what its findings (plus omitted ones) say. */
+export function summaryConsistent(r: Report): boolean {
+  const s = r.status?.summary ?? {};
+  const fs = r.status?.findings ?? [];
+  const total = SEVERITIES.reduce((n, sev) => n + (s[sev] ?? 0), 0);
+  if (total !== fs.length + (r.status?.omittedFindings ?? 0)) return false;
+  if ((r.status?.omittedFindings ?? 0) > 0) return true;
+  return SEVERITIES.every((sev) => (s[sev] ?? 0) === fs.filter((f) => f.severity === sev).length);
+}
+
+// ---- the oracle ------------------------------------------------------------------------------
+
+/** One finding as both sides can name it. */
+function findingKey(f: {
+  policy?: string | null;
+  ruleId: string;
+  severity: string;
+  container?: string | null;
+}): string {
+  return `${f.policy ?? ''}|${f.ruleId}|${f.severity}|${f.container ?? ''}`;
+}
+
+/** Subject key as the operator's work queue spells it: Kind/namespace/name. */
+function subjectOf(kind: string, ns: string | null | undefined, name: string): string {
+  return `${kind}/${ns ?? ''}/${name}`;
+}
+
+export type Truth = Map<string, string[]>;
+
+function inScope(key: string, namespaces: ReadonlySet<string>): boolean {
+  const [kind, ns, name] = key.split('/');
+  return kind === 'Namespace' ? namespaces.has(name ?? '') : namespaces.has(ns ?? '');
+}
+
+/** What the operator's ScanReports say, per subject in the given namespaces. */
+export function reportedState(k: Kube, namespaces: ReadonlySet<string>): Truth {
+  const out: Truth = new Map();
+  for (const r of k.reports()) {
+    const s = r.spec.subject;
+    const key = subjectOf(s.kind, s.namespace, s.name);
+    if (!inScope(key, namespaces)) continue;
+    out.set(key, [...new Set((r.status?.findings ?? []).map(findingKey))].sort());
+  }
+  return out;
+}
+
+/** Dumps every watched kind and the SecurityPolicies, runs `vigil scan` once per policy, combines. */
+export function oracle(k: Kube, namespaces: ReadonlySet<string>): Truth {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-oracle-'));
+  try {
+    const kinds = SUBJECT_KINDS.map((w) => (w.group ? `${w.plural}.${w.group}` : w.plural)).join(',');
+    const dump = k.json<{ items: KubeObject[] }>(['get', kinds, '-A']);
+    // The operator evaluates controller-owned Pods/ReplicaSets/Jobs through their owner only.
+    const subjects = new Set(
+      dump.items
+        .filter((o) => isSubject(o))
+        .map((o) => subjectOf(String(o.kind), o.metadata?.namespace, o.metadata?.name ?? '')),
+    );
+    writeFileSync(join(dir, 'cluster.json'), JSON.stringify(dump));
+    const policies = k.json<{ items: KubeObject[] }>(['get', 'securitypolicies']).items;
+    const out: Truth = new Map();
+    for (const p of policies) {
+      const name = p.metadata?.name ?? '';
+      const pf = join(dir, `policy-${name}.json`);
+      writeFileSync(
+        pf,
+        JSON.stringify({ apiVersion: p.apiVersion, kind: p.kind, metadata: { name }, spec: p['spec'] }),
+      );
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'bin', 'vigil.js'),
+          'scan',
+          '--policy',
+          pf,
+          '-o',
+          'json',
+          '--fail-on',
+          'never',
+          join(dir, 'cluster.json'),
+        ],
+        { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      );
+      if (r.status === 2 && /: spec/.test(r.stderr)) continue; // an invalid policy evaluates nothing
+      if (r.status !== 0) throw new Error(`vigil scan --policy ${name} exited ${r.status}: ${r.stderr}`);
+      const report = JSON.parse(r.stdout) as {
+        findings: {
+          ruleId: string;
+          severity: string;
+          container: string | null;
+          resource: { kind: string; namespace: string | null; name: string };
+        }[];
+      };
+      for (const f of report.findings) {
+        const key = subjectOf(f.resource.kind, f.resource.namespace, f.resource.name);
+        if (!subjects.has(key) || !inScope(key, namespaces)) continue;
+        const list = out.get(key) ?? [];
+        list.push(findingKey({ ...f, policy: name }));
+        out.set(key, list);
+      }
+    }
+    for (const [key, list] of out) out.set(key, [...new Set(list)].sort());
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Differences between two per-subject finding sets, as readable lines (empty when equal). */
+export function diffTruth(expected: Truth, actual: Truth): string[] {
+  const lines: string[] = [];
+  for (const key of [...new Set([...expected.keys(), ...actual.keys()])].sort()) {
+    const e = expected.get(key) ?? [];
+    const a = actual.get(key) ?? [];
+    const missing = e.filter((x) => !a.includes(x));
+    const extra = a.filter((x) => !e.includes(x));
+    if (missing.length > 0) lines.push(`${key}: missing ${missing.join(', ')}`);
+    if (extra.length > 0) lines.push(`${key}: unexpected ${extra.join(', ')}`);
+  }
+  return lines;
+}
+
+/**
+ * Waits until the reports in `namespaces` equal the oracle (recomputed on every try, since
+ * the cluster may still be settling); resolves with the time it took, or fails with the diff.
+ */
+export async function expectConverged(
+  k: Kube,
+  namespaces: readonly string[],
+  timeoutMs = 60_000,
+): Promise<number> {
+  const scope = new Set(namespaces);
+  const t0 = Date.now();
+  let diff: string[] = [];
+  while (Date.now() - t0 < timeoutMs) {
+    const truth = oracle(k, scope);
+    diff = diffTruth(truth, reportedState(k, scope));
+    if (diff.length === 0) {
+      for (const r of k.reports()) {
+        const s = r.spec.subject;
+        if (inScope(subjectOf(s.kind, s.namespace, s.name), scope))
+          expect(summaryConsistent(r), `summary of ${r.metadata.namespace}/${r.metadata.name}`).to.equal(
+            true,
+          );
+      }
+      return Date.now() - t0;
+    }
+    await sleep(1000);
+  }
+  throw new Error(
+    `reports did not converge to vigil scan's findings within ${timeoutMs} ms:\n  ${diff.slice(0, 40).join('\n  ')}${diff.length > 40 ? `\n  … ${diff.length - 40} more` : ''}`,
+  );
+}
+
+/** A SecurityPolicy limited to some namespaces. */
+export function policyYaml(
+  name: string,
+  namespaces: readonly string[],
+  extra = 'profile: recommended',
+): string {
+  return `apiVersion: security.vigil.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: ${name}}
+spec:
+  match: {namespaces: [${namespaces.map((n) => JSON.stringify(n)).join(', ')}]}
+${extra
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+`;
+}
+
+export function podYaml(
+  name: string,
+  ns: string,
+  opts: { privileged?: boolean; hostNetwork?: boolean; labels?: Record<string, string> } = {},
+): string {
+  const labels = Object.entries(opts.labels ?? {})
+    .map(([a, b]) => `${a}: ${JSON.stringify(b)}`)
+    .join(', ');
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}, labels: {${labels}}}
+spec:
+  hostNetwork: ${opts.hostNetwork === true}
+  containers:
+  - name: app
+    image: registry.example/app:1.0
+    securityContext: {privileged: ${opts.privileged === true}}
+`;
+}
+
+/** Many objects in one kubectl call. */
+export function listYaml(docs: readonly string[]): string {
+  return docs.join('---\n');
+}
+
+/** Removes a suite's policies and namespaces (namespaces are deleted in the background). */
+export function cleanup(k: Kube, policies: readonly string[], namespaces: readonly string[]): void {
+  if (policies.length > 0)
+    k.try(['delete', 'securitypolicy', ...policies, '--ignore-not-found', '--wait=false']);
+  if (namespaces.length > 0)
+    k.try(['delete', 'namespace', ...namespaces, '--ignore-not-found', '--wait=false']);
+}
+
+/** Operator log lines (JSON) that match a message. */
+export function logLines(file: string, message: RegExp): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!message.test(line)) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
