@@ -4,7 +4,6 @@
  * pss-baseline / pss-restricted profile and must get PSA's verdict, naming PSA's check.
  */
 import { expect } from 'chai';
-// eslint-disable-next-line no-restricted-imports -- the test reads the shared conformance fixtures; rules stay pure
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
