@@ -56,8 +56,8 @@ format: setup-node
 test-unit: setup-node ## Unit tests (no cluster)
 	@mocha
 
-test-e2e: setup ## E2E tests against a real control plane started by the harness
-	@mocha --config .mocharc.e2e.cjs
+test-e2e: setup ## E2E tests, each file against its own real control plane
+	@E2E_EXCLUDE='$(E2E_EXCLUDE)' bash scripts/test-e2e.sh
 
 test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every shipped alert
 	@bash scripts/test-alerts.sh
