@@ -7,10 +7,12 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import {
+  Composer,
   isMap,
   isSeq,
   LineCounter,
-  parseAllDocuments,
+  Parser,
+  type Document,
   type DocumentOptions,
   type ParseOptions,
   type SchemaOptions,
@@ -328,49 +330,59 @@ export function parseManifests(
   opts: Pick<LoadOptions, 'maxAliasCount'> = DEFAULT_LOAD_OPTIONS,
 ): void {
   const lc = new LineCounter();
-  let docs;
+  // Documents are composed and converted one at a time (compose() is a generator), so
+  // a large multi-document file never holds more than one document's syntax tree.
+  const docs = new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
   try {
-    docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: lc });
+    for (const doc of docs) addDocument(doc, file, lc, out, errors, opts);
   } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
     errors.push({
       file,
-      message: `cannot parse: ${oneLine(err instanceof Error ? err.message : String(err))}`,
+      message: /call stack/i.test(msg) ? 'nested too deeply' : `cannot parse: ${oneLine(msg)}`,
+    });
+  }
+}
+
+function addDocument(
+  doc: Document.Parsed,
+  file: string,
+  lc: LineCounter,
+  out: Subject[],
+  errors: InputError[],
+  opts: Pick<LoadOptions, 'maxAliasCount'>,
+): void {
+  const docError = doc.errors[0];
+  if (docError) {
+    errors.push({ file, line: lineAt(lc, docError.pos[0]), message: oneLine(docError.message) });
+    return;
+  }
+  const contents = doc.contents;
+  if (contents === null) return; // empty document (`---` alone, or comments only)
+  const line = lineAt(lc, contents.range[0]);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    errors.push({
+      file,
+      line,
+      message: /call stack/i.test(msg) ? 'document is nested too deeply' : oneLine(msg),
     });
     return;
   }
-  for (const doc of docs) {
-    const docError = doc.errors[0];
-    if (docError) {
-      errors.push({ file, line: lineAt(lc, docError.pos[0]), message: oneLine(docError.message) });
-      continue;
-    }
-    const contents = doc.contents;
-    if (contents === null) continue; // empty document (`---` alone, or comments only)
-    const line = lineAt(lc, contents.range?.[0]);
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      errors.push({
-        file,
-        line,
-        message: /call stack/i.test(msg) ? 'document is nested too deeply' : oneLine(msg),
-      });
-      continue;
-    }
-    if (value === null || value === undefined) continue; // `~` or `null`: an empty document too
-    if (isObj(value) && isListKind(value)) {
-      addList(value, contents, file, line, lc, out, errors);
-      continue;
-    }
-    const problem = notAnObject(value);
-    if (problem) {
-      errors.push({ file, line, message: problem });
-      continue;
-    }
-    out.push({ object: value as KubeObject, location: line === undefined ? { file } : { file, line } });
+  if (value === null || value === undefined) return; // `~` or `null`: an empty document too
+  if (isObj(value) && isListKind(value)) {
+    addList(value, contents, file, line, lc, out, errors);
+    return;
   }
+  const problem = notAnObject(value);
+  if (problem) {
+    errors.push({ file, line, message: problem });
+    return;
+  }
+  out.push({ object: value as KubeObject, location: line === undefined ? { file } : { file, line } });
 }
 
 function addList(
