@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Entry point of the `vigil` command. The CLI is TypeScript run by Node's type
 // stripping (Node >= 24), so check the version before importing it.
+import module from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import process from 'node:process';
 
 const [major] = process.versions.node.split('.').map(Number);
@@ -15,6 +18,18 @@ for (const stream of [process.stdout, process.stderr]) {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+}
+
+// Cache compiled (type-stripped) modules: startup drops from ~0.45 s to ~0.15 s of CPU.
+// The cache lives in the user's own cache directory, not a shared /tmp another user
+// could seed; NODE_DISABLE_COMPILE_CACHE=1 turns it off, VIGIL_COMPILE_CACHE moves it.
+if (process.env.NODE_COMPILE_CACHE === undefined) {
+  try {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    module.enableCompileCache?.(process.env.VIGIL_COMPILE_CACHE || path.join(base, 'vigil', 'compile-cache'));
+  } catch {
+    // No cache (read-only home, no home): slower start, same results.
+  }
 }
 
 const { main } = await import('../operator/src/cli/main.ts');
