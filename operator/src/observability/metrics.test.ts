@@ -394,6 +394,7 @@ describe('observability/metrics', () => {
           'le',
           'version',
           'node_version',
+          'verb',
         ]);
         for (const x of s) {
           for (const [k, v] of Object.entries(x.labels)) {
@@ -543,6 +544,23 @@ describe('observability/metrics', () => {
       expect(value(s, 'vigil_reports_truncated_total')).to.equal(1);
       expect(value(s, 'vigil_events_dropped_total')).to.equal(5);
       expect(value(s, 'vigil_last_full_evaluation_timestamp_seconds')).to.equal(Date.UTC(2030, 0, 1) / 1000);
+    });
+
+    it('counts API requests by verb, every verb exported from the first scrape, unknown verbs as OTHER', async () => {
+      const m = make();
+      const s0 = await scrape(m);
+      for (const verb of ['LIST', 'WATCH', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OTHER'])
+        expect(value(s0, 'vigil_api_requests_total', { verb }), verb).to.equal(0);
+      m.apiRequest('PATCH');
+      m.apiRequest('PATCH');
+      m.apiRequest('list');
+      m.apiRequest('CONNECT');
+      const s = await scrape(m);
+      expect(value(s, 'vigil_api_requests_total', { verb: 'PATCH' })).to.equal(2);
+      expect(value(s, 'vigil_api_requests_total', { verb: 'LIST' })).to.equal(1);
+      expect(value(s, 'vigil_api_requests_total', { verb: 'OTHER' })).to.equal(1);
+      expect(value(s, 'vigil_api_requests_total', { verb: 'GET' })).to.equal(0);
+      expect(series(s, 'vigil_api_requests_total')).to.have.length(8);
     });
   });
 

@@ -136,6 +136,8 @@ export interface VigilMetrics {
   reportTruncated(): void;
   /** Kubernetes Events not emitted because of the events budget. */
   eventsDropped(n?: number): void;
+  /** One request to the API server (list pages, watches, reads and writes), by verb. */
+  apiRequest(verb: string): void;
   setPolicyReady(policy: string, ready: boolean): void;
   /** Number of errors the policy currently has (invalid params, unknown rule ids…). */
   setPolicyErrors(policy: string, errors: number): void;
@@ -188,6 +190,9 @@ function check(ok: boolean, what: string, value: unknown): void {
 function nonNegative(n: number): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
+
+/** Verbs of vigil_api_requests_total (anything else counts as OTHER). */
+export const API_VERBS = ['LIST', 'WATCH', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OTHER'] as const;
 
 const TIME_TO_FINDING_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
 /** controller-runtime's reconcile_time_seconds buckets (5 ms – 60 s). */
@@ -352,6 +357,13 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     help: 'ScanReports truncated to fit their size budget (detail dropped, counts kept).',
     registers: [registry],
   });
+  const apiRequests = new Counter({
+    name: 'vigil_api_requests_total',
+    help: 'Requests Vigil made to the API server, by verb (LIST pages, WATCH streams, GET, POST, PATCH, PUT, DELETE).',
+    labelNames: ['verb'] as const,
+    registers: [registry],
+  });
+  for (const verb of API_VERBS) apiRequests.inc({ verb }, 0);
   const eventsDroppedC = new Counter({
     name: 'vigil_events_dropped_total',
     help: 'Kubernetes Events not emitted because the events budget was exhausted.',
@@ -648,6 +660,10 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     },
     eventsDropped(n = 1) {
       eventsDroppedC.inc(nonNegative(n));
+    },
+    apiRequest(verb) {
+      const v = verb.toUpperCase();
+      apiRequests.inc({ verb: (API_VERBS as readonly string[]).includes(v) ? v : 'OTHER' });
     },
     setPolicyReady(policy, ready) {
       registerPolicy(policy);

@@ -94,7 +94,10 @@ export class Operator {
     this.logger = logger;
     this.clock = clock;
     this.api = new KubeApi(new KubeClient(kc, { userAgent: `vigil/${VERSION}` }));
-    this.api.onRequest((verb) => this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1));
+    this.api.onRequest((verb) => {
+      this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
+      this.metrics.apiRequest(verb);
+    });
     this.metrics = createMetrics({
       ruleLabel: cfg.findingsRuleLabel,
       version: VERSION,
