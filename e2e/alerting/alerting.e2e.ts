@@ -146,6 +146,8 @@ describe('alerting: Prometheus and Alertmanager on loopback', function () {
 
   describe('against the real operator on a real control plane', () => {
     const NS = 'alerting-e2e';
+    /** The operator's own namespace (reports about cluster-scoped subjects): not vigil-system, which other suites own. */
+    const OP_NS = 'alerting-e2e-vigil';
     const POLICY = 'alerting-e2e';
     let stack: AlertingStack;
     let operator: ChildProcess | undefined;
@@ -176,7 +178,7 @@ describe('alerting: Prometheus and Alertmanager on loopback', function () {
         `apiVersion: v1
 kind: Namespace
 metadata:
-  name: vigil-system
+  name: ${OP_NS}
 ---
 apiVersion: v1
 kind: Namespace
@@ -205,7 +207,7 @@ spec:
           '--kubeconfig',
           k.kubeconfig,
           '--namespace',
-          'vigil-system',
+          OP_NS,
           '--metrics-bind-address',
           `127.0.0.1:${metricsPort}`,
           '--health-probe-bind-address',
@@ -235,6 +237,28 @@ spec:
     });
 
     after(async () => {
+      // Remove what this suite created while the operator still runs, then stop everything.
+      try {
+        cluster().kubectl([
+          'delete',
+          'securitypolicy',
+          POLICY,
+          '--ignore-not-found',
+          '--wait=true',
+          '--timeout=60s',
+        ]);
+        cluster().kubectl([
+          'delete',
+          'namespace',
+          NS,
+          OP_NS,
+          '--ignore-not-found',
+          '--wait=true',
+          '--timeout=120s',
+        ]);
+      } catch (e) {
+        console.log(`      cleanup: ${String(e)}`);
+      }
       await stack?.stop();
       const op = operator;
       if (op && op.exitCode === null) {
@@ -246,12 +270,6 @@ spec:
           });
           op.kill('SIGTERM');
         });
-      }
-      try {
-        cluster().kubectl(['delete', 'namespace', NS, '--wait=false']);
-        cluster().kubectl(['delete', 'securitypolicy', POLICY, '--wait=false']);
-      } catch {
-        // Best effort: the control plane is discarded after the run.
       }
       if (logDir) rmSync(logDir, { recursive: true, force: true });
     });
