@@ -22,13 +22,19 @@ COPY package.json package-lock.json .npmrc ./
 # Exactly the lockfile. No package in the production tree has an install script, and dev-only
 # packages with one (the `node` binary package, testcontainers' native helpers) are not needed,
 # so scripts stay off. Then drop the dev dependencies.
+# Source maps and type declarations are never loaded at runtime: dropping them halves
+# node_modules (about 95 MB to 49 MB, mostly @kubernetes/client-node's generated API).
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
 COPY bin ./bin
 COPY operator/src ./operator/src
 COPY data ./data
-# Smoke test with the production tree only: the CLI and the whole rule registry load.
-RUN node bin/vigil.js version && node bin/vigil.js rules > /dev/null
+# Smoke test with the production tree only: the CLI, the whole rule registry and the operator
+# (Kubernetes client, metrics, logging) load.
+RUN node bin/vigil.js version \
+ && node bin/vigil.js rules > /dev/null \
+ && node bin/vigil.js operator --help > /dev/null
 
 # ---- runtime: distroless (no shell, no package manager), non-root ----
 FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a AS runtime

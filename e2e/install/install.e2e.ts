@@ -5,11 +5,13 @@
  * There is no kubelet, so the pods stay Pending; that is all this suite needs.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { cluster } from '../harness.ts';
 import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
+import { startOperator } from '../operator/process.ts';
 
 const INSTALL = join(REPO_ROOT, 'manifests', 'install.yaml');
 const SA = 'system:serviceaccount:vigil-system:vigil';
@@ -62,13 +64,23 @@ describe('install bundle on a real API server', function () {
   });
 
   after(() => {
-    // Leave the CRDs and the namespace (other suites share this control plane); remove the rest.
-    const rest = installObjects().filter((o) => !['CustomResourceDefinition', 'Namespace'].includes(o.kind));
+    // Suites share this control plane, and later ones create vigil-system themselves: remove all
+    // but the CRDs (which every suite applies idempotently) and wait until the namespaces are gone.
+    tryKubectl(['delete', 'securitypolicy', '--ignore-not-found', 'install-e2e-rbac']);
+    const rest = installObjects().filter((o) => o.kind !== 'CustomResourceDefinition');
     tryKubectl(
       ['delete', '--ignore-not-found', '--wait=false', '-f', '-'],
       rest.map((o) => stringify(o)).join('---\n'),
     );
     tryKubectl(['delete', 'namespace', '--ignore-not-found', '--wait=false', 'install-e2e']);
+    const gone = tryKubectl([
+      'wait',
+      '--for=delete',
+      '--timeout=150s',
+      'namespace/vigil-system',
+      'namespace/install-e2e',
+    ]);
+    if (!gone.ok && !/not found/i.test(gone.out)) throw new Error(`namespaces not deleted: ${gone.out}`);
   });
 
   it('creates every object, and re-applying it changes nothing', () => {
@@ -188,7 +200,7 @@ spec:
 
   it('lets namespace viewers read their ScanReports (aggregated into the built-in view role)', async () => {
     const k = cluster();
-    k.kubectl(['create', 'namespace', 'install-e2e']);
+    k.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: install-e2e}\n');
     k.kubectl([
       'create',
       'rolebinding',
@@ -217,5 +229,96 @@ spec:
     ]);
     expect(r.ok, r.out).to.equal(true);
     expect(r.out).to.match(/securitypolicy\.security\.vigil\.dev\/\S+ created \(server dry run\)/);
+  });
+
+  it('is enough for the real operator: it runs as the vigil ServiceAccount without a single denied request', async function () {
+    const k = cluster();
+    k.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: install-e2e}\n');
+    // A kubeconfig that authenticates with a token of the vigil ServiceAccount, as in the pod.
+    const admin = parse(readFileSync(k.kubeconfig, 'utf8')) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    };
+    const server = admin.clusters[0]?.cluster;
+    if (!server) throw new Error('no cluster in the admin kubeconfig');
+    const token = k.kubectl(['create', 'token', 'vigil', '-n', 'vigil-system', '--duration=1h']).trim();
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'vigil-install-')), 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: server }],
+        users: [{ name: 'vigil', user: { token } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'vigil' } }],
+        'current-context': 'c',
+      }),
+    );
+    k.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: security.vigil.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: install-e2e-rbac}
+spec:
+  profile: pss-restricted
+  match: {namespaces: [install-e2e]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: priv, namespace: install-e2e}
+spec:
+  containers: [{name: c, image: busybox@sha256:${'0'.repeat(64)}, securityContext: {privileged: true}}]
+`,
+    );
+    const op = await startOperator({
+      kubeconfig,
+      namespace: 'vigil-system',
+      args: ['--leader-elect'],
+      env: { POD_NAME: 'install-e2e-operator' },
+    });
+    let code: number | null;
+    let seen = '';
+    try {
+      await waitFor(
+        'the Lease, the ScanReport with its status, the policy status and the event',
+        () => {
+          const lease = tryKubectl(['get', 'lease', 'vigil-leader', '-n', 'vigil-system', '-o', 'json']);
+          const holder = lease.ok
+            ? (JSON.parse(lease.out) as { spec?: { holderIdentity?: string } }).spec?.holderIdentity
+            : undefined;
+          const report = tryKubectl(['get', 'scanreport', 'pod-priv', '-n', 'install-e2e', '-o', 'json']);
+          const critical = report.ok
+            ? (JSON.parse(report.out) as { status?: { summary?: { critical?: number } } }).status?.summary
+                ?.critical
+            : undefined;
+          const ready = tryKubectl([
+            'get',
+            'securitypolicy',
+            'install-e2e-rbac',
+            '-o',
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+          ]).out;
+          const events = tryKubectl(['get', 'events.events.k8s.io', '-n', 'install-e2e', '-o', 'json']);
+          const warned =
+            events.ok &&
+            (
+              JSON.parse(events.out) as { items: { type?: string; regarding?: { name?: string } }[] }
+            ).items.some((e) => e.type === 'Warning' && e.regarding?.name === 'priv');
+          seen = `lease holder ${holder ?? 'none'}, report critical ${critical ?? 'none'}, policy Ready ${ready || 'none'}, warning event ${warned}`;
+          return Promise.resolve(
+            (holder ?? '').startsWith('install-e2e-operator') &&
+              (critical ?? 0) > 0 &&
+              ready === 'True' &&
+              warned,
+          );
+        },
+        60_000,
+        () => `\nlast seen: ${seen}\n--- operator log ---\n${readFileSync(op.logFile, 'utf8').slice(-4000)}`,
+      );
+    } finally {
+      code = await op.stop();
+    }
+    const log = readFileSync(op.logFile, 'utf8');
+    expect(log).to.not.match(/forbidden|\b403\b/i);
+    expect(code, 'exit code after SIGTERM').to.equal(0);
   });
 });
