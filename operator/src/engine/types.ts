@@ -121,6 +121,11 @@ export interface ClusterIndexView {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   /** Cluster facts that are not objects (the API server's version, in the cluster). */
   readonly cluster: ClusterFacts;
+  /**
+   * True when `ofKind` never changes a returned list in place (a change yields a new
+   * array): memoised derived tables can then be validated by list identity alone.
+   */
+  readonly immutableLists?: boolean;
 }
 
 export interface ClusterFacts {

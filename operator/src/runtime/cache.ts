@@ -28,6 +28,8 @@ export class ClusterCache implements ClusterIndexView {
   private readonly lists = new Map<string, readonly KubeObject[]>();
   private nsList: readonly string[] | undefined;
   cluster: ClusterFacts = {};
+  /** ofKind lists are rebuilt, never edited, when a kind changes. */
+  readonly immutableLists = true;
 
   store(kind: string): Map<string, KubeObject> {
     let s = this.stores.get(kind);

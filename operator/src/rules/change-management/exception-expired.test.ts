@@ -4,7 +4,12 @@ import { runRule } from '../testing.ts';
 import type { KubeObject } from '../../engine/types.ts';
 
 function policy(exceptions: unknown[]): KubeObject {
-  return { apiVersion: 'security.vigil.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name: 'p' }, spec: { exceptions } };
+  return {
+    apiVersion: 'security.vigil.dev/v1alpha1',
+    kind: 'SecurityPolicy',
+    metadata: { name: 'p' },
+    spec: { exceptions },
+  };
 }
 
 describe('rule policy-exception-expired', () => {
@@ -12,9 +17,21 @@ describe('rule policy-exception-expired', () => {
   const cases: { name: string; exceptions: unknown[]; hits: number }[] = [
     { name: 'no exceptions', exceptions: [], hits: 0 },
     { name: 'no expiry', exceptions: [{ rules: ['x'], owner: 'a', reason: 'r' }], hits: 0 },
-    { name: 'future expiry', exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-07-01T00:00:00Z' }], hits: 0 },
-    { name: 'past expiry', exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-05-01T00:00:00Z' }], hits: 1 },
-    { name: 'expiry exactly now', exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-06-01T00:00:00Z' }], hits: 1 },
+    {
+      name: 'future expiry',
+      exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-07-01T00:00:00Z' }],
+      hits: 0,
+    },
+    {
+      name: 'past expiry',
+      exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-05-01T00:00:00Z' }],
+      hits: 1,
+    },
+    {
+      name: 'expiry exactly now',
+      exceptions: [{ rules: ['x'], owner: 'a', reason: 'r', expiresAt: '2026-06-01T00:00:00Z' }],
+      hits: 1,
+    },
     {
       name: 'one of two expired',
       exceptions: [
@@ -31,7 +48,13 @@ describe('rule policy-exception-expired', () => {
     });
   }
   it('names the owner and rules, and not the reason text', () => {
-    const [hit] = runRule(exceptionExpired, policy([{ rules: ['pss-privileged'], owner: 'team-a', reason: 'r', expiresAt: '2026-01-01T00:00:00Z' }]), { now });
+    const [hit] = runRule(
+      exceptionExpired,
+      policy([
+        { rules: ['pss-privileged'], owner: 'team-a', reason: 'r', expiresAt: '2026-01-01T00:00:00Z' },
+      ]),
+      { now },
+    );
     expect(hit?.message).to.contain('team-a').and.contain('pss-privileged').and.contain('2026-01-01');
   });
 });

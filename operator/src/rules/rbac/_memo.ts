@@ -25,7 +25,14 @@ interface Entry {
 
 const caches = new WeakMap<ClusterIndexView, Map<string, Entry>>();
 
-function unchanged(e: Entry, k: number, cur: readonly KubeObject[], appendOnly: boolean): boolean {
+function unchanged(
+  e: Entry,
+  k: number,
+  cur: readonly KubeObject[],
+  appendOnly: boolean,
+  immutable: boolean,
+): boolean {
+  if (immutable) return e.lists[k] === cur;
   const snap = e.snaps[k] ?? [];
   if (snap.length !== cur.length) return false;
   if (appendOnly && e.lists[k] === cur) return true;
@@ -46,10 +53,11 @@ export function memoByKinds<T>(
   }
   const cur = kinds.map((k) => index.ofKind(k));
   const appendOnly = index instanceof ClusterIndex;
+  const immutable = index.immutableLists === true;
   const e = m.get(name);
-  if (e && e.snaps.length === cur.length && cur.every((c, k) => unchanged(e, k, c, appendOnly)))
+  if (e && e.lists.length === cur.length && cur.every((c, k) => unchanged(e, k, c, appendOnly, immutable)))
     return e.value as T;
   const value = compute();
-  m.set(name, { lists: cur, snaps: cur.map((a) => [...a]), value });
+  m.set(name, { lists: cur, snaps: immutable ? [] : cur.map((a) => [...a]), value });
   return value;
 }
