@@ -13,6 +13,9 @@
  *
  * Usage: node bench/offline.ts [--resources N] [--repetitions R] [--seed S]
  *          [--smoke] [--skip-peers] [--no-build] [--out DIR] [--no-markdown]
+ *          [--vigil-ref REF]
+ * --vigil-ref: measure Vigil as committed at REF (a git-archive snapshot under
+ * bench/.work), not the working tree.
  * --smoke: N=200, 1 repetition, peers only if already built, results under
  * bench/.work/smoke, BENCHMARKS.md untouched.
  */
@@ -24,7 +27,9 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -88,6 +93,7 @@ export interface Details {
   files: number;
   kinds: Record<string, number>;
   rssMethod: 'gnu-time' | 'proc-vmhwm';
+  git: { commit: string; dirty: boolean };
   machine: Record<string, string | number>;
   loadAverage: { start: number[]; end: number[] };
   runs: ToolRun[];
@@ -112,6 +118,8 @@ export interface OfflineOptions {
   markdown: boolean;
   /** Compare findings (needs a Vigil --profile all run). */
   compare: boolean;
+  /** Measure Vigil as committed at this git ref (a snapshot), not the working tree. */
+  vigilRef?: string;
   log: (line: string) => void;
 }
 
@@ -253,15 +261,43 @@ export function findPeers(build: boolean, log: (l: string) => void): Peer[] {
     .filter((p) => TOOLS.includes(p.tool) && p.bin);
 }
 
-function vigilVersion(): string {
-  const out = execFileSync(process.execPath, [join(REPO, 'bin', 'vigil.js'), 'version'], {
+/**
+ * A pristine copy of Vigil at a commit (git archive, node_modules linked), so a long
+ * benchmark measures one version even while the working tree changes under it.
+ */
+export function snapshotVigil(ref: string, workDir: string): { entry: string; commit: string } {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], {
+    cwd: REPO,
+    encoding: 'utf8',
+  }).trim();
+  const root = join(workDir, `vigil-${commit.slice(0, 12)}`);
+  const entry = join(root, 'bin', 'vigil.js');
+  if (!existsSync(entry)) {
+    const tmp = `${root}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    execFileSync(
+      'bash',
+      ['-c', 'set -o pipefail; git archive "$1" | tar -x -C "$2"', 'archive', commit, tmp],
+      {
+        cwd: REPO,
+      },
+    );
+    symlinkSync(join(REPO, 'node_modules'), join(tmp, 'node_modules'));
+    renameSync(tmp, root);
+  }
+  return { entry, commit };
+}
+
+function vigilVersion(entry: string): string {
+  const out = execFileSync(process.execPath, [entry, 'version'], {
     encoding: 'utf8',
   });
   return /(\d+\.\d+\.\d+\S*)/.exec(out)?.[1] ?? out.trim();
 }
 
-function vigilRuleIds(): Set<string> {
-  const out = execFileSync(process.execPath, [join(REPO, 'bin', 'vigil.js'), 'rules', '--output', 'json'], {
+function vigilRuleIds(entry: string): Set<string> {
+  const out = execFileSync(process.execPath, [entry, 'rules', '--output', 'json'], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -273,16 +309,7 @@ function vigilRuleIds(): Set<string> {
 function commandFor(tool: Tool, bin: string, corpusDir: string, files: string[], profile: string): string[] {
   switch (tool) {
     case 'vigil':
-      return [
-        process.execPath,
-        join(REPO, 'bin', 'vigil.js'),
-        'scan',
-        '--profile',
-        profile,
-        '--output',
-        'json',
-        corpusDir,
-      ];
+      return [process.execPath, bin, 'scan', '--profile', profile, '--output', 'json', corpusDir];
     case 'polaris':
       return [bin, 'audit', '--audit-path', corpusDir, '--format', 'json'];
     case 'kube-score':
@@ -318,6 +345,24 @@ function goVersion(): string {
   }
 }
 
+/** The commit measured, and whether Vigil's sources differ from it (other work in progress). */
+function gitState(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const status = execFileSync(
+      'git',
+      ['status', '--porcelain', '--', 'operator/src', 'bin', 'package.json'],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+      },
+    );
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
 function machine(): Record<string, string | number> {
   const cpus = os.cpus();
   return {
@@ -344,12 +389,20 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   const files = writeCorpus(corpusDir, corpus);
   log(`corpus: ${corpus.resources} resources in ${files.length} files (${corpusDir})`);
 
+  let vigilEntry = join(REPO, 'bin', 'vigil.js');
+  let git = gitState();
+  if (opts.vigilRef !== undefined) {
+    const snap = snapshotVigil(opts.vigilRef, opts.workDir);
+    vigilEntry = snap.entry;
+    git = { commit: snap.commit, dirty: false };
+    log(`vigil: snapshot of ${snap.commit.slice(0, 12)} in ${resolve(vigilEntry, '..', '..')}`);
+  }
   const peers = opts.peers ? findPeers(opts.buildPeers, log) : [];
   const peersMissing = opts.peers
     ? (['polaris', 'kube-score'] as const).filter((t) => !peers.some((p) => p.tool === t))
     : ['polaris', 'kube-score'];
   const tools: { tool: Tool; version: string; bin: string }[] = [
-    { tool: 'vigil', version: vigilVersion(), bin: process.execPath },
+    { tool: 'vigil', version: vigilVersion(vigilEntry), bin: vigilEntry },
     ...peers,
   ];
   const outDir = join(opts.workDir, 'out');
@@ -412,6 +465,7 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
     files: files.length,
     kinds: Object.fromEntries(Object.entries(corpus.kinds).sort((a, b) => b[1] - a[1])),
     rssMethod: hasGnuTime() ? 'gnu-time' : 'proc-vmhwm',
+    git,
     machine: machine(),
     loadAverage: { start: loadStart, end: [] },
     runs,
@@ -420,14 +474,14 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
 
   let comparison: Comparison | undefined;
   if (opts.compare) {
-    const cmd = commandFor('vigil', process.execPath, corpusDir, files, VIGIL_COMPARE_PROFILE);
+    const cmd = commandFor('vigil', vigilEntry, corpusDir, files, VIGIL_COMPARE_PROFILE);
     const file = join(outDir, 'vigil-all.json');
     const s = await measure(cmd[0] as string, cmd.slice(1), file, join(outDir, 'vigil-all.stderr'));
     details.vigilCompareRun = { ...s, profile: VIGIL_COMPARE_PROFILE };
     const hits: Partial<Record<Tool, Hit[]>> = { vigil: vigilHits(readJson(file)) };
     if (reports.polaris !== undefined) hits.polaris = polarisHits(reports.polaris);
     if (reports['kube-score'] !== undefined) hits['kube-score'] = kubeScoreHits(reports['kube-score']);
-    comparison = compare(corpus.objects, hits, vigilRuleIds(), VIGIL_COMPARE_PROFILE);
+    comparison = compare(corpus.objects, hits, vigilRuleIds(vigilEntry), VIGIL_COMPARE_PROFILE);
   }
   details.loadAverage.end = os.loadavg().map((x) => round(x, 2));
 
@@ -460,7 +514,8 @@ export function renderMarkdown(result: OfflineResult, details: Details, comparis
     `Run of ${details.generatedAt.slice(0, 10)}: ${fmt(result.resources)} resources in ${details.files} files, ` +
       `${details.repetitions} repetitions, median wall time. Machine: ${m['cpuModel']}, ${m['cpus']} CPUs, ` +
       `${m['memoryGiB']} GiB RAM, ${m['os']}; Node ${m['node']}; ${m['go']}. ` +
-      `Load average at start/end: ${details.loadAverage.start.join(' ')} / ${details.loadAverage.end.join(' ')}.`,
+      `Load average at start/end: ${details.loadAverage.start.join(' ')} / ${details.loadAverage.end.join(' ')}. ` +
+      `Vigil at commit ${details.git.commit.slice(0, 12)}${details.git.dirty ? ' plus uncommitted changes' : ''}.`,
     '',
     '| Tool | Version | Median s | Resources/s | Max RSS MiB | CPU s (median) | Exit codes | Resources in output | Vigil speed-up |',
     '|---|---|---:|---:|---:|---:|---|---:|---:|',
@@ -552,6 +607,7 @@ async function main(): Promise<void> {
       'no-build': { type: 'boolean', default: false },
       'no-markdown': { type: 'boolean', default: false },
       out: { type: 'string' },
+      'vigil-ref': { type: 'string' },
     },
   });
   const opts = defaultOptions(values.smoke);
@@ -568,6 +624,7 @@ async function main(): Promise<void> {
   if (values['no-build']) opts.buildPeers = false;
   if (values['no-markdown']) opts.markdown = false;
   if (values.out !== undefined) opts.outDir = resolve(values.out);
+  if (values['vigil-ref'] !== undefined) opts.vigilRef = values['vigil-ref'];
   const started = Date.now();
   const { result } = await runOffline(opts);
   console.log(JSON.stringify(result, null, 2));
