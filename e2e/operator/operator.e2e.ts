@@ -112,7 +112,8 @@ describe('vigil operator on a real control plane', function () {
       'crd/securitypolicies.security.vigil.dev',
       'crd/scanreports.security.vigil.dev',
     ]);
-    for (const ns of ['vigil-system', 'team-a', 'other']) k(['create', 'namespace', ns]);
+    for (const ns of ['vigil-system', 'team-a', 'other'])
+      k(['apply', '-f', '-'], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
     k(
       ['apply', '-f', '-'],
       `apiVersion: security.vigil.dev/v1alpha1

@@ -481,3 +481,25 @@ describe('engine/policy matchesResource', () => {
       expect(() => m({ namespaces: ['*'], objectSelector: { matchLabels: { a: 'b' } } }, o)).to.not.throw();
   });
 });
+
+describe('compilePolicy: unknown fields', () => {
+  const rules: Rule[] = [];
+  for (const [name, spec, field] of [
+    ['spec', { profile: 'all', severty: 'high' }, 'spec.severty'],
+    ['a rule override', { rules: [{ id: 'x', severty: 'high' }] }, 'spec.rules[0].severty'],
+    [
+      'an exception',
+      { exceptions: [{ rules: ['x'], reason: 'r', owner: 'o', expires: '2027-01-01T00:00:00Z' }] },
+      'spec.exceptions[0].expires',
+    ],
+    ['a match', { match: { namespace: ['a'] } }, 'spec.match.namespace'],
+    ['events', { events: { min: 'high' } }, 'spec.events.min'],
+  ] as const) {
+    it(`rejects an unknown field in ${name}, naming it`, () => {
+      const r = compilePolicy({ spec }, rules);
+      expect(r.policy).to.equal(undefined);
+      const e = r.errors.find((x) => x.reason === 'UnknownField');
+      expect(e?.field).to.equal(field);
+    });
+  }
+});

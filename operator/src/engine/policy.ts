@@ -95,6 +95,18 @@ export function rulesOfProfile(rules: readonly Rule[], profile: ProfileName): Ru
   return rules.filter((r) => r.profiles.includes(profile));
 }
 
+/** The API server rejects unknown fields; a policy file given to the CLI gets the same treatment. */
+function checkKnownKeys(obj: unknown, known: readonly string[], path: string, errors: PolicyError[]): void {
+  if (!isObj(obj)) return;
+  for (const k of Object.keys(obj))
+    if (!known.includes(k))
+      errors.push({
+        field: `${path}.${k}`,
+        message: `unknown field "${path}.${k}" (known: ${known.join(', ')})`,
+        reason: 'UnknownField',
+      });
+}
+
 function compileMatch(raw: unknown, path: string, errors: PolicyError[]): ResourceMatch {
   if (raw === undefined || raw === null) return {};
   if (!isObj(raw)) {
@@ -102,6 +114,12 @@ function compileMatch(raw: unknown, path: string, errors: PolicyError[]): Resour
     return {};
   }
   const m: ResourceMatch = {};
+  checkKnownKeys(
+    raw,
+    ['namespaces', 'excludeNamespaces', 'names', 'kinds', 'namespaceSelector', 'objectSelector'],
+    path,
+    errors,
+  );
   for (const key of ['namespaces', 'excludeNamespaces', 'names', 'kinds'] as const) {
     const v = raw[key];
     if (v === undefined || v === null) continue;
@@ -196,6 +214,8 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     return { errors: [{ field: 'spec', message: 'spec must be an object', reason: 'InvalidSpec' }] };
   }
   const spec = asObj(specRaw);
+  checkKnownKeys(spec, ['profile', 'match', 'rules', 'exceptions', 'action', 'events'], 'spec', errors);
+  checkKnownKeys(spec['events'], ['minSeverity'], 'spec.events', errors);
 
   const profileRaw = spec['profile'] ?? DEFAULT_PROFILE;
   let profile: ProfileName = DEFAULT_PROFILE;
@@ -239,6 +259,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   listField(spec['rules'], 'spec.rules', 'InvalidRule', errors).forEach((raw, i) => {
     const path = `spec.rules[${i}]`;
     const o = asObj(raw);
+    checkKnownKeys(o, ['id', 'enabled', 'severity', 'params'], path, errors);
     const id = asString(o['id']);
     if (!id) {
       errors.push({ field: `${path}.id`, message: `${path}.id is required`, reason: 'InvalidRule' });
@@ -305,6 +326,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   listField(spec['exceptions'], 'spec.exceptions', 'InvalidException', errors).forEach((raw, i) => {
     const path = `spec.exceptions[${i}]`;
     const o = asObj(raw);
+    checkKnownKeys(o, ['rules', 'match', 'reason', 'owner', 'expiresAt'], path, errors);
     const reason = asString(o['reason']);
     const owner = asString(o['owner']);
     if (!reason)

@@ -61,7 +61,10 @@ export interface ControllerHooks {
     minSeverity: ReadonlyMap<string, Severity>,
   ): void;
   exceptionExpired?(policy: KubeObject, index: number, owner: string): void;
-  platformVulnerable?(findings: readonly Finding[]): void;
+  /** Current findings of a platform subject (a Node or the API server), by subject key. */
+  platformVulnerable?(subject: string, findings: readonly Finding[]): void;
+  /** Number of errors that keep a policy from being accepted. */
+  policyErrors?(policy: string, errors: number): void;
 }
 
 export interface PreviousFinding {
@@ -385,6 +388,7 @@ export class VigilController {
       JSON.stringify(existing.summary ?? {}) === JSON.stringify(summary) &&
       JSON.stringify(existing.conditions ?? []) === JSON.stringify(conds);
     this.o.hooks?.policyReady?.(name, ready);
+    this.o.hooks?.policyErrors?.(name, st.errors.length);
     if (same) return;
     desired.lastEvaluated = formatTime(now);
     const path = objectPath(POLICY_KIND, '', name) + '/status';
@@ -510,7 +514,7 @@ export class VigilController {
       };
     if (changedFindings(previous, findings))
       this.o.hooks?.findingsChanged?.(subjectObj, previous, findings, minSeverity);
-    if (kind === CLUSTER_VERSION_KIND || kind === 'Node') this.o.hooks?.platformVulnerable?.(findings);
+    if (kind === CLUSTER_VERSION_KIND || kind === 'Node') this.o.hooks?.platformVulnerable?.(key, findings);
 
     const t = this.eventTimes.get(key);
     if (t !== undefined) {
@@ -527,7 +531,7 @@ export class VigilController {
       const labels: string[] = [];
       for (const f of fs) {
         counts[f.severity]++;
-        labels.push(`${f.severity}|${namespace}|${f.category}`);
+        labels.push(`${f.severity}|${namespace}|${f.category}|${f.ruleId}`);
       }
       next.set(policy, { namespace, labels, counts });
     }

@@ -85,6 +85,13 @@ export class Operator {
   private leader: LeaderElector | undefined;
   private workersDone: Promise<unknown> | undefined;
   private cachesSynced = false;
+  /** Set by every full resync; cleared (and the timestamp metric set) once it has been worked off. */
+  private awaitingFullEvaluation = false;
+  /** CVEs per platform subject (Nodes, the API server), for the vigil_cluster_vulnerable gauges. */
+  private readonly vulnerabilities = new Map<
+    string,
+    { cve: string; component: 'control-plane' | 'node' }[]
+  >();
   private stopping = false;
   /** Requests made to the API server, by verb (benchmarks read it). */
   readonly requestCounts = new Map<string, number>();
@@ -151,12 +158,8 @@ export class Operator {
         exceptionsExpiring: (p, n) => m.setExceptionsExpiring(p, n),
         findingsChanged: (subject, prev, next, minSev) => this.emitFindingEvents(subject, prev, next, minSev),
         exceptionExpired: (policy, index, owner) => this.emitExceptionExpired(policy, index, owner),
-        platformVulnerable: (findings) => {
-          for (const f of findings)
-            for (const c of f.controls)
-              if (c.startsWith('CVE-'))
-                m.setClusterVulnerable(c, true, f.resource.kind === 'Node' ? 'node' : 'control-plane');
-        },
+        platformVulnerable: (subject, findings) => this.setVulnerabilities(subject, findings),
+        policyErrors: (p, n) => m.setPolicyErrors(p, n),
       },
     });
   }
@@ -211,13 +214,29 @@ export class Operator {
     if (this.stopping) return;
     this.logger.info('leading: starting workers');
     this.runWorkers();
-    this.controller.resyncAll();
+    this.resync();
     this.timers.push(
       setInterval(() => {
         this.controller.rearmExceptionTimers();
-        this.controller.resyncAll();
+        this.resync();
       }, this.cfg.resyncSeconds * 1000),
     );
+  }
+
+  private resync(): void {
+    this.awaitingFullEvaluation = true;
+    this.controller.resyncAll();
+  }
+
+  private setVulnerabilities(subject: string, findings: readonly Finding[]): void {
+    const list: { cve: string; component: 'control-plane' | 'node' }[] = [];
+    for (const f of findings)
+      for (const c of f.controls)
+        if (c.startsWith('CVE-'))
+          list.push({ cve: c, component: f.resource.kind === 'Node' ? 'node' : 'control-plane' });
+    if (list.length === 0) this.vulnerabilities.delete(subject);
+    else this.vulnerabilities.set(subject, list);
+    this.metrics.setClusterVulnerabilities([...this.vulnerabilities.values()].flat());
   }
 
   private runWorkers(): void {
@@ -227,15 +246,18 @@ export class Operator {
         key,
         error: err instanceof Error ? err.message : String(err),
       });
-    let fullDone = false;
     const subjectHooks = this.metrics.reconcileHooks('subject');
     this.workersDone = Promise.all([
       this.subjects.runWorkers(this.cfg.workers, (key) => this.controller.reconcileSubject(key), {
         ...subjectHooks,
         onResult: (outcome, seconds, key) => {
           subjectHooks.onResult?.(outcome, seconds, key);
-          if (!fullDone && this.subjects.len() === 0 && this.controller.stats().pending === 0) {
-            fullDone = true;
+          if (
+            this.awaitingFullEvaluation &&
+            this.subjects.len() === 0 &&
+            this.controller.stats().pending === 0
+          ) {
+            this.awaitingFullEvaluation = false;
             this.metrics.fullEvaluationCompleted();
             this.logger.info('full evaluation complete');
           }

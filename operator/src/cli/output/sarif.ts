@@ -11,7 +11,7 @@ import { STDIN_NAME } from '../load.ts';
 import { locationLabel, resourceLabel, type ScanResult } from './result.ts';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
-export const PROJECT_URI = 'https://github.com/vigil-security/vigil';
+export const PROJECT_URI = 'https://github.com/vigil-dev/vigil';
 export const FINGERPRINT_KEY = 'vigilFindingHash/v1';
 
 export type SarifLevel = 'error' | 'warning' | 'note';
