@@ -5,12 +5,12 @@
  * compared per subject with the ScanReports the operator wrote.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, waitFor, type ControlPlane } from '../controlplane/controlplane.ts';
+import { REPO_ROOT, type ControlPlane } from '../controlplane/controlplane.ts';
 import { SUBJECT_KINDS, isSubject } from '../../operator/src/runtime/kinds.ts';
 import { SEVERITIES } from '../../operator/src/engine/types.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
@@ -121,13 +121,76 @@ export class Kube {
   }
 }
 
-/** One request to the API server with the admin certificate, bypassing kubectl (cheap, for loops). */
+export interface ClientIdentity {
+  cert: string;
+  key: string;
+  kubeconfig: string;
+}
+
+/**
+ * A client certificate for `name` (not in system:masters, which the API server exempts from
+ * its in-flight limits) bound to cluster-admin, and a kubeconfig for it.
+ */
+export function makeUser(cp: ControlPlane, name: string): ClientIdentity {
+  const d = cp.state.dir;
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  run(['genrsa', '-out', `${name}.key`, '2048']);
+  run(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    'client.ext',
+    '-out',
+    `${name}.crt`,
+  ]);
+  const b64 = (f: string): string => readFileSync(join(d, f)).toString('base64');
+  const kubeconfig = join(d, `${name}.kubeconfig`);
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:${cp.state.apiPort}", certificate-authority-data: ${b64('ca.crt')}}
+users:
+- name: ${name}
+  user: {client-certificate-data: ${b64(`${name}.crt`)}, client-key-data: ${b64(`${name}.key`)}}
+contexts:
+- name: c
+  context: {cluster: c, user: ${name}}
+current-context: c
+`,
+  );
+  cp.kubectl([
+    'create',
+    'clusterrolebinding',
+    `${name}-admin`,
+    '--clusterrole=cluster-admin',
+    `--user=${name}`,
+  ]);
+  return { cert: join(d, `${name}.crt`), key: join(d, `${name}.key`), kubeconfig };
+}
+
+/** One request to the API server (admin certificate unless `as` is given), bypassing kubectl. */
 export function apiRequest(
   cp: ControlPlane,
   method: string,
   path: string,
   body?: unknown,
   contentType = 'application/merge-patch+json',
+  as?: ClientIdentity,
 ): Promise<{ status: number; body: string }> {
   const d = cp.state.dir;
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -139,8 +202,8 @@ export function apiRequest(
         path,
         method,
         ca: readFileSync(join(d, 'ca.crt')),
-        cert: readFileSync(join(d, 'admin.crt')),
-        key: readFileSync(join(d, 'admin.key')),
+        cert: readFileSync(as?.cert ?? join(d, 'admin.crt')),
+        key: readFileSync(as?.key ?? join(d, 'admin.key')),
         timeout: 10_000,
         headers: payload === undefined ? {} : { 'content-type': contentType },
       },
@@ -179,11 +242,22 @@ export async function eventually<T>(
   what: string,
   fn: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 30_000,
+  intervalMs = 200,
 ): Promise<{ value: T; ms: number }> {
   const t0 = Date.now();
-  let value: T | undefined | false;
-  await waitFor(what, async () => (value = await fn()) !== undefined && value !== false, timeoutMs);
-  return { value: value as T, ms: Date.now() - t0 };
+  let lastErr = '';
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return { value, ms: Date.now() - t0 };
+    } catch (e) {
+      lastErr = e instanceof Error ? e.message : String(e);
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${lastErr})` : ''}`,
+  );
 }
 
 /** Prints a measured number so it shows in the mocha output (and the report). */
@@ -238,32 +312,63 @@ function subjectOf(kind: string, ns: string | null | undefined, name: string): s
   return `${kind}/${ns ?? ''}/${name}`;
 }
 
-export type Truth = Map<string, string[]>;
+/** Per subject: the set of finding keys and the exact count of distinct findings by severity. */
+export interface SubjectFindings {
+  keys: string[];
+  counts: Record<string, number>;
+  /** Report side only: findings left out for the byte budget. */
+  omitted?: number;
+}
+export type Truth = Map<string, SubjectFindings>;
 
-function inScope(key: string, namespaces: ReadonlySet<string>): boolean {
+/**
+ * Which subjects a suite compares: those in its namespaces (a Namespace by its own name), and
+ * cluster-scoped ones listed as `/name` (e.g. '/f9-big' for a ClusterRole named f9-big).
+ */
+function inScope(key: string, scope: ReadonlySet<string>): boolean {
   const [kind, ns, name] = key.split('/');
-  return kind === 'Namespace' ? namespaces.has(name ?? '') : namespaces.has(ns ?? '');
+  if (kind === 'Namespace') return scope.has(name ?? '');
+  return ns === '' ? scope.has(`/${name ?? ''}`) : scope.has(ns ?? '');
 }
 
-/** What the operator's ScanReports say, per subject in the given namespaces. */
-export function reportedState(k: Kube, namespaces: ReadonlySet<string>): Truth {
+/** What the operator's ScanReports say, per subject in scope. */
+export function reportedState(k: Kube, scope: ReadonlySet<string>): Truth {
   const out: Truth = new Map();
   for (const r of k.reports()) {
     const s = r.spec.subject;
     const key = subjectOf(s.kind, s.namespace, s.name);
-    if (!inScope(key, namespaces)) continue;
-    out.set(key, [...new Set((r.status?.findings ?? []).map(findingKey))].sort());
+    if (!inScope(key, scope)) continue;
+    const counts: Record<string, number> = {};
+    for (const sev of SEVERITIES) if (r.status?.summary?.[sev]) counts[sev] = r.status.summary[sev];
+    out.set(key, {
+      keys: [...new Set((r.status?.findings ?? []).map(findingKey))].sort(),
+      counts,
+      omitted: r.status?.omittedFindings ?? 0,
+    });
   }
   return out;
 }
 
-/** Dumps every watched kind and the SecurityPolicies, runs `vigil scan` once per policy, combines. */
-export function oracle(k: Kube, namespaces: ReadonlySet<string>): Truth {
+/** A finding in `vigil scan --output json`. */
+export interface CliFinding {
+  ruleId: string;
+  severity: string;
+  container: string | null;
+  message: string;
+  resource: { kind: string; namespace: string | null; name: string };
+}
+
+/**
+ * Dumps every watched kind and the SecurityPolicies, runs `vigil scan` once per policy on the
+ * dump, and combines the findings per subject (only subjects the operator reports on: not
+ * controller-owned Pods, ReplicaSets and Jobs).
+ */
+export function oracle(k: Kube, scope: ReadonlySet<string>): Truth {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-oracle-'));
   try {
     const kinds = SUBJECT_KINDS.map((w) => (w.group ? `${w.plural}.${w.group}` : w.plural)).join(',');
-    const dump = k.json<{ items: KubeObject[] }>(['get', kinds, '-A']);
-    // The operator evaluates controller-owned Pods/ReplicaSets/Jobs through their owner only.
+    // managedFields too: change-management rules read them (kubectl hides them by default).
+    const dump = k.json<{ items: KubeObject[] }>(['get', kinds, '-A', '--show-managed-fields']);
     const subjects = new Set(
       dump.items
         .filter((o) => isSubject(o))
@@ -271,7 +376,7 @@ export function oracle(k: Kube, namespaces: ReadonlySet<string>): Truth {
     );
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify(dump));
     const policies = k.json<{ items: KubeObject[] }>(['get', 'securitypolicies']).items;
-    const out: Truth = new Map();
+    const found = new Map<string, Map<string, string>>();
     for (const p of policies) {
       const name = p.metadata?.name ?? '';
       const pf = join(dir, `policy-${name}.json`);
@@ -296,46 +401,59 @@ export function oracle(k: Kube, namespaces: ReadonlySet<string>): Truth {
       );
       if (r.status === 2 && /: spec/.test(r.stderr)) continue; // an invalid policy evaluates nothing
       if (r.status !== 0) throw new Error(`vigil scan --policy ${name} exited ${r.status}: ${r.stderr}`);
-      const report = JSON.parse(r.stdout) as {
-        findings: {
-          ruleId: string;
-          severity: string;
-          container: string | null;
-          resource: { kind: string; namespace: string | null; name: string };
-        }[];
-      };
-      for (const f of report.findings) {
+      for (const f of (JSON.parse(r.stdout) as { findings: CliFinding[] }).findings) {
         const key = subjectOf(f.resource.kind, f.resource.namespace, f.resource.name);
-        if (!subjects.has(key) || !inScope(key, namespaces)) continue;
-        const list = out.get(key) ?? [];
-        list.push(findingKey({ ...f, policy: name }));
-        out.set(key, list);
+        if (!subjects.has(key) || !inScope(key, scope)) continue;
+        const m = found.get(key) ?? new Map<string, string>();
+        // Distinct findings as the report counts them: policy, rule, container, message.
+        m.set(`${name}|${f.ruleId}|${f.container ?? ''}|${f.message}`, findingKey({ ...f, policy: name }));
+        found.set(key, m);
       }
     }
-    for (const [key, list] of out) out.set(key, [...new Set(list)].sort());
+    const out: Truth = new Map();
+    for (const [key, m] of found) {
+      const counts: Record<string, number> = {};
+      for (const fk of m.values()) {
+        const sev = fk.split('|')[2] ?? '';
+        counts[sev] = (counts[sev] ?? 0) + 1;
+      }
+      out.set(key, { keys: [...new Set(m.values())].sort(), counts });
+    }
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Differences between two per-subject finding sets, as readable lines (empty when equal). */
+/**
+ * Differences between the truth and the reports, as readable lines (empty when equal): the
+ * finding sets must be equal (for a report truncated by the byte budget, a subset), and the
+ * summary must count exactly the distinct findings by severity.
+ */
 export function diffTruth(expected: Truth, actual: Truth): string[] {
   const lines: string[] = [];
   for (const key of [...new Set([...expected.keys(), ...actual.keys()])].sort()) {
-    const e = expected.get(key) ?? [];
-    const a = actual.get(key) ?? [];
-    const missing = e.filter((x) => !a.includes(x));
-    const extra = a.filter((x) => !e.includes(x));
+    const e = expected.get(key) ?? { keys: [], counts: {} };
+    const a = actual.get(key) ?? { keys: [], counts: {} };
+    const truncated = (a.omitted ?? 0) > 0;
+    const missing = truncated ? [] : e.keys.filter((x) => !a.keys.includes(x));
+    const extra = a.keys.filter((x) => !e.keys.includes(x));
     if (missing.length > 0) lines.push(`${key}: missing ${missing.join(', ')}`);
     if (extra.length > 0) lines.push(`${key}: unexpected ${extra.join(', ')}`);
+    if (JSON.stringify(sortKeys(e.counts)) !== JSON.stringify(sortKeys(a.counts)))
+      lines.push(`${key}: summary ${JSON.stringify(a.counts)}, expected ${JSON.stringify(e.counts)}`);
   }
   return lines;
 }
 
+function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
 /**
- * Waits until the reports in `namespaces` equal the oracle (recomputed on every try, since
- * the cluster may still be settling); resolves with the time it took, or fails with the diff.
+ * Waits until the reports in scope (namespaces, and `/name` for cluster-scoped subjects) equal
+ * the oracle, recomputed on every try since the cluster may still be settling; resolves with
+ * the time it took, or fails with the diff.
  */
 export async function expectConverged(
   k: Kube,
