@@ -161,6 +161,9 @@ export class VigilController {
       case 'Ingress':
       case 'ServiceAccount':
       case 'Role':
+      case 'PodDisruptionBudget':
+      case 'HorizontalPodAutoscaler':
+      case 'LimitRange':
         this.enqueueNamespace(ns);
         return;
       case 'Namespace': {

@@ -47,6 +47,10 @@ export const SUBJECT_KINDS: readonly WatchedKind[] = [
   k('Ingress', 'networking.k8s.io', 'v1', 'ingresses', true),
   k('Namespace', '', 'v1', 'namespaces', false),
   k('Node', '', 'v1', 'nodes', false),
+  // Read by rules about other objects (PDB coverage, autoscaled replicas, LimitRange defaults).
+  k('PodDisruptionBudget', 'policy', 'v1', 'poddisruptionbudgets', true),
+  k('HorizontalPodAutoscaler', 'autoscaling', 'v2', 'horizontalpodautoscalers', true),
+  k('LimitRange', '', 'v1', 'limitranges', true),
 ];
 
 export const POLICY_KIND = k('SecurityPolicy', API_GROUP, API_VERSION, 'securitypolicies', false);
