@@ -120,7 +120,7 @@ spec:
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const rss = metricValue(await (op as OperatorProcess).metrics(), 'process_resident_memory_bytes');
+        const rss = metricValue(await op.metrics(), 'process_resident_memory_bytes');
         if (Number.isFinite(rss)) peak = Math.max(peak, rss);
         await sleep(500);
       }
@@ -159,7 +159,7 @@ spec:
     const largest = Math.max(...sizes);
     console.log(`      largest report: ${largest} bytes (budget ${BUDGET})`);
     expect(largest).to.be.at.most(BUDGET);
-    const text = await (op as OperatorProcess).metrics();
+    const text = await op.metrics();
     expect(metricValue(text, 'vigil_reports_truncated_total')).to.be.greaterThan(0);
     peak = Math.max(peak, metricValue(text, 'process_resident_memory_bytes'));
     measured('peak operator RSS', Math.round(peak / 1024 / 1024), 'MiB');
