@@ -14,7 +14,10 @@ describe('rule registry', () => {
 
   it('has unique ids', () => {
     const ids = ALL_RULES.map((r) => r.id);
-    expect(new Set(ids).size, `duplicates: ${ids.filter((x, i) => ids.indexOf(x) !== i).join(', ')}`).to.equal(ids.length);
+    expect(
+      new Set(ids).size,
+      `duplicates: ${ids.filter((x, i) => ids.indexOf(x) !== i).join(', ')}`,
+    ).to.equal(ids.length);
   });
 
   for (const r of ALL_RULES) {
@@ -27,7 +30,10 @@ describe('rule registry', () => {
         expect(r.rationale.length, 'rationale').to.be.greaterThan(30);
         expect(r.remediation.length, 'remediation').to.be.greaterThan(20);
         expect(r.kinds.length, 'kinds').to.be.greaterThan(0);
-        for (const c of r.controls) expect(c).to.match(/^(PSS:[A-Za-z_]+|CIS:[0-9.]+|NSA:[A-Za-z0-9 ,.-]+|CVE-\d{4}-\d+|MITRE:[A-Z0-9.]+)$/);
+        for (const c of r.controls)
+          expect(c).to.match(
+            /^(PSS:[A-Za-z_]+|CIS:[0-9.]+|NSA:[A-Za-z0-9 ,.-]+|CVE-\d{4}-\d+|MITRE:[A-Z0-9.]+)$/,
+          );
         for (const p of r.params ?? []) {
           expect(p.name).to.match(/^[a-zA-Z][a-zA-Z0-9]*$/);
           expect(p.description.length).to.be.greaterThan(10);
@@ -37,7 +43,9 @@ describe('rule registry', () => {
         const pss = r.controls.some((c) => c.startsWith('PSS:'));
         if (r.category === 'pod-security') expect(pss, 'PSS control').to.equal(true);
         if (r.profiles.includes('pss-baseline') || r.profiles.includes('pss-restricted')) {
-          expect(pss || r.id === 'policy-exception-expired', 'only PSS checks are in PSS profiles').to.equal(true);
+          expect(pss || r.id === 'policy-exception-expired', 'only PSS checks are in PSS profiles').to.equal(
+            true,
+          );
         }
       });
     });

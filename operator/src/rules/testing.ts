@@ -32,7 +32,10 @@ export function pod(spec: Record<string, unknown> = {}, meta: Record<string, unk
 }
 
 /** A Pod with one container carrying the given fields. */
-export function podWithContainer(container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject {
+export function podWithContainer(
+  container: Record<string, unknown>,
+  spec: Record<string, unknown> = {},
+): KubeObject {
   return pod({ containers: [{ name: 'app', image: 'registry.example/app:1.0', ...container }], ...spec });
 }
 
@@ -42,6 +45,9 @@ export function deployment(podSpec: Record<string, unknown>, meta: Record<string
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'd', namespace: 'default', ...meta },
-    spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: podSpec } },
+    spec: {
+      selector: { matchLabels: { app: 'd' } },
+      template: { metadata: { labels: { app: 'd' } }, spec: podSpec },
+    },
   };
 }
