@@ -171,7 +171,10 @@ spec:
     ['watch cluster role bindings', ['watch', 'clusterrolebindings.rbac.authorization.k8s.io']],
     ['list network policies', ['list', 'networkpolicies.networking.k8s.io', '--all-namespaces']],
     ['watch pod disruption budgets', ['watch', 'poddisruptionbudgets.policy', '--all-namespaces']],
-    ['watch horizontal pod autoscalers', ['watch', 'horizontalpodautoscalers.autoscaling', '--all-namespaces']],
+    [
+      'watch horizontal pod autoscalers',
+      ['watch', 'horizontalpodautoscalers.autoscaling', '--all-namespaces'],
+    ],
     ['list limit ranges', ['list', 'limitranges', '--all-namespaces']],
     ['watch cronjobs', ['watch', 'cronjobs.batch', '--all-namespaces']],
     ['watch SecurityPolicies', ['watch', 'securitypolicies.security.vigil.dev']],
