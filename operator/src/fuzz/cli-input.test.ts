@@ -17,6 +17,8 @@ import type { Subject } from '../engine/types.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'vigil.js');
 const MIB = 1024 * 1024;
+/** FAULTS_FULL=1 (scripts/test-faults.sh): ten times the runs. */
+const RUNS = process.env['FAULTS_FULL'] === '1' ? 10 : 1;
 
 /** YAML-ish token soup: the characters and constructs a YAML parser has to get right. */
 const yamlSoup = fc
@@ -92,7 +94,7 @@ describe('fuzz: vigil scan loader on arbitrary input', function () {
           expect(s.location?.file).to.equal('in.yaml');
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 500 * RUNS },
     );
     expect(Object.keys(Object.prototype)).to.deep.equal([]);
   });
@@ -106,7 +108,7 @@ describe('fuzz: vigil scan loader on arbitrary input', function () {
           expect(r.message).to.match(/binary|UTF-8/);
         } else expect(r).to.not.contain('\u0000');
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 * RUNS },
     );
   });
 

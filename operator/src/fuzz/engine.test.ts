@@ -14,6 +14,8 @@ import { CATEGORIES, SEVERITIES, type KubeObject } from '../engine/types.ts';
 import { deepList, kubeObject, policyInput } from './arbitraries.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
+/** FAULTS_FULL=1 (scripts/test-faults.sh): ten times the runs. */
+const RUNS = process.env['FAULTS_FULL'] === '1' ? 10 : 1;
 /** Longest one evaluation of a small batch may take (generous: CI machines are slow). */
 const BATCH_MS = 2000;
 
@@ -64,7 +66,7 @@ describe('fuzz: engine on adversarial objects (every rule, profile all)', functi
       fc.property(kubeObject(), (obj) => {
         check([obj], policy);
       }),
-      { numRuns: 300 },
+      { numRuns: 300 * RUNS },
     );
     expect(fired.size, 'distinct rules that fired on generated objects').to.be.greaterThan(40);
   });
@@ -74,7 +76,7 @@ describe('fuzz: engine on adversarial objects (every rule, profile all)', functi
       fc.property(fc.array(kubeObject(), { minLength: 2, maxLength: 8 }), (objs) => {
         check(objs, policy);
       }),
-      { numRuns: 80 },
+      { numRuns: 80 * RUNS },
     );
   });
 
@@ -160,7 +162,7 @@ describe('fuzz: compilePolicy on adversarial policies', function () {
           check([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'team-a' } }], r.policy);
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 400 * RUNS },
     );
     expect(Object.keys(Object.prototype)).to.deep.equal([]);
   });
