@@ -15,6 +15,7 @@ import {
   expectConverged,
   listYaml,
   measured,
+  metricValue,
   podYaml,
   policyYaml,
   sleep,
@@ -66,6 +67,17 @@ describe('fault: SIGTERM during heavy work', function () {
     );
     await stopTimed('just after the pods were created');
     console.log(`      reports written before the stop: ${k.reports('f8-a').length} of ${PODS}`);
+  });
+
+  it(`exits 0 within 10 s while rewriting all ${PODS} reports after a policy edit`, async () => {
+    op = await startOperator({ kubeconfig: cluster().kubeconfig });
+    await expectConverged(k, NS, 120_000);
+    // Profile all: every report gains findings, so every report is rewritten.
+    k.apply(policyYaml('f8', NS, 'profile: all'));
+    await sleep(500);
+    const before = metricValue(await op.metrics(), 'vigil_reports_written_total');
+    await stopTimed('in the middle of rewriting every report');
+    console.log(`      reports rewritten before the stop: ${before} of ${PODS}`);
   });
 
   it('exits 0 within 10 s in the middle of the first full evaluation', async () => {
