@@ -190,9 +190,19 @@ export const CHECKS: readonly CheckDef[] = [
     vigil: [{ rule: 'pss-host-ports' }],
     polaris: ['hostPortSet'],
     kubeScore: [],
-    truth: anyContainer(true, (c) =>
-      arr(c['ports']).some((p) => typeof p['hostPort'] === 'number' && p['hostPort'] !== 0),
-    ),
+    // With hostNetwork the API server defaults hostPort to containerPort, in Pods only
+    // (not in pod templates, since Kubernetes 1.28), and admission sees the defaulted Pod.
+    truth: (o) =>
+      anyContainer(true, (c) =>
+        arr(c['ports']).some(
+          (p) =>
+            (typeof p['hostPort'] === 'number' && p['hostPort'] !== 0) ||
+            (o['kind'] === 'Pod' &&
+              podSpecOf(o)?.['hostNetwork'] === true &&
+              p['containerPort'] !== undefined),
+        ),
+      )(o),
+    note: 'With hostNetwork a Pod gets hostPort defaulted to each containerPort (Pods only, not templates, since Kubernetes 1.28): Vigil sees it, Polaris does not.',
   },
   {
     id: 'privilege-escalation',
@@ -212,7 +222,7 @@ export const CHECKS: readonly CheckDef[] = [
     polaris: ['runAsRootAllowed'],
     kubeScore: [],
     truth: anyContainer(true, mayRunAsRoot),
-    note: 'PSS restricted requires runAsNonRoot=true even when a non-zero runAsUser is set; Polaris accepts runAsUser >= 1. kube-score only checks UID/GID > 10000 (not mapped).',
+    note: 'PSS restricted requires runAsNonRoot=true even when a non-zero runAsUser is set; Polaris accepts runAsUser >= 1, and accepts runAsUser: 0 when runAsNonRoot: true (a contradiction the kubelet refuses to start). kube-score only checks UID/GID > 10000 (not mapped).',
   },
   {
     id: 'capabilities-added',
@@ -322,7 +332,7 @@ export const CHECKS: readonly CheckDef[] = [
       { check: 'deployment-has-poddisruptionbudget' },
       { check: 'statefulset-has-poddisruptionbudget' },
     ],
-    note: 'kube-score skips single-replica workloads.',
+    note: 'Vigil skips workloads with one replica (set or defaulted), where a PDB only blocks node drains; kube-score skips replicas: 1 but not an unset count; Polaris checks Deployments only, whatever their replicas.',
   },
   {
     id: 'single-replica',
@@ -383,7 +393,9 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'pods/exec or pods/attach granted',
     // Vigil reports a grant on the binding that makes it effective; Polaris on the role and the binding.
     kinds: ['RoleBinding', 'ClusterRoleBinding'],
-    vigil: [{ rule: 'rbac-pod-exec-attach' }],
+    // Vigil reports a binding once, under its most severe rule: cluster-admin (or an
+    // all-wildcard role) is rbac-cluster-admin-binding, which includes exec.
+    vigil: [{ rule: 'rbac-pod-exec-attach' }, { rule: 'rbac-cluster-admin-binding' }],
     polaris: [
       'clusterrolePodExecAttach',
       'rolePodExecAttach',
@@ -392,7 +404,9 @@ export const CHECKS: readonly CheckDef[] = [
       'rolebindingRolePodExecAttach',
     ],
     kubeScore: [],
+    note: 'Counts cluster-admin bindings too (they include exec): Vigil reports those under rbac-cluster-admin-binding, Polaris under both checks.',
     truth: (o, lookup) => {
+      if (grantsEverything(o, lookup)) return true;
       if (arr(o['subjects']).length === 0) return false;
       const ref = obj(o['roleRef']);
       const ns = ref['kind'] === 'Role' ? str(obj(o['metadata'])['namespace']) : '';

@@ -13,9 +13,10 @@
  *
  * Usage: node bench/offline.ts [--resources N] [--repetitions R] [--seed S]
  *          [--smoke] [--skip-peers] [--no-build] [--out DIR] [--no-markdown]
- *          [--vigil-ref REF]
+ *          [--vigil-ref REF] [--compare-only]
  * --vigil-ref: measure Vigil as committed at REF (a git-archive snapshot under
- * bench/.work), not the working tree.
+ * bench/.work), not the working tree. --compare-only: recompute the findings comparison
+ * and BENCHMARKS.md from the last run's outputs (bench/.work/out-N), timing nothing.
  * --smoke: N=200, 1 repetition, peers only if already built, results under
  * bench/.work/smoke, BENCHMARKS.md untouched.
  */
@@ -45,7 +46,7 @@ import {
   type Hit,
   type Tool,
 } from './checks.ts';
-import { DEFAULT_RESOURCES, DEFAULT_SEED, generateCorpus, writeCorpus } from './corpus.ts';
+import { DEFAULT_RESOURCES, DEFAULT_SEED, generateCorpus, writeCorpus, type Corpus } from './corpus.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
@@ -405,7 +406,7 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
     { tool: 'vigil', version: vigilVersion(vigilEntry), bin: vigilEntry },
     ...peers,
   ];
-  const outDir = join(opts.workDir, 'out');
+  const outDir = outputsDir(opts.workDir, corpus.resources);
   mkdirSync(outDir, { recursive: true });
   const runs: ToolRun[] = tools.map((t) => ({
     tool: t.tool,
@@ -478,10 +479,7 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
     const file = join(outDir, 'vigil-all.json');
     const s = await measure(cmd[0] as string, cmd.slice(1), file, join(outDir, 'vigil-all.stderr'));
     details.vigilCompareRun = { ...s, profile: VIGIL_COMPARE_PROFILE };
-    const hits: Partial<Record<Tool, Hit[]>> = { vigil: vigilHits(readJson(file)) };
-    if (reports.polaris !== undefined) hits.polaris = polarisHits(reports.polaris);
-    if (reports['kube-score'] !== undefined) hits['kube-score'] = kubeScoreHits(reports['kube-score']);
-    comparison = compare(corpus.objects, hits, vigilRuleIds(vigilEntry), VIGIL_COMPARE_PROFILE);
+    comparison = compareOutputs(corpus.objects, outDir, details, vigilEntry);
   }
   details.loadAverage.end = os.loadavg().map((x) => round(x, 2));
 
@@ -495,6 +493,49 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
     );
   if (opts.markdown) updateMarkdown(join(REPO, 'BENCHMARKS.md'), renderMarkdown(result, details, comparison));
   return comparison ? { result, details, comparison } : { result, details };
+}
+
+/** Where the tools' outputs of a run on N resources go (kept until the next run on N). */
+function outputsDir(workDir: string, resources: number): string {
+  return join(workDir, `out-${resources}`);
+}
+
+/** Compares the outputs a run left in outDir: Vigil's --profile all run and the peers' last repetition. */
+function compareOutputs(
+  corpus: Corpus['objects'],
+  outDir: string,
+  details: Details,
+  vigilEntry: string,
+): Comparison {
+  const hits: Partial<Record<Tool, Hit[]>> = { vigil: vigilHits(readJson(join(outDir, 'vigil-all.json'))) };
+  if (details.runs.some((r) => r.tool === 'polaris'))
+    hits.polaris = polarisHits(readJson(join(outDir, 'polaris.json')));
+  if (details.runs.some((r) => r.tool === 'kube-score'))
+    hits['kube-score'] = kubeScoreHits(readJson(join(outDir, 'kube-score.json')));
+  return compare(corpus, hits, vigilRuleIds(vigilEntry), VIGIL_COMPARE_PROFILE);
+}
+
+/**
+ * Recomputes the comparison (and BENCHMARKS.md) from the last run's outputs, without
+ * timing anything: for changes to the check mapping.
+ */
+export function recompare(opts: OfflineOptions): Comparison {
+  const result = readJson(join(opts.outDir, 'offline.json')) as OfflineResult | undefined;
+  const details = readJson(join(opts.outDir, 'offline-details.json')) as Details | undefined;
+  if (!result || !details) throw new Error(`no previous results in ${opts.outDir}`);
+  const vigilEntry = details.runs.find((r) => r.tool === 'vigil')?.command[1];
+  if (!vigilEntry || !existsSync(vigilEntry))
+    throw new Error(`the Vigil measured (${String(vigilEntry)}) is gone`);
+  const corpus = generateCorpus(details.resources, details.seed);
+  const comparison = compareOutputs(
+    corpus.objects,
+    outputsDir(opts.workDir, details.resources),
+    details,
+    vigilEntry,
+  );
+  writeFileSync(join(opts.outDir, 'offline-disagreements.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  if (opts.markdown) updateMarkdown(join(REPO, 'BENCHMARKS.md'), renderMarkdown(result, details, comparison));
+  return comparison;
 }
 
 // ---------------------------------------------------------------------------
@@ -608,6 +649,7 @@ async function main(): Promise<void> {
       'no-markdown': { type: 'boolean', default: false },
       out: { type: 'string' },
       'vigil-ref': { type: 'string' },
+      'compare-only': { type: 'boolean', default: false },
     },
   });
   const opts = defaultOptions(values.smoke);
@@ -625,6 +667,11 @@ async function main(): Promise<void> {
   if (values['no-markdown']) opts.markdown = false;
   if (values.out !== undefined) opts.outDir = resolve(values.out);
   if (values['vigil-ref'] !== undefined) opts.vigilRef = values['vigil-ref'];
+  if (values['compare-only']) {
+    recompare(opts);
+    opts.log(`comparison rewritten from the outputs of the last run (${opts.outDir})`);
+    return;
+  }
   const started = Date.now();
   const { result } = await runOffline(opts);
   console.log(JSON.stringify(result, null, 2));
