@@ -11,7 +11,7 @@ METRICS_PORT=${DEMO_METRICS_PORT:-8080}
 PROBE_PORT=${DEMO_PROBE_PORT:-8081}
 k() { .vigil/bin/kubectl "$@"; }
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+run() { local shown="$*"; printf '\033[2m$ %s\033[0m\n' "${shown/#k /kubectl }"; "$@"; }
 
 started_cluster=0
 op_pid=""
