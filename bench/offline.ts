@@ -408,10 +408,13 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   ];
   const outDir = outputsDir(opts.workDir, corpus.resources);
   mkdirSync(outDir, { recursive: true });
+  const commands = new Map(
+    tools.map((t) => [t.tool, commandFor(t.tool, t.bin, corpusDir, files, VIGIL_PROFILE)]),
+  );
   const runs: ToolRun[] = tools.map((t) => ({
     tool: t.tool,
     version: t.version,
-    command: commandFor(t.tool, t.bin, corpusDir, files, VIGIL_PROFILE),
+    command: (commands.get(t.tool) ?? []).map(displayPath),
     samples: [],
     resourcesReported: null,
   }));
@@ -419,7 +422,7 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   for (let rep = 0; rep < opts.repetitions; rep++) {
     for (let i = 0; i < runs.length; i++) {
       const run = runs[(i + rep) % runs.length] as ToolRun;
-      const [cmd, ...args] = run.command as [string, ...string[]];
+      const [cmd, ...args] = commands.get(run.tool) as [string, ...string[]];
       const s = await measure(
         cmd,
         args,
@@ -495,6 +498,13 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   return comparison ? { result, details, comparison } : { result, details };
 }
 
+/** A path as recorded in the results: relative to the repository, or to ~. */
+function displayPath(p: string): string {
+  if (p.startsWith(`${REPO}/`)) return p.slice(REPO.length + 1);
+  const home = os.homedir();
+  return home && p.startsWith(`${home}/`) ? `~/${p.slice(home.length + 1)}` : p;
+}
+
 /** Where the tools' outputs of a run on N resources go (kept until the next run on N). */
 function outputsDir(workDir: string, resources: number): string {
   return join(workDir, `out-${resources}`);
@@ -523,7 +533,8 @@ export function recompare(opts: OfflineOptions): Comparison {
   const result = readJson(join(opts.outDir, 'offline.json')) as OfflineResult | undefined;
   const details = readJson(join(opts.outDir, 'offline-details.json')) as Details | undefined;
   if (!result || !details) throw new Error(`no previous results in ${opts.outDir}`);
-  const vigilEntry = details.runs.find((r) => r.tool === 'vigil')?.command[1];
+  const recorded = details.runs.find((r) => r.tool === 'vigil')?.command[1];
+  const vigilEntry = recorded === undefined ? undefined : resolve(REPO, recorded);
   if (!vigilEntry || !existsSync(vigilEntry))
     throw new Error(`the Vigil measured (${String(vigilEntry)}) is gone`);
   const corpus = generateCorpus(details.resources, details.seed);
