@@ -20,7 +20,8 @@ describe('offline benchmark harness (smoke)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('generates exactly N resources, deterministically, across files', () => {
+  it('generates exactly N resources, deterministically, across files', function () {
+    this.timeout(30_000); // about 1 s alone; more on a busy machine
     const a = generateCorpus(200, 7);
     const b = generateCorpus(200, 7);
     const c = generateCorpus(200, 8);
