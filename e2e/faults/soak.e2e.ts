@@ -99,10 +99,12 @@ spec:
 `);
 
     const pod = (name: string, ns: string): string => {
+      const privileged = chance(0.3);
       const sc = [
-        chance(0.3) ? 'privileged: true' : 'privileged: false',
+        `privileged: ${privileged}`,
         chance(0.5) ? 'runAsNonRoot: true' : 'runAsUser: 0',
-        chance(0.4) ? 'allowPrivilegeEscalation: false' : 'allowPrivilegeEscalation: true',
+        // The API server refuses privileged with allowPrivilegeEscalation: false.
+        `allowPrivilegeEscalation: ${privileged || chance(0.6)}`,
         chance(0.3) ? 'capabilities: {drop: [ALL]}' : 'capabilities: {add: [NET_ADMIN]}',
       ].join(', ');
       return `apiVersion: v1
@@ -178,6 +180,8 @@ ${p
           k.apply(
             `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r${n % 2}, namespace: ${ns}}\nrules:\n- apiGroups: [""]\n  resources: [${pick(['secrets', 'pods', 'pods/exec', 'configmaps'])}]\n  verbs: [${pick(['get', '"*"', 'create', 'list'])}]\n`,
           );
+          // roleRef is immutable: a binding to another role is a new binding.
+          k.try(['delete', 'rolebinding', `rb${n % 2}`, '-n', ns, '--ignore-not-found', '--wait=false']);
           k.apply(
             `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb${n % 2}, namespace: ${ns}}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ${chance(0.3) ? 'ClusterRole' : 'Role'}, name: ${chance(0.3) ? 'admin' : `r${n % 2}`}}\nsubjects:\n- {kind: ServiceAccount, name: default, namespace: ${ns}}\n`,
           );
