@@ -105,9 +105,22 @@ interface PolicyState {
 
 interface Contribution {
   namespace: string;
-  /** Per finding: severity|namespace|category label key. */
+  /** Per finding: severity|namespace|category|rule label key. */
   labels: string[];
   counts: SeverityCounts;
+}
+
+/**
+ * Every subject's contributions to one policy, summed. Kept up to date as
+ * contributions change, so a policy's status and metrics cost O(1) per
+ * change instead of a pass over every subject.
+ */
+interface PolicyTotals {
+  /** Subjects the policy matched. */
+  evaluated: number;
+  summary: SeverityCounts;
+  /** Label key → findings. */
+  labels: Map<string, number>;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -117,6 +130,10 @@ export class VigilController {
   private readonly policyStates = new Map<string, PolicyState>();
   /** subject key → policy → what it contributes to that policy's status and metrics. */
   private readonly contributions = new Map<string, Map<string, Contribution>>();
+  /** policy → its contributions summed. */
+  private readonly totals = new Map<string, PolicyTotals>();
+  /** report `namespace/name` → resourceVersions of our own writes whose watch events are still to come. */
+  private readonly ownReportVersions = new Map<string, Set<string>>();
   /** subject key → time the first unprocessed watch event for it arrived. */
   private readonly eventTimes = new Map<string, number>();
   private clusterVersion: KubeObject | undefined;
@@ -138,6 +155,8 @@ export class VigilController {
       return;
     }
     if (kind === REPORT_KIND.kind) {
+      // The echo of our own write carries nothing new: skip the reconcile it would cost.
+      if (this.isOwnReportWrite(type, `${ns}/${name}`, obj.metadata?.resourceVersion)) return;
       // A report changed or vanished: make sure it tells the truth (restores tampering).
       const subj = (obj as unknown as ScanReport).spec?.subject;
       if (subj?.kind && subj.name) this.enqueueSubject(subjectKey(subj.kind, subj.namespace, subj.name));
@@ -149,6 +168,25 @@ export class VigilController {
       this.enqueueSubject(key);
     }
     this.enqueueDependents(kind, obj, type, old);
+  }
+
+  /** True (once) for the watch event of a report version this controller wrote. */
+  private isOwnReportWrite(type: string, key: string, rv: string | undefined): boolean {
+    const own = this.ownReportVersions.get(key);
+    if (!own) return false;
+    if (type === 'DELETED') {
+      this.ownReportVersions.delete(key);
+      return false;
+    }
+    if (rv === undefined || !own.delete(rv)) return false;
+    if (own.size === 0) this.ownReportVersions.delete(key);
+    return true;
+  }
+
+  private rememberOwnWrite(key: string, rvs: readonly (string | undefined)[]): void {
+    const set = new Set(rvs.filter((v): v is string => typeof v === 'string' && v !== ''));
+    if (set.size > 0) this.ownReportVersions.set(key, set);
+    else this.ownReportVersions.delete(key);
   }
 
   /** Cross-resource rules: a change here can change findings there. */
@@ -262,7 +300,7 @@ export class VigilController {
     for (const t of prev?.expiryTimers ?? []) t.cancel();
     if (type === 'DELETED') {
       this.policyStates.delete(name);
-      for (const contrib of this.contributions.values()) contrib.delete(name);
+      this.dropPolicyContributions(name);
       this.o.hooks?.policyRemoved?.(name);
     } else {
       const generation = obj.metadata?.generation ?? 0;
@@ -287,7 +325,7 @@ export class VigilController {
       st.expiryTimers = this.armExpiryTimers(st);
       if (this.synced) for (const k of this.allSubjectKeys()) st.pending.add(k);
       if (!policy) {
-        for (const contrib of this.contributions.values()) contrib.delete(name);
+        this.dropPolicyContributions(name);
         this.o.hooks?.policyRemoved?.(name);
       }
     }
@@ -344,14 +382,12 @@ export class VigilController {
     const st = this.policyStates.get(name);
     if (!obj || !st) return;
     const now = this.o.clock.now();
+    const totals = this.totals.get(name);
     const summary = emptyCounts();
-    let evaluated = 0;
-    for (const contrib of this.contributions.values()) {
-      const c = contrib.get(name);
-      if (!c) continue;
-      evaluated++;
-      for (const s of SEVERITIES) summary[s] += c.counts[s];
-    }
+    if (totals) for (const s of SEVERITIES) summary[s] = totals.summary[s];
+    const evaluated = totals?.evaluated ?? 0;
+    // Finding metrics are published here, debounced with the status, not on every subject.
+    if (st.compiled) this.o.hooks?.policyFindings?.(name, totals?.labels ?? new Map<string, number>());
     const accepted = st.compiled !== undefined;
     const ready = accepted && this.synced && st.pending.size === 0;
     const existing = (obj['status'] ?? {}) as SecurityPolicyStatus;
@@ -480,12 +516,15 @@ export class VigilController {
       });
       const { report } = built;
       if (built.omitted > 0) this.o.hooks?.reportTruncated?.();
+      const written: (string | undefined)[] = [];
       if (built.changes.create || built.changes.metadata || !ownsExisting) {
-        await this.o.api.apply(
+        const res = await this.o.api.apply<KubeObject | undefined>(
           path,
           { apiVersion: report.apiVersion, kind: report.kind, metadata: report.metadata, spec: report.spec },
           FIELD_MANAGER,
         );
+        written.push(res?.metadata?.resourceVersion);
+        this.rememberOwnWrite(`${rNs}/${rName}`, written);
         wrote = true;
       }
       if (built.changes.create || built.changes.status || !ownsExisting) {
@@ -499,6 +538,8 @@ export class VigilController {
           },
           FIELD_MANAGER,
         );
+        written.push(res.metadata?.resourceVersion);
+        this.rememberOwnWrite(`${rNs}/${rName}`, written);
         this.o.cache.put(REPORT_KIND.kind, {
           ...res,
           metadata: { ...(res.metadata ?? {}), annotations: report.metadata.annotations },
@@ -544,21 +585,56 @@ export class VigilController {
     for (const policy of touched) {
       const a = prev?.get(policy);
       const b = next.get(policy);
-      if (a && b && a.labels.join() === b.labels.join()) continue;
+      if (a && b && sameLabels(a.labels, b.labels)) continue;
+      if (a) this.addToTotals(policy, a, -1);
+      if (b) this.addToTotals(policy, b, 1);
       this.o.policies.addAfter(policy, this.o.policyStatusDelayMs ?? 250);
-      this.publishPolicyFindings(policy);
     }
   }
 
-  private publishPolicyFindings(policy: string): void {
-    if (!this.o.hooks?.policyFindings) return;
-    const counts = new Map<string, number>();
+  private addToTotals(policy: string, c: Contribution, sign: 1 | -1): void {
+    let t = this.totals.get(policy);
+    if (!t) {
+      t = { evaluated: 0, summary: emptyCounts(), labels: new Map() };
+      this.totals.set(policy, t);
+    }
+    t.evaluated += sign;
+    for (const s of SEVERITIES) t.summary[s] += sign * c.counts[s];
+    for (const l of c.labels) {
+      const n = (t.labels.get(l) ?? 0) + sign;
+      if (n > 0) t.labels.set(l, n);
+      else t.labels.delete(l);
+    }
+  }
+
+  private dropPolicyContributions(policy: string): void {
+    for (const contrib of this.contributions.values()) contrib.delete(policy);
+    this.totals.delete(policy);
+  }
+
+  /** A policy's totals recomputed from every contribution (tests check the incremental ones against it). */
+  recomputedTotals(policy: string): {
+    evaluated: number;
+    summary: SeverityCounts;
+    labels: Map<string, number>;
+  } {
+    const out = { evaluated: 0, summary: emptyCounts(), labels: new Map<string, number>() };
     for (const contrib of this.contributions.values()) {
       const c = contrib.get(policy);
       if (!c) continue;
-      for (const l of c.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+      out.evaluated++;
+      for (const s of SEVERITIES) out.summary[s] += c.counts[s];
+      for (const l of c.labels) out.labels.set(l, (out.labels.get(l) ?? 0) + 1);
     }
-    this.o.hooks.policyFindings(policy, counts);
+    return out;
+  }
+
+  /** The incremental totals of a policy (empty when it has none). */
+  policyTotals(policy: string): { evaluated: number; summary: SeverityCounts; labels: Map<string, number> } {
+    const t = this.totals.get(policy);
+    return t
+      ? { evaluated: t.evaluated, summary: { ...t.summary }, labels: new Map(t.labels) }
+      : { evaluated: 0, summary: emptyCounts(), labels: new Map() };
   }
 
   /** For tests and the benchmark: how many subjects have contributions. */
@@ -587,6 +663,10 @@ function toPrevious(f: ScanReportStatusFinding): PreviousFinding {
   if (f.policy !== undefined) p.policy = f.policy;
   if (f.container !== undefined) p.container = f.container;
   return p;
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function identity(f: { ruleId: string; policy?: string; container?: string; severity: string }): string {

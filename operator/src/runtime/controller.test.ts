@@ -1,0 +1,189 @@
+/**
+ * VigilController on an in-memory cache and a recording API: the per-policy
+ * totals it keeps incrementally always equal a recount over every subject,
+ * finding metrics are published with the (debounced) policy reconcile, and the
+ * watch echo of the controller's own report writes does not trigger another
+ * reconcile while anyone else's edit does.
+ */
+import { expect } from 'chai';
+import { ALL_RULES } from '../rules/index.ts';
+import { FakeClock } from '../controller/testing/fake-clock.ts';
+import { noopLogger } from '../controller/logger.ts';
+import { WorkQueue } from '../controller/workqueue.ts';
+import type { KubeObject } from '../engine/types.ts';
+import type { KubeApi } from './api.ts';
+import { ClusterCache, subjectKey } from './cache.ts';
+import { VigilController } from './controller.ts';
+
+interface Write {
+  path: string;
+  body: KubeObject;
+}
+
+function pod(name: string, opts: { privileged?: boolean; image?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'team', uid: `uid-${name}`, resourceVersion: '1' },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: opts.image ?? 'registry.example/app:1.0',
+          ...(opts.privileged ? { securityContext: { privileged: true } } : {}),
+        },
+      ],
+    },
+  };
+}
+
+function setup(): {
+  c: VigilController;
+  cache: ClusterCache;
+  subjects: WorkQueue;
+  policies: WorkQueue;
+  writes: Write[];
+  published: [string, Map<string, number>][];
+  drain(): Promise<void>;
+} {
+  const clock = new FakeClock();
+  const subjects = new WorkQueue({ name: 'subjects', clock });
+  const policies = new WorkQueue({ name: 'policies', clock });
+  const cache = new ClusterCache();
+  const writes: Write[] = [];
+  let rv = 100;
+  const api = {
+    apply: (path: string, body: KubeObject) => {
+      writes.push({ path, body });
+      return Promise.resolve({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
+    },
+    deleteIfExists: (path: string) => {
+      writes.push({ path, body: { kind: 'DELETE' } });
+      return Promise.resolve(true);
+    },
+    post: () => Promise.resolve({}),
+    get: () => Promise.resolve({}),
+  } as unknown as KubeApi;
+  const published: [string, Map<string, number>][] = [];
+  const c = new VigilController({
+    api,
+    cache,
+    rules: ALL_RULES,
+    operatorNamespace: 'vigil-system',
+    subjects,
+    policies,
+    clock,
+    logger: noopLogger,
+    hooks: { policyFindings: (p, counts) => published.push([p, new Map(counts)]) },
+  });
+  const policy: KubeObject = {
+    apiVersion: 'security.vigil.dev/v1alpha1',
+    kind: 'SecurityPolicy',
+    metadata: { name: 'p', generation: 1, uid: 'uid-p' },
+    spec: { profile: 'recommended' },
+  };
+  cache.put('SecurityPolicy', policy);
+  c.onEvent('SecurityPolicy', 'ADDED', policy);
+  c.resyncAll();
+  const drain = async (): Promise<void> => {
+    while (subjects.len() > 0) {
+      const key = await subjects.get();
+      if (key === undefined) return;
+      await c.reconcileSubject(key);
+      subjects.done(key);
+    }
+  };
+  return { c, cache, subjects, policies, writes, published, drain };
+}
+
+function add(s: ReturnType<typeof setup>, obj: KubeObject): void {
+  const old = s.cache.put('Pod', obj);
+  s.c.onEvent('Pod', old ? 'MODIFIED' : 'ADDED', obj, old);
+}
+
+describe('runtime/VigilController', () => {
+  it('keeps per-policy totals equal to a recount through adds, updates and deletes', async () => {
+    const s = setup();
+    const check = (): void => {
+      const t = s.c.policyTotals('p');
+      const r = s.c.recomputedTotals('p');
+      expect(t.evaluated).to.equal(r.evaluated);
+      expect(t.summary).to.deep.equal(r.summary);
+      expect([...t.labels].sort()).to.deep.equal([...r.labels].sort());
+    };
+    add(s, pod('a', { privileged: true }));
+    add(s, pod('b'));
+    add(s, pod('c', { image: 'registry.example/app:latest' }));
+    await s.drain();
+    check();
+    // The three pods and the policy itself (policies are evaluated too: expired exceptions).
+    const evaluated = s.c.policyTotals('p').evaluated;
+    expect(evaluated).to.equal(4);
+    const critical = s.c.policyTotals('p').summary.critical;
+    expect(critical).to.be.greaterThan(0);
+
+    add(s, { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '2' } });
+    await s.drain();
+    check();
+    expect(s.c.policyTotals('p').summary.critical).to.be.lessThan(critical);
+
+    const gone = s.cache.remove('Pod', 'team/b');
+    expect(gone).to.not.equal(undefined);
+    if (gone) s.c.onEvent('Pod', 'DELETED', gone);
+    await s.drain();
+    check();
+    expect(s.c.policyTotals('p').evaluated).to.equal(evaluated - 1);
+
+    // Deleting the policy drops its totals.
+    s.c.onEvent('SecurityPolicy', 'DELETED', { kind: 'SecurityPolicy', metadata: { name: 'p' } });
+    expect(s.c.policyTotals('p').evaluated).to.equal(0);
+    expect(s.c.recomputedTotals('p').evaluated).to.equal(0);
+  });
+
+  it('publishes finding metrics and the status summary from the totals on the policy reconcile', async () => {
+    const s = setup();
+    add(s, pod('a', { privileged: true }));
+    add(s, pod('b'));
+    await s.drain();
+    expect(s.published).to.have.length(0); // not once per subject
+    await s.c.reconcilePolicy('p');
+    expect(s.published).to.have.length(1);
+    const [policy, counts] = s.published[0] ?? ['', new Map<string, number>()];
+    expect(policy).to.equal('p');
+    expect([...counts].sort()).to.deep.equal([...s.c.policyTotals('p').labels].sort());
+    const status = s.writes.find((w) => w.path.endsWith('/securitypolicies/p/status'))?.body['status'] as {
+      summary: Record<string, number>;
+      resourcesEvaluated: number;
+    };
+    expect(status.summary).to.deep.equal(s.c.policyTotals('p').summary);
+    expect(status.resourcesEvaluated).to.equal(3); // two pods and the policy
+  });
+
+  it('ignores the watch echo of its own report writes but reconciles after anyone else’s edit', async () => {
+    const s = setup();
+    add(s, pod('a', { privileged: true }));
+    await s.drain();
+    const reportWrites = s.writes.filter((w) => w.path.includes('/scanreports/pod-a'));
+    expect(reportWrites.map((w) => w.path.endsWith('/status'))).to.deep.equal([false, true]);
+    const report = (rv: string): KubeObject => ({
+      apiVersion: 'security.vigil.dev/v1alpha1',
+      kind: 'ScanReport',
+      metadata: { name: 'pod-a', namespace: 'team', resourceVersion: rv },
+      spec: { subject: { apiVersion: 'v1', kind: 'Pod', name: 'a', namespace: 'team' } },
+    });
+    // The API returned resourceVersions 101 (create) and 102 (status).
+    s.c.onEvent('ScanReport', 'ADDED', report('101'));
+    s.c.onEvent('ScanReport', 'MODIFIED', report('102'));
+    expect(s.subjects.len()).to.equal(0);
+    // The same version again (a relist) and a new version (someone's edit) are not echoes.
+    s.c.onEvent('ScanReport', 'MODIFIED', report('102'));
+    expect(s.subjects.len()).to.equal(1);
+    await s.drain();
+    s.c.onEvent('ScanReport', 'MODIFIED', report('250'));
+    expect(s.subjects.len()).to.equal(1);
+    await s.drain();
+    s.c.onEvent('ScanReport', 'DELETED', report('251'));
+    expect(s.subjects.len()).to.equal(1);
+    expect(subjectKey('Pod', 'team', 'a')).to.equal('Pod/team/a');
+  });
+});
