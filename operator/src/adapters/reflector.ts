@@ -21,7 +21,8 @@
  *   stream the reflector has given up on are ignored.
  *
  * Objects are normalized on the way in (apiVersion/kind filled in for list
- * items) and trimmed (`trim`, default `trimFor(kind)`). Handlers must only
+ * items), trimmed (`trim`, default `trimFor(kind)`) and their repeated string
+ * values shared through a bounded pool (`stringPool`). Handlers must only
  * map the change to work-queue keys; exceptions they throw are logged and
  * swallowed. `onDelete` receives the last known state of the object.
  */
@@ -34,8 +35,8 @@ import { errorSummary, noopLogger } from '../controller/logger.ts';
 import type { KubeObject } from '../engine/types.ts';
 import { ApiError, apiErrorFromStatus, isGone, isTooManyRequests } from './api-error.ts';
 import type { ListWatchClient, WatchEvent } from './list-watch.ts';
-import type { TrimFn } from './trim.ts';
-import { deepFreeze, trimFor, withTypeMeta } from './trim.ts';
+import type { StringPool, TrimFn } from './trim.ts';
+import { deepFreeze, internStrings, sharedStringPool, trimFor, withTypeMeta } from './trim.ts';
 
 export const RESTART_REASONS = ['closed', 'stalled', 'expired', 'error', 'throttled'] as const;
 export type RestartReason = (typeof RESTART_REASONS)[number];
@@ -71,6 +72,11 @@ export interface ReflectorOptions {
   trim?: TrimFn;
   /** Deep-freeze cached objects so accidental mutation throws (tests, development). */
   freeze?: boolean;
+  /**
+   * Share repeated string values of cached objects through this pool (default: one
+   * pool for every reflector); `null` keeps the strings JSON.parse made.
+   */
+  stringPool?: StringPool | null;
   handlers?: ReflectorHandlers;
   hooks?: ReflectorHooks;
   labelSelector?: string;
@@ -105,6 +111,7 @@ export class Reflector {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly trim: TrimFn;
+  private readonly pool: StringPool | null;
   private readonly handlers: ReflectorHandlers;
   private readonly hooks: ReflectorHooks;
   private readonly backoffOpts: BackoffOptions;
@@ -138,6 +145,7 @@ export class Reflector {
     this.logger = (opts.logger ?? noopLogger).child({ resource: opts.resource });
     this.random = opts.random ?? Math.random;
     this.trim = opts.trim ?? trimFor(opts.kind);
+    this.pool = opts.stringPool === undefined ? sharedStringPool : opts.stringPool;
     this.handlers = opts.handlers ?? {};
     this.hooks = opts.hooks ?? {};
     this.backoffOpts = opts.backoff ?? { baseMs: 800, capMs: 30_000, factor: 2, jitter: 0.5 };
@@ -501,7 +509,8 @@ export class Reflector {
   private normalize(raw: unknown): KubeObject | undefined {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
     try {
-      const obj = this.trim(withTypeMeta(raw as KubeObject, this.opts.apiVersion, this.opts.kind));
+      const trimmed = this.trim(withTypeMeta(raw as KubeObject, this.opts.apiVersion, this.opts.kind));
+      const obj = this.pool ? internStrings(trimmed, this.pool) : trimmed;
       return this.opts.freeze ? deepFreeze(obj) : obj;
     } catch (err) {
       this.logger.error('Could not normalize object', { error: errorSummary(err) });

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import type { KubeObject } from '../engine/types.ts';
-import { blankSecretData, deepFreeze, trimFor, trimMetadata, withTypeMeta } from './trim.ts';
+import {
+  StringPool,
+  blankSecretData,
+  deepFreeze,
+  internStrings,
+  trimFor,
+  trimMetadata,
+  withTypeMeta,
+} from './trim.ts';
 
 function withMeta(extra: Record<string, unknown> = {}): KubeObject {
   const obj: unknown = {
@@ -133,5 +141,53 @@ describe('withTypeMeta', () => {
     });
     const same = { apiVersion: 'v1', kind: 'Pod' };
     expect(withTypeMeta(same, 'v1', 'Pod')).to.equal(same);
+  });
+});
+
+describe('StringPool and internStrings', () => {
+  it('holds one entry per distinct value and copies objects without mutating them', () => {
+    const pool = new StringPool();
+    pool.intern(['recommended', 'x'].join('-'));
+    pool.intern(['recommended', 'x'].join('-'));
+    expect(pool.size).to.equal(1);
+    const input = {
+      metadata: { name: 'p', labels: { app: 'web' } },
+      spec: { containers: [{ image: 'a:1' }] },
+    };
+    const frozen = deepFreeze(structuredClone(input));
+    const out = internStrings(frozen, pool);
+    expect(out).to.deep.equal(input);
+    expect(out).not.to.equal(frozen);
+    expect(out.spec.containers).not.to.equal(frozen.spec.containers);
+    expect(pool.has('web') && pool.has('a:1') && pool.has('p')).to.equal(true);
+    expect(pool.size).to.equal(4);
+  });
+
+  it('stays bounded in two generations; values hit since the last rotation survive it', () => {
+    const pool = new StringPool(3);
+    for (const s of ['a', 'b', 'c']) pool.intern(s);
+    pool.intern('d'); // rotation: {a, b, c} becomes the older generation
+    pool.intern('a'); // hit in the older generation: moves to the newer one
+    pool.intern('e');
+    pool.intern('f'); // rotation: {d, a, e} older, {f} newer; b and c are gone
+    expect(pool.has('a')).to.equal(true);
+    expect(pool.has('b')).to.equal(false);
+    expect(pool.has('c')).to.equal(false);
+    expect(pool.size).to.equal(4);
+    for (let i = 0; i < 100; i++) pool.intern(`u${i}`);
+    expect(pool.size).to.be.at.most(6);
+  });
+
+  it('does not pool strings longer than maxLength and keeps primitives and nulls', () => {
+    const pool = new StringPool(10, 4);
+    expect(pool.intern('abcdef')).to.equal('abcdef');
+    expect(pool.size).to.equal(0);
+    expect(internStrings({ a: null, b: true, c: 1.5, d: [null, 'ab'] }, pool)).to.deep.equal({
+      a: null,
+      b: true,
+      c: 1.5,
+      d: [null, 'ab'],
+    });
+    expect(pool.has('ab')).to.equal(true);
   });
 });

@@ -139,6 +139,73 @@ export function withTypeMeta(obj: KubeObject, apiVersion: string, kind: string):
   };
 }
 
+/**
+ * A bounded pool of canonical strings, so cached objects share one copy of
+ * each repeated value: the API server sends the same image names, label
+ * values, tolerations and — in ScanReports — the same remediation texts and
+ * messages thousands of times, and JSON.parse gives every occurrence its own
+ * string. Two generations of at most `maxEntries` each: a hit in the older
+ * one moves the string to the newer one; when the newer one is full it
+ * becomes the older one (so unique values such as uids age out and the pool
+ * stays bounded). Strings longer than `maxLength` are not pooled.
+ */
+export class StringPool {
+  private current = new Map<string, string>();
+  private previous = new Map<string, string>();
+  private readonly maxEntries: number;
+  private readonly maxLength: number;
+
+  constructor(maxEntries = 50_000, maxLength = 4096) {
+    this.maxEntries = Math.max(1, maxEntries);
+    this.maxLength = maxLength;
+  }
+
+  intern(s: string): string {
+    if (s.length > this.maxLength) return s;
+    const hit = this.current.get(s);
+    if (hit !== undefined) return hit;
+    const old = this.previous.get(s);
+    const canonical = old ?? s;
+    if (this.current.size >= this.maxEntries) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(canonical, canonical);
+    return canonical;
+  }
+
+  /** Whether the pool currently holds a string equal to `s`. */
+  has(s: string): boolean {
+    return this.current.has(s) || this.previous.has(s);
+  }
+
+  /** Entries held (both generations). */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
+}
+
+/** One pool for every reflector: values repeat across kinds (namespaces, labels, images). */
+export const sharedStringPool = new StringPool();
+
+/**
+ * A deep copy of a JSON value (objects, arrays, primitives) whose strings
+ * come from `pool`. Keys are left alone (V8 already shares property names).
+ * Does not mutate its input.
+ */
+export function internStrings<T>(value: T, pool: StringPool = sharedStringPool): T {
+  return intern(value, pool) as T;
+}
+
+function intern(v: unknown, pool: StringPool): unknown {
+  if (typeof v === 'string') return pool.intern(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map((x) => intern(x, pool));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = intern(x, pool);
+  return out;
+}
+
 /** Recursively freezes an object (for tests and development: cache entries must not be mutated). */
 export function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
