@@ -34,9 +34,10 @@
  *
  * Usage: node bench/cluster.ts [--pods N] [--namespaces K] [--churn-rate R]
  *          [--churn-seconds S] [--quiet-seconds Q] [--workers W] [--smoke]
- *          [--out DIR] [--no-markdown] [--no-restart]
+ *          [--out DIR] [--no-markdown] [--no-restart] [--operator-dir DIR]
  * --smoke: 200 pods in 4 namespaces, 10 s churn at 20/s, 10 s quiet, results
- * under bench/.work/cluster-smoke, BENCHMARKS.md untouched.
+ * under bench/.work/cluster-smoke, BENCHMARKS.md untouched. --operator-dir: measure the
+ * operator of another checkout (e.g. a `git worktree` of an older commit) on the same setup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -158,6 +159,8 @@ export interface ClusterOptions {
   markdown: boolean;
   /** Concurrent API requests while creating objects. */
   concurrency: number;
+  /** Checkout whose bin/vigil.js is measured (default this one), for before/after comparisons. */
+  operatorDir: string;
   log: (msg: string) => void;
 }
 
@@ -173,6 +176,7 @@ export function defaultOptions(smoke = false): ClusterOptions {
     outDir: smoke ? join(BENCH_DIR, '.work', 'cluster-smoke') : join(BENCH_DIR, 'results'),
     markdown: !smoke,
     concurrency: 48,
+    operatorDir: REPO,
     log: (m) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}] ${m}`),
   };
 }
@@ -498,7 +502,7 @@ interface Response {
   body: string;
 }
 
-class Api {
+export class Api {
   private readonly agent: Agent;
   private readonly port: number;
   retries = 0;
@@ -661,7 +665,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (t: T) => P
  * minutes to create thousands of pods; the benchmark runs its own with a
  * higher client rate. Same flags as e2e/controlplane otherwise.
  */
-async function startControllerManager(cp: ControlPlane): Promise<ChildProcess> {
+export async function startControllerManager(cp: ControlPlane): Promise<ChildProcess> {
   const s = cp.state;
   const log = openSync(join(s.dir, 'kube-controller-manager.log'), 'a');
   const child = spawn(
@@ -708,6 +712,7 @@ async function startOperator(
   kubeconfig: string,
   logFile: string,
   workers: number | undefined,
+  operatorDir: string,
 ): Promise<OperatorRun> {
   const metricsPort = await freePort();
   const probePort = await freePort();
@@ -715,7 +720,7 @@ async function startOperator(
   const child = spawn(
     process.execPath,
     [
-      join(REPO, 'bin', 'vigil.js'),
+      join(operatorDir, 'bin', 'vigil.js'),
       'operator',
       '--kubeconfig',
       kubeconfig,
@@ -852,7 +857,7 @@ class RssSampler {
 
 const GROUP_PATH = '/apis/security.vigil.dev/v1alpha1';
 
-function applyCrds(cp: ControlPlane): void {
+export function applyCrds(cp: ControlPlane): void {
   cp.kubectl([
     'apply',
     '--server-side',
@@ -871,7 +876,7 @@ function applyCrds(cp: ControlPlane): void {
   ]);
 }
 
-async function createObjects(
+export async function createObjects(
   api: Api,
   plan: readonly NamespacePlan[],
   o: ClusterOptions,
@@ -953,7 +958,7 @@ async function createObjects(
   return counts;
 }
 
-async function waitForPods(api: Api, want: number, o: ClusterOptions): Promise<void> {
+export async function waitForPods(api: Api, want: number, o: ClusterOptions): Promise<void> {
   let last = -1;
   let lastChange = performance.now();
   await waitFor(
@@ -984,7 +989,7 @@ async function measureStart(
   started: (run: OperatorRun) => void,
 ): Promise<{ run: OperatorRun; m: StartMeasurement }> {
   rss.phase = phase;
-  const run = await startOperator(kubeconfig, logFile, o.workers);
+  const run = await startOperator(kubeconfig, logFile, o.workers, o.operatorDir);
   started(run);
   rss.follow(run.pid);
   const synced = await run.waitLog('caches synced', 10 * 60_000);
@@ -1294,6 +1299,7 @@ export async function runCluster(
         outDir: o.outDir,
         markdown: o.markdown,
         concurrency: o.concurrency,
+        operatorDir: o.operatorDir,
       },
       setup: {
         seconds: round((setupEnd - setupStart) / 1000),
@@ -1473,6 +1479,7 @@ async function main(): Promise<void> {
       'no-markdown': { type: 'boolean', default: false },
       'no-restart': { type: 'boolean', default: false },
       out: { type: 'string' },
+      'operator-dir': { type: 'string' },
     },
   });
   const o = defaultOptions(values.smoke);
@@ -1491,6 +1498,7 @@ async function main(): Promise<void> {
   if (values['no-markdown']) o.markdown = false;
   if (values['no-restart']) o.restart = false;
   if (values.out !== undefined) o.outDir = resolve(values.out);
+  if (values['operator-dir'] !== undefined) o.operatorDir = resolve(values['operator-dir']);
   const { result, details } = await runCluster(o);
   console.log(JSON.stringify(result, null, 2));
   o.log(`in-cluster benchmark done in ${Math.round(details.totalSeconds)} s; results in ${o.outDir}`);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: both benchmarks, one after the other (they would compete for the CPUs).
+#   1. offline: Vigil, Polaris and kube-score on the same generated corpus (bench/offline.ts;
+#      builds the pinned peers on first use) → bench/results/offline*.json;
+#   2. in cluster: the operator against a local control plane with 10,000 pods
+#      (bench/cluster.ts) → bench/results/cluster*.json.
+# Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1 or BENCH_SKIP_CLUSTER=1 runs only the other half.
+# Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
+# (scripts/setup.sh). On a 2-core machine the whole run takes about half an hour.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+secs() { date +%s; }
+start=$(secs)
+echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ "${BENCH_SKIP_OFFLINE:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/offline.ts
+  echo "bench: offline benchmark took $(( $(secs) - t )) s"
+fi
+
+if [[ "${BENCH_SKIP_CLUSTER:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/cluster.ts "$@"
+  echo "bench: in-cluster benchmark took $(( $(secs) - t )) s"
+fi
+
+echo "bench: total $(( $(secs) - start )) s; results in bench/results/, summary in BENCHMARKS.md"
