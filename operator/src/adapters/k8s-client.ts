@@ -1,5 +1,6 @@
 /**
- * A small Kubernetes HTTP client on node:http(s), authenticated by
+ * A small Kubernetes HTTP client on node:http(s), authenticated by a KubeAuth:
+ * adapters/kubeconfig.ts for plain certificates and tokens, else
  * @kubernetes/client-node's KubeConfig.
  *
  * Why not client-node's `Watch`: in 2.0.1 it has a fixed, private 30 s
@@ -24,7 +25,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuth } from './kubeconfig.ts';
 import { ApiError, apiErrorFromResponse } from './api-error.ts';
 import type {
   AbortWatch,
@@ -70,13 +71,13 @@ interface Prepared {
 }
 
 export class KubeClient implements ListWatchClient {
-  private readonly kc: KubeConfig;
+  private readonly kc: KubeAuth;
   private readonly requestTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly userAgent: string;
   private readonly maxBodyBytes: number;
 
-  constructor(kc: KubeConfig, opts: KubeClientOptions = {}) {
+  constructor(kc: KubeAuth, opts: KubeClientOptions = {}) {
     this.kc = kc;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.keepAliveMs = opts.keepAliveMs ?? 30_000;

@@ -7,7 +7,8 @@ import winston from 'winston';
 import type { CliIO } from '../cli/io.ts';
 import { EXIT_ERROR, EXIT_OK } from '../cli/io.ts';
 import type { Logger } from '../controller/logger.ts';
-import { DEFAULTS, Operator, loadKubeConfig, type OperatorConfig } from './manager.ts';
+import { DEFAULTS, Operator, type OperatorConfig } from './manager.ts';
+import { loadKubeAuth } from '../adapters/kubeconfig.ts';
 
 const HELP = `Usage: vigil operator [options]
 
@@ -123,7 +124,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const logger = createLogger(level, format) as unknown as Logger;
   let kc;
   try {
-    kc = loadKubeConfig(cfg.kubeconfig);
+    const loaded = await loadKubeAuth(cfg.kubeconfig);
+    kc = loaded.auth;
+    logger.debug('credentials loaded', { source: loaded.source });
   } catch (e) {
     io.stderr.write(
       `vigil operator: cannot load kubeconfig: ${e instanceof Error ? e.message : String(e)}\n`,

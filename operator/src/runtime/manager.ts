@@ -7,13 +7,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ALL_RULES } from '../rules/index.ts';
 import { realClock, type Clock } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import { FindingEventPlanner, CLUSTER_EVENT_NAMESPACE, type EventFinding } from '../controller/events.ts';
 import { KubeClient } from '../adapters/k8s-client.ts';
+import type { KubeAuth } from '../adapters/kubeconfig.ts';
 import {
   createMetrics,
   metricsHandler,
@@ -61,13 +61,6 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   eventBurst: 50,
 };
 
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 export class Operator {
   readonly cfg: OperatorConfig;
   readonly logger: Logger;
@@ -96,7 +89,7 @@ export class Operator {
   /** Requests made to the API server, by verb (benchmarks read it). */
   readonly requestCounts = new Map<string, number>();
 
-  constructor(cfg: OperatorConfig, logger: Logger, kc: KubeConfig, clock: Clock = realClock) {
+  constructor(cfg: OperatorConfig, logger: Logger, kc: KubeAuth, clock: Clock = realClock) {
     this.cfg = cfg;
     this.logger = logger;
     this.clock = clock;
