@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { runs } from './config.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,6 @@ import type { Subject } from '../engine/types.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'vigil.js');
 const MIB = 1024 * 1024;
-/** FAULTS_FULL=1 (scripts/test-faults.sh): ten times the runs. */
-const RUNS = process.env['FAULTS_FULL'] === '1' ? 10 : 1;
 
 /** YAML-ish token soup: the characters and constructs a YAML parser has to get right. */
 const yamlSoup = fc
@@ -94,7 +93,7 @@ describe('fuzz: vigil scan loader on arbitrary input', function () {
           expect(s.location?.file).to.equal('in.yaml');
         }
       }),
-      { numRuns: 500 * RUNS },
+      runs(500),
     );
     expect(Object.keys(Object.prototype)).to.deep.equal([]);
   });
@@ -108,7 +107,7 @@ describe('fuzz: vigil scan loader on arbitrary input', function () {
           expect(r.message).to.match(/binary|UTF-8/);
         } else expect(r).to.not.contain('\u0000');
       }),
-      { numRuns: 1000 * RUNS },
+      runs(1000),
     );
   });
 

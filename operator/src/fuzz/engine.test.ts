@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { runs } from './config.ts';
 import { ALL_RULES } from '../rules/index.ts';
 import { compilePolicy, type CompiledPolicy } from '../engine/policy.ts';
 import { evaluateSubjects } from '../engine/evaluate.ts';
@@ -14,8 +15,6 @@ import { CATEGORIES, SEVERITIES, type KubeObject } from '../engine/types.ts';
 import { deepList, kubeObject, policyInput } from './arbitraries.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-/** FAULTS_FULL=1 (scripts/test-faults.sh): ten times the runs. */
-const RUNS = process.env['FAULTS_FULL'] === '1' ? 10 : 1;
 /** Longest one evaluation of a small batch may take (generous: CI machines are slow). */
 const BATCH_MS = 2000;
 
@@ -66,9 +65,11 @@ describe('fuzz: engine on adversarial objects (every rule, profile all)', functi
       fc.property(kubeObject(), (obj) => {
         check([obj], policy);
       }),
-      { numRuns: 300 * RUNS },
+      runs(300),
     );
-    expect(fired.size, 'distinct rules that fired on generated objects').to.be.greaterThan(40);
+    // 37–47 of the 75 rules over seeds 1–30 at 300 runs: a floor that holds for any seed, so
+    // FUZZ_SEED replays and FAULTS_FULL's fresh seeds cannot fail on coverage alone.
+    expect(fired.size, 'distinct rules that fired on generated objects').to.be.at.least(30);
   });
 
   it('batches (cross-resource rules see each other): same guarantees', () => {
@@ -76,7 +77,7 @@ describe('fuzz: engine on adversarial objects (every rule, profile all)', functi
       fc.property(fc.array(kubeObject(), { minLength: 2, maxLength: 8 }), (objs) => {
         check(objs, policy);
       }),
-      { numRuns: 80 * RUNS },
+      runs(80),
     );
   });
 
@@ -162,7 +163,7 @@ describe('fuzz: compilePolicy on adversarial policies', function () {
           check([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'team-a' } }], r.policy);
         }
       }),
-      { numRuns: 400 * RUNS },
+      runs(400),
     );
     expect(Object.keys(Object.prototype)).to.deep.equal([]);
   });

@@ -164,8 +164,9 @@ const ROOT_EQUIVALENT_CAPS = new Set([
   'BPF',
 ]);
 
+/** A capability name compared as runtimes do; '' for anything that is not a string (the API rejects those). */
 export function normalizeCapability(c: unknown): string {
-  return (typeof c === 'string' ? c : String(c)).trim().toUpperCase().replace(/^CAP_/, '');
+  return typeof c === 'string' ? c.trim().toUpperCase().replace(/^CAP_/, '') : '';
 }
 
 export function isRootEquivalentCapability(c: unknown): boolean {

@@ -128,6 +128,9 @@ export function runTable(rule: Rule, cases: readonly Case[]): void {
   }
 }
 
+/** An object without a prototype: no toString, so String() and template literals throw on it. */
+const bare = (): object => Object.create(null) as object;
+
 /** Objects no rule may throw on; for each, the rule must return an array of well-formed hits. */
 export const MALFORMED: readonly KubeObject[] = [
   { kind: 'Pod' },
@@ -166,6 +169,27 @@ export const MALFORMED: readonly KubeObject[] = [
     spec: {
       securityContext: { sysctls: 'x', seccompProfile: null, seLinuxOptions: null },
       volumes: [null, 'x', {}],
+    },
+  },
+  {
+    // Values with no toString (JSON allows neither, but objects reach rules from any parser).
+    kind: 'Pod',
+    spec: {
+      securityContext: { sysctls: [bare()], supplementalGroups: [bare()] },
+      volumes: [{ name: bare(), hostPath: { path: bare() } }],
+      containers: [
+        {
+          name: bare(),
+          image: bare(),
+          ports: [{ hostPort: bare() }],
+          securityContext: {
+            capabilities: { add: [bare(), 7], drop: [bare()] },
+            runAsUser: bare(),
+            procMount: bare(),
+            seccompProfile: { type: bare() },
+          },
+        },
+      ],
     },
   },
   { kind: 'Deployment' },
