@@ -38,6 +38,7 @@ function pod(name: string, opts: { privileged?: boolean; image?: string } = {}):
 }
 
 function setup(): {
+  clock: FakeClock;
   c: VigilController;
   cache: ClusterCache;
   subjects: WorkQueue;
@@ -93,7 +94,7 @@ function setup(): {
       subjects.done(key);
     }
   };
-  return { c, cache, subjects, policies, writes, published, drain };
+  return { clock, c, cache, subjects, policies, writes, published, drain };
 }
 
 function add(s: ReturnType<typeof setup>, obj: KubeObject): void {
@@ -185,5 +186,22 @@ describe('runtime/VigilController', () => {
     s.c.onEvent('ScanReport', 'DELETED', report('251'));
     expect(s.subjects.len()).to.equal(1);
     expect(subjectKey('Pod', 'team', 'a')).to.equal('Pod/team/a');
+  });
+
+  it('folds a burst of workloads coming and going into one namespace re-evaluation, at most 5 s later', async () => {
+    const s = setup();
+    const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', uid: 'uid-ns' } };
+    s.cache.put('Namespace', ns);
+    await s.drain(); // the policy's own evaluation
+    for (const n of ['a', 'b', 'c']) add(s, pod(n));
+    expect(s.subjects.len()).to.equal(3); // the pods themselves, at once
+    expect(s.subjects.delayedLen()).to.equal(1); // their namespace, once
+    await s.drain();
+    await s.clock.advance(4999);
+    expect(s.subjects.len()).to.equal(0);
+    await s.clock.advance(1);
+    expect(s.subjects.len()).to.equal(1);
+    const key = await s.subjects.get();
+    expect(key).to.equal('Namespace//team');
   });
 });

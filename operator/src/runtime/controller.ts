@@ -89,6 +89,8 @@ export interface ControllerOptions {
   reportBudgetBytes?: number;
   /** Debounce of policy status writes after finding changes (ms). */
   policyStatusDelayMs?: number;
+  /** Longest delay before a namespace is re-evaluated after workloads in it come or go (ms). */
+  namespaceDelayMs?: number;
 }
 
 interface PolicyState {
@@ -124,6 +126,8 @@ interface PolicyTotals {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Default of ControllerOptions.namespaceDelayMs. */
+export const NAMESPACE_DELAY_MS = 5000;
 
 export class VigilController {
   private readonly o: ControllerOptions;
@@ -226,8 +230,14 @@ export class VigilController {
         }
         return;
       default:
-        // A workload appearing or leaving changes its namespace's network findings.
-        if (type !== 'MODIFIED' && ns) this.enqueueSubject(subjectKey('Namespace', '', ns));
+        // A workload appearing or leaving changes its namespace's network findings. The
+        // namespace's report is an aggregate (its messages count the workloads), so a burst of
+        // pods is folded into one re-evaluation: at most namespaceDelayMs later.
+        if (type !== 'MODIFIED' && ns)
+          this.o.subjects.addAfter(
+            subjectKey('Namespace', '', ns),
+            this.o.namespaceDelayMs ?? NAMESPACE_DELAY_MS,
+          );
     }
   }
 
