@@ -23,7 +23,9 @@
  *    (`vigil_api_requests_total`);
  * 4. quiet: nothing changes; writes per minute;
  * 5. warm restart: the operator restarts with every report in place; time
- *    from cache sync to full evaluation (evaluation only, nothing to write).
+ *    from cache sync to full evaluation (evaluation only, nothing to write);
+ * 6. one more restart with a bounded young generation (NODE_OPTIONS
+ *    --max-semi-space-size=16): RSS without the machine-size-dependent part.
  *
  * RSS of the operator process (/proc/<pid>/status VmRSS) is sampled every
  * 500 ms throughout.
@@ -35,6 +37,7 @@
  * Usage: node bench/cluster.ts [--pods N] [--namespaces K] [--churn-rate R]
  *          [--churn-seconds S] [--quiet-seconds Q] [--workers W] [--smoke]
  *          [--out DIR] [--no-markdown] [--no-restart] [--operator-dir DIR]
+ *          [--node-options STR]
  * --smoke: 200 pods in 4 namespaces, 10 s churn at 20/s, 10 s quiet, results
  * under bench/.work/cluster-smoke, BENCHMARKS.md untouched. --operator-dir: measure the
  * operator of another checkout (e.g. a `git worktree` of an older commit) on the same setup.
@@ -117,6 +120,12 @@ export interface ClusterDetails {
   };
   coldStart: StartMeasurement;
   warmRestart?: StartMeasurement;
+  /**
+   * One more restart with a bounded young generation: Node sizes its young generation from
+   * the machine's memory (64 MiB semi-spaces on a large host, far less under a container
+   * memory limit), which alone moves RSS by up to ~100 MiB.
+   */
+  boundedRestart?: StartMeasurement & { nodeOptions: string; idleRssMiB: number };
   subjects: { reports: number };
   churn: {
     seconds: number;
@@ -161,6 +170,8 @@ export interface ClusterOptions {
   concurrency: number;
   /** Checkout whose bin/vigil.js is measured (default this one), for before/after comparisons. */
   operatorDir: string;
+  /** NODE_OPTIONS of the operator (default: none, Node's defaults for this machine). */
+  nodeOptions: string | undefined;
   log: (msg: string) => void;
 }
 
@@ -177,6 +188,7 @@ export function defaultOptions(smoke = false): ClusterOptions {
     markdown: !smoke,
     concurrency: 48,
     operatorDir: REPO,
+    nodeOptions: undefined,
     log: (m) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}] ${m}`),
   };
 }
@@ -713,6 +725,7 @@ async function startOperator(
   logFile: string,
   workers: number | undefined,
   operatorDir: string,
+  nodeOptions: string | undefined,
 ): Promise<OperatorRun> {
   const metricsPort = await freePort();
   const probePort = await freePort();
@@ -736,7 +749,10 @@ async function startOperator(
       'info',
       ...(workers === undefined ? [] : ['--workers', String(workers)]),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
+    },
   );
   const log = createWriteStream(logFile);
   const logTimes = new Map<string, number>();
@@ -841,9 +857,11 @@ class RssSampler {
     return kib / 1024;
   }
 
-  peak(phase?: string): number {
+  /** Largest sample of one phase, or of every phase but `except`. */
+  peak(phase?: string, except?: string): number {
     let m = 0;
-    for (const s of this.samples) if (phase === undefined || s.phase === phase) m = Math.max(m, s.mib);
+    for (const s of this.samples)
+      if ((phase === undefined || s.phase === phase) && s.phase !== except) m = Math.max(m, s.mib);
     return m;
   }
 
@@ -856,6 +874,8 @@ class RssSampler {
 // Phases
 
 const GROUP_PATH = '/apis/security.vigil.dev/v1alpha1';
+/** The young-generation bound of the last restart (see ClusterDetails.boundedRestart). */
+export const BOUNDED_NODE_OPTIONS = '--max-semi-space-size=16';
 
 export function applyCrds(cp: ControlPlane): void {
   cp.kubectl([
@@ -987,9 +1007,10 @@ async function measureStart(
   rss: RssSampler,
   phase: string,
   started: (run: OperatorRun) => void,
+  nodeOptions: string | undefined = o.nodeOptions,
 ): Promise<{ run: OperatorRun; m: StartMeasurement }> {
   rss.phase = phase;
-  const run = await startOperator(kubeconfig, logFile, o.workers, o.operatorDir);
+  const run = await startOperator(kubeconfig, logFile, o.workers, o.operatorDir, nodeOptions);
   started(run);
   rss.follow(run.pid);
   const synced = await run.waitLog('caches synced', 10 * 60_000);
@@ -1249,6 +1270,7 @@ export async function runCluster(
     const quietRss = rss.sample();
 
     let warm: StartMeasurement | undefined;
+    let bounded: ClusterDetails['boundedRestart'];
     if (o.restart) {
       o.log('warm restart: operator with every report in place');
       const code = await op.stop();
@@ -1264,6 +1286,22 @@ export async function runCluster(
       );
       op = w.run;
       warm = w.m;
+      o.log(`restart with NODE_OPTIONS=${BOUNDED_NODE_OPTIONS}`);
+      await op.stop();
+      op = undefined;
+      const b = await measureStart(
+        cp.kubeconfig,
+        join(work, 'cluster-operator-bounded.log'),
+        o,
+        rss,
+        'bounded-restart',
+        (r) => (op = r),
+        [o.nodeOptions, BOUNDED_NODE_OPTIONS].filter(Boolean).join(' '),
+      );
+      op = b.run;
+      await sleep(20_000);
+      bounded = { ...b.m, nodeOptions: BOUNDED_NODE_OPTIONS, idleRssMiB: round(rss.sample()) };
+      o.log(`  bounded-restart: RSS ${bounded.idleRssMiB} MiB after 20 s idle`);
     }
     rss.stop();
 
@@ -1300,6 +1338,7 @@ export async function runCluster(
         markdown: o.markdown,
         concurrency: o.concurrency,
         operatorDir: o.operatorDir,
+        nodeOptions: o.nodeOptions,
       },
       setup: {
         seconds: round((setupEnd - setupStart) / 1000),
@@ -1309,6 +1348,7 @@ export async function runCluster(
       },
       coldStart: cold.m,
       ...(warm ? { warmRestart: warm } : {}),
+      ...(bounded ? { boundedRestart: bounded } : {}),
       subjects: { reports },
       churn: {
         seconds: churnWindow,
@@ -1345,7 +1385,7 @@ export async function runCluster(
         writesPerMinute: round((quietWrites * 60) / quietSeconds, 2),
         rssMiB: round(quietRss),
       },
-      rss: { peakMiB: rss.peak(), samples: rss.samples },
+      rss: { peakMiB: rss.peak(undefined, 'bounded-restart'), samples: rss.samples },
       totalSeconds: round((performance.now() - t0) / 1000),
     };
     const result: ClusterResult = {
@@ -1354,7 +1394,7 @@ export async function runCluster(
       timeToFindingP50Ms: external.p50,
       timeToFindingP95Ms: external.p95,
       timeToFindingP99Ms: external.p99,
-      rssMiB: Math.round(rss.peak()),
+      rssMiB: Math.round(rss.peak(undefined, 'bounded-restart')),
       apiRequestsPerSecond: details.churn.requestsPerSecond,
       steadyStateWritesPerMinute: details.quiet.writesPerMinute,
     };
@@ -1431,6 +1471,11 @@ export function renderMarkdown(r: ClusterResult, d: ClusterDetails): string {
     `| Time to finding p50 / p95 / p99, operator histogram (watch event → report write, interpolated) | ${ch.internal.p50} / ${ch.internal.p95} / ${ch.internal.p99} ms | | |`,
     `| Operator RSS, peak over the run | ${r.rssMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${verdict(r.rssMiB <= TARGETS.rssMiB)} |`,
     `| Operator RSS after full evaluation / at the end of the quiet period | ${d.coldStart.rssAfterMiB} / ${d.quiet.rssMiB} MiB | | |`,
+    ...(d.boundedRestart
+      ? [
+          `| Operator RSS with \`NODE_OPTIONS=${d.boundedRestart.nodeOptions}\`: peak through a restart's full evaluation / idle 20 s later | ${d.boundedRestart.peakRssMiB} / ${d.boundedRestart.idleRssMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${verdict(d.boundedRestart.peakRssMiB <= TARGETS.rssMiB)} |`,
+        ]
+      : []),
     `| API requests by Vigil during churn | ${r.apiRequestsPerSecond}/s (${verbs(ch.requests)}) | | |`,
     `| Writes per minute when nothing changes | ${r.steadyStateWritesPerMinute} (${d.quiet.requestsPerSecond} requests/s: ${verbs(d.quiet.requests)}) | ${TARGETS.steadyStateWritesPerMinute} | ${verdict(r.steadyStateWritesPerMinute <= TARGETS.steadyStateWritesPerMinute)} |`,
     '',
@@ -1480,6 +1525,7 @@ async function main(): Promise<void> {
       'no-restart': { type: 'boolean', default: false },
       out: { type: 'string' },
       'operator-dir': { type: 'string' },
+      'node-options': { type: 'string' },
     },
   });
   const o = defaultOptions(values.smoke);
@@ -1499,6 +1545,7 @@ async function main(): Promise<void> {
   if (values['no-restart']) o.restart = false;
   if (values.out !== undefined) o.outDir = resolve(values.out);
   if (values['operator-dir'] !== undefined) o.operatorDir = resolve(values['operator-dir']);
+  if (values['node-options'] !== undefined) o.nodeOptions = values['node-options'];
   const { result, details } = await runCluster(o);
   console.log(JSON.stringify(result, null, 2));
   o.log(`in-cluster benchmark done in ${Math.round(details.totalSeconds)} s; results in ${o.outDir}`);

@@ -223,10 +223,17 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
           markdown: true,
           concurrency: 48,
           operatorDir: '/tmp',
+          nodeOptions: undefined,
         },
         setup: { seconds: 50, objects: { Pod: 5000 }, podsSeconds: 2, retries: 0 },
         coldStart: start,
         warmRestart: { ...start, fullEvaluationSeconds: 3.2, reportsWritten: 0 },
+        boundedRestart: {
+          ...start,
+          nodeOptions: '--max-semi-space-size=16',
+          peakRssMiB: 230,
+          idleRssMiB: 150,
+        },
         subjects: { reports: 4000 },
         churn: {
           seconds: 61,
@@ -259,6 +266,7 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
       expect(md).to.match(/p99 ≤ 1000 ms \| met \|/);
       expect(md).to.match(/\| 180 MiB \| ≤ 200 MiB \| met \|/);
       expect(md).to.include('95.5/s (PATCH 100)');
+      expect(md).to.match(/--max-semi-space-size=16.*\| 230 \/ 150 MiB \| ≤ 200 MiB \| \*\*not met\*\* \|/);
     });
   });
 });
