@@ -186,6 +186,40 @@ describe('cli/load parseManifests', () => {
     const deep = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
     const { errors } = parse(deep);
     expect(errors).to.have.length(1);
+    expect(errors[0]?.message).to.match(/nested too deeply/);
+    // Deep enough that the parser itself gives up: the same plain message, not a stack error.
+    const deeper = parse(`a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n---\n${POD}`);
+    expect(deeper.errors.map((e) => [e.line, e.message])).to.deep.equal([[1, 'nested too deeply']]);
+    expect(deeper.subjects).to.have.length(1);
+  });
+
+  it('a list or map used as a key is an error naming its line, printed nowhere else', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const block = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n';
+      const explicit = parse(`${block}  labels:\n    ? [a, b]\n    : c\n---\n${POD}`);
+      expect(explicit.errors).to.deep.equal([
+        {
+          file: 'f.yaml',
+          line: 6,
+          message: 'a mapping key is itself a list or a map; Kubernetes objects have string keys',
+        },
+      ]);
+      expect(explicit.subjects).to.have.length(1);
+      const flow = parse(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {{x: 1}: y}}\n`);
+      expect(flow.errors.map((e) => e.line)).to.deep.equal([3]);
+      // Text that merely looks like one (a `?` in a value, `]:` inside a string) is fine.
+      const lookalike = parse(`${block}  annotations:\n    q: "why? [x]: y"\n`);
+      expect(lookalike.errors).to.deep.equal([]);
+      expect(lookalike.subjects).to.have.length(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).to.deep.equal([]);
   });
 });
 

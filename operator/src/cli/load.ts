@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, st
 import { extname, join, resolve } from 'node:path';
 import {
   Composer,
+  isCollection,
   isMap,
   isSeq,
   LineCounter,
@@ -16,6 +17,7 @@ import {
   type DocumentOptions,
   type ParseOptions,
   type SchemaOptions,
+  visit,
 } from 'yaml';
 import { isObj } from '../engine/podspec.ts';
 import type { KubeObject, Subject } from '../engine/types.ts';
@@ -65,6 +67,9 @@ const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   schema: 'yaml-1.1',
   merge: true,
   uniqueKeys: true,
+  // Never print to stderr from inside the parser: everything it could warn about is either
+  // an InputError below (collection keys) or harmless.
+  logLevel: 'error',
   customTags: (tags) =>
     tags.filter((t) => {
       if (typeof t === 'string') return true;
@@ -334,7 +339,7 @@ export function parseManifests(
   // a large multi-document file never holds more than one document's syntax tree.
   const docs = new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
   try {
-    for (const doc of docs) addDocument(doc, file, lc, out, errors, opts);
+    for (const doc of docs) addDocument(doc, text, file, lc, out, errors, opts);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     errors.push({
@@ -344,8 +349,29 @@ export function parseManifests(
   }
 }
 
+/**
+ * Offset of the first key that is a list or map (`? [a, b]`, `{a: 1}: x`), which a JS object
+ * cannot hold. Only documents whose text could spell one (an explicit `?` key, or `]`/`}`
+ * before a `:`) are walked, so ordinary manifests pay one regular-expression scan.
+ */
+const COLLECTION_KEY_HINT = /\?[ \t\n]|[\]}][ \t]*:/;
+function collectionKey(doc: Document.Parsed, text: string): number | undefined {
+  const [start, , end] = doc.range;
+  if (!COLLECTION_KEY_HINT.test(text.slice(start, end))) return undefined;
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return undefined;
+      at = pair.key.range?.[0] ?? start;
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
 function addDocument(
   doc: Document.Parsed,
+  text: string,
   file: string,
   lc: LineCounter,
   out: Subject[],
@@ -354,12 +380,22 @@ function addDocument(
 ): void {
   const docError = doc.errors[0];
   if (docError) {
-    errors.push({ file, line: lineAt(lc, docError.pos[0]), message: oneLine(docError.message) });
+    const message = /call stack/i.test(docError.message) ? 'nested too deeply' : oneLine(docError.message);
+    errors.push({ file, line: lineAt(lc, docError.pos[0]), message });
     return;
   }
   const contents = doc.contents;
   if (contents === null) return; // empty document (`---` alone, or comments only)
   const line = lineAt(lc, contents.range[0]);
+  const badKey = collectionKey(doc, text);
+  if (badKey !== undefined) {
+    errors.push({
+      file,
+      line: lineAt(lc, badKey) ?? line,
+      message: 'a mapping key is itself a list or a map; Kubernetes objects have string keys',
+    });
+    return;
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
