@@ -878,22 +878,7 @@ const GROUP_PATH = '/apis/security.vigil.dev/v1alpha1';
 export const BOUNDED_NODE_OPTIONS = '--max-semi-space-size=16';
 
 export function applyCrds(cp: ControlPlane): void {
-  cp.kubectl([
-    'apply',
-    '--server-side',
-    '-f',
-    join(REPO, 'crds', 'securitypolicies.yaml'),
-    '-f',
-    join(REPO, 'crds', 'scanreports.yaml'),
-  ]);
-  cp.kubectl([
-    'wait',
-    '--for',
-    'condition=established',
-    '--timeout=60s',
-    'crd/securitypolicies.security.vigil.dev',
-    'crd/scanreports.security.vigil.dev',
-  ]);
+  cp.installCrds();
 }
 
 export async function createObjects(

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { prng } from '../e2e/prng.ts';
 
 export const DEFAULT_RESOURCES = 10_000;
 export const DEFAULT_SEED = 20_260_801;
@@ -34,18 +35,6 @@ export interface Corpus {
   /** File name → YAML text (multi-document). */
   files: Map<string, string>;
   kinds: Record<string, number>;
-}
-
-/** mulberry32: small, fast, and good enough for picking fixture shapes. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMESPACES = [

@@ -157,22 +157,7 @@ describe('alerting: Prometheus and Alertmanager on loopback', function () {
 
     before(async () => {
       const k = cluster();
-      k.kubectl([
-        'apply',
-        '--server-side',
-        '-f',
-        join(REPO_ROOT, 'crds', 'securitypolicies.yaml'),
-        '-f',
-        join(REPO_ROOT, 'crds', 'scanreports.yaml'),
-      ]);
-      k.kubectl([
-        'wait',
-        '--for',
-        'condition=established',
-        '--timeout=60s',
-        'crd/securitypolicies.security.vigil.dev',
-        'crd/scanreports.security.vigil.dev',
-      ]);
+      k.installCrds();
       k.kubectl(
         ['apply', '-f', '-'],
         `apiVersion: v1

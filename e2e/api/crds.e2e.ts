@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { cluster } from '../harness.ts';
-import { REPO_ROOT } from '../controlplane/controlplane.ts';
 
 /** Runs kubectl and returns {ok, out} instead of throwing, to assert on rejections. */
 function tryKubectl(args: string[], input?: string): { ok: boolean; out: string } {
@@ -23,22 +21,7 @@ ${spec}`;
 describe('CRDs on a real API server', function () {
   before(() => {
     const k = cluster();
-    k.kubectl([
-      'apply',
-      '--server-side',
-      '-f',
-      join(REPO_ROOT, 'crds', 'securitypolicies.yaml'),
-      '-f',
-      join(REPO_ROOT, 'crds', 'scanreports.yaml'),
-    ]);
-    k.kubectl([
-      'wait',
-      '--for',
-      'condition=established',
-      '--timeout=60s',
-      'crd/securitypolicies.security.vigil.dev',
-      'crd/scanreports.security.vigil.dev',
-    ]);
+    k.installCrds();
   });
 
   it('accepts a valid SecurityPolicy with defaults applied, and shows its printer columns', () => {

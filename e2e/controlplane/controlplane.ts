@@ -17,6 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Vigil's CRD manifests and the names the API server knows them by. */
+export const CRD_FILES: readonly string[] = ['securitypolicies.yaml', 'scanreports.yaml'].map((f) =>
+  join(REPO_ROOT, 'crds', f),
+);
+export const CRD_NAMES: readonly string[] = [
+  'securitypolicies.security.vigil.dev',
+  'scanreports.security.vigil.dev',
+];
 
 export interface ControlPlaneOptions {
   /** Directory for certificates, etcd data and logs. A temp dir when omitted. */
@@ -421,6 +429,21 @@ export class ControlPlane {
     if (c && c.exitCode === null) c.kill('SIGKILL');
     this.children.delete(name);
     delete this.state.pids[name];
+  }
+
+  /**
+   * Applies Vigil's CRDs server-side (by default `crds/`; any manifest that holds them, such
+   * as the install bundle, will do) and waits until the API server serves both.
+   */
+  installCrds(files: readonly string[] = CRD_FILES): void {
+    this.kubectl(['apply', '--server-side', ...files.flatMap((f) => ['-f', f])]);
+    this.kubectl([
+      'wait',
+      '--for',
+      'condition=established',
+      '--timeout=60s',
+      ...CRD_NAMES.map((n) => `crd/${n}`),
+    ]);
   }
 
   /** Runs kubectl against this control plane; returns stdout, throws with stderr on failure. */

@@ -86,22 +86,7 @@ export class Kube {
   }
 
   installCrds(): void {
-    this.run([
-      'apply',
-      '--server-side',
-      '-f',
-      join(REPO_ROOT, 'crds', 'securitypolicies.yaml'),
-      '-f',
-      join(REPO_ROOT, 'crds', 'scanreports.yaml'),
-    ]);
-    this.run([
-      'wait',
-      '--for',
-      'condition=established',
-      '--timeout=60s',
-      'crd/securitypolicies.security.vigil.dev',
-      'crd/scanreports.security.vigil.dev',
-    ]);
+    this.cp.installCrds();
   }
 
   ensureNamespace(ns: string): void {

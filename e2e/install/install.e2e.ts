@@ -52,15 +52,7 @@ function installObjects(): Obj[] {
 describe('install bundle on a real API server', function () {
   before(() => {
     const k = cluster();
-    k.kubectl(['apply', '--server-side', '-f', INSTALL]);
-    k.kubectl([
-      'wait',
-      '--for',
-      'condition=established',
-      '--timeout=60s',
-      'crd/securitypolicies.security.vigil.dev',
-      'crd/scanreports.security.vigil.dev',
-    ]);
+    k.installCrds([INSTALL]);
   });
 
   after(() => {

@@ -5,9 +5,8 @@
  * written in steady state or across restarts.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { cluster } from '../harness.ts';
-import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
+import { waitFor } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from './process.ts';
 
 interface Report {
@@ -96,22 +95,7 @@ describe('vigil operator on a real control plane', function () {
   };
 
   before(async () => {
-    k([
-      'apply',
-      '--server-side',
-      '-f',
-      join(REPO_ROOT, 'crds', 'securitypolicies.yaml'),
-      '-f',
-      join(REPO_ROOT, 'crds', 'scanreports.yaml'),
-    ]);
-    k([
-      'wait',
-      '--for',
-      'condition=established',
-      '--timeout=60s',
-      'crd/securitypolicies.security.vigil.dev',
-      'crd/scanreports.security.vigil.dev',
-    ]);
+    cluster().installCrds();
     for (const ns of ['vigil-system', 'team-a', 'other'])
       k(['apply', '-f', '-'], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
     k(
