@@ -37,7 +37,9 @@
  * Usage: node bench/cluster.ts [--pods N] [--namespaces K] [--churn-rate R]
  *          [--churn-seconds S] [--quiet-seconds Q] [--workers W] [--smoke]
  *          [--out DIR] [--no-markdown] [--no-restart] [--operator-dir DIR]
- *          [--node-options STR]
+ *          [--node-options STR] [--memory-limit QUANTITY|none]
+ * --memory-limit: the operator runs in a memory cgroup with this limit, as in its pod
+ * (default: the limit config/manager/manager.yaml ships; `none` runs it unconstrained).
  * --smoke: 200 pods in 4 namespaces, 10 s churn at 20/s, 10 s quiet, results
  * under bench/.work/cluster-smoke, BENCHMARKS.md untouched. --operator-dir: measure the
  * operator of another checkout (e.g. a `git worktree` of an older commit) on the same setup.
@@ -51,6 +53,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/controlplane/controlplane.ts';
 import { reportName } from '../operator/src/controller/report.ts';
+import { createMemoryCgroup, quantityBytes, shippedMemoryLimit, type MemoryCgroup } from './cgroup.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
@@ -126,6 +129,15 @@ export interface ClusterDetails {
    * memory limit), which alone moves RSS by up to ~100 MiB.
    */
   boundedRestart?: StartMeasurement & { nodeOptions: string; idleRssMiB: number };
+  /** The memory limit the operator ran under (a cgroup, as in its pod), or why none. */
+  memoryLimit: {
+    limit: string | null;
+    cgroup: string | null;
+    error?: string;
+    /** Most memory the kernel charged to the cgroup over the run. */
+    peakChargedMiB?: number;
+    oomKills?: number;
+  };
   subjects: { reports: number };
   churn: {
     seconds: number;
@@ -172,6 +184,8 @@ export interface ClusterOptions {
   operatorDir: string;
   /** NODE_OPTIONS of the operator (default: none, Node's defaults for this machine). */
   nodeOptions: string | undefined;
+  /** Memory limit (Kubernetes quantity) enforced with a cgroup; undefined runs unconstrained. */
+  memoryLimit: string | undefined;
   log: (msg: string) => void;
 }
 
@@ -189,6 +203,7 @@ export function defaultOptions(smoke = false): ClusterOptions {
     concurrency: 48,
     operatorDir: REPO,
     nodeOptions: undefined,
+    memoryLimit: shippedMemoryLimit(readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8')),
     log: (m) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}] ${m}`),
   };
 }
@@ -726,34 +741,34 @@ async function startOperator(
   workers: number | undefined,
   operatorDir: string,
   nodeOptions: string | undefined,
+  cg: MemoryCgroup | undefined,
 ): Promise<OperatorRun> {
   const metricsPort = await freePort();
   const probePort = await freePort();
   const spawnedAt = performance.now();
-  const child = spawn(
+  const argv = [
     process.execPath,
-    [
-      join(operatorDir, 'bin', 'vigil.js'),
-      'operator',
-      '--kubeconfig',
-      kubeconfig,
-      '--namespace',
-      'vigil-system',
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
-      '--health-probe-bind-address',
-      `127.0.0.1:${probePort}`,
-      '--log-format',
-      'json',
-      '--log-level',
-      'info',
-      ...(workers === undefined ? [] : ['--workers', String(workers)]),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
-    },
-  );
+    join(operatorDir, 'bin', 'vigil.js'),
+    'operator',
+    '--kubeconfig',
+    kubeconfig,
+    '--namespace',
+    'vigil-system',
+    '--metrics-bind-address',
+    `127.0.0.1:${metricsPort}`,
+    '--health-probe-bind-address',
+    `127.0.0.1:${probePort}`,
+    '--log-format',
+    'json',
+    '--log-level',
+    'info',
+    ...(workers === undefined ? [] : ['--workers', String(workers)]),
+  ];
+  const cmd = cg ? cg.wrap(argv) : { command: argv[0] as string, args: argv.slice(1) };
+  const child = spawn(cmd.command, cmd.args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
+  });
   const log = createWriteStream(logFile);
   const logTimes = new Map<string, number>();
   const waiters: { message: string; resolve: (t: number) => void }[] = [];
@@ -992,10 +1007,11 @@ async function measureStart(
   rss: RssSampler,
   phase: string,
   started: (run: OperatorRun) => void,
+  cg: MemoryCgroup | undefined,
   nodeOptions: string | undefined = o.nodeOptions,
 ): Promise<{ run: OperatorRun; m: StartMeasurement }> {
   rss.phase = phase;
-  const run = await startOperator(kubeconfig, logFile, o.workers, o.operatorDir, nodeOptions);
+  const run = await startOperator(kubeconfig, logFile, o.workers, o.operatorDir, nodeOptions, cg);
   started(run);
   rss.follow(run.pid);
   const synced = await run.waitLog('caches synced', 10 * 60_000);
@@ -1199,6 +1215,19 @@ export async function runCluster(
   mkdirSync(work, { recursive: true });
   const plan = layout(o.pods, o.namespaces);
   const want = expectedPods(plan);
+  let cg: MemoryCgroup | undefined;
+  let memoryLimit: ClusterDetails['memoryLimit'] = { limit: null, cgroup: null };
+  if (o.memoryLimit !== undefined) {
+    const made = createMemoryCgroup(`vigil-bench-${process.pid}`, quantityBytes(o.memoryLimit));
+    if ('error' in made) {
+      memoryLimit = { limit: null, cgroup: null, error: made.error };
+      o.log(`operator runs without a memory limit (${made.error})`);
+    } else {
+      cg = made;
+      memoryLimit = { limit: o.memoryLimit, cgroup: made.dir };
+      o.log(`operator runs in a memory cgroup limited to ${o.memoryLimit} (${made.dir})`);
+    }
+  }
   o.log(`starting a control plane (${want} pods in ${plan.length} namespaces planned)`);
   const cp = await ControlPlane.start({ controllerManager: false });
   let kcm: ChildProcess | undefined;
@@ -1230,6 +1259,7 @@ export async function runCluster(
       rss,
       'cold-start',
       (r) => (op = r),
+      cg,
     );
     op = cold.run;
     await waitIdle(op, 10 * 60_000);
@@ -1268,9 +1298,15 @@ export async function runCluster(
         rss,
         'warm-restart',
         (r) => (op = r),
+        cg,
       );
       op = w.run;
       warm = w.m;
+    }
+    // Unconstrained, Node sizes its young generation from the host's memory; one more restart
+    // with it bounded separates that from Vigil's own memory. (Under a memory limit Node
+    // already sizes both generations from the limit.)
+    if (o.restart && !cg) {
       o.log(`restart with NODE_OPTIONS=${BOUNDED_NODE_OPTIONS}`);
       await op.stop();
       op = undefined;
@@ -1281,6 +1317,7 @@ export async function runCluster(
         rss,
         'bounded-restart',
         (r) => (op = r),
+        undefined,
         [o.nodeOptions, BOUNDED_NODE_OPTIONS].filter(Boolean).join(' '),
       );
       op = b.run;
@@ -1324,7 +1361,15 @@ export async function runCluster(
         concurrency: o.concurrency,
         operatorDir: o.operatorDir,
         nodeOptions: o.nodeOptions,
+        memoryLimit: o.memoryLimit,
       },
+      memoryLimit: cg
+        ? {
+            ...memoryLimit,
+            peakChargedMiB: round((cg.peakBytes() ?? 0) / 2 ** 20),
+            oomKills: cg.oomKills(),
+          }
+        : memoryLimit,
       setup: {
         seconds: round((setupEnd - setupStart) / 1000),
         objects,
@@ -1390,6 +1435,7 @@ export async function runCluster(
   } finally {
     rss.stop();
     await op?.stop();
+    cg?.remove();
     api.close();
     kcm?.kill('SIGTERM');
     await cp.stop();
@@ -1455,6 +1501,9 @@ export function renderMarkdown(r: ClusterResult, d: ClusterDetails): string {
     `| Time to finding p50 / p95 / p99, external (API response → ScanReport watch event) | ${r.timeToFindingP50Ms} / ${r.timeToFindingP95Ms} / ${r.timeToFindingP99Ms} ms | p99 ≤ ${TARGETS.timeToFindingP99Ms} ms | ${verdict(r.timeToFindingP99Ms <= TARGETS.timeToFindingP99Ms)} |`,
     `| Time to finding p50 / p95 / p99, operator histogram (watch event → report write, interpolated) | ${ch.internal.p50} / ${ch.internal.p95} / ${ch.internal.p99} ms | | |`,
     `| Operator RSS, peak over the run | ${r.rssMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${verdict(r.rssMiB <= TARGETS.rssMiB)} |`,
+    d.memoryLimit.limit !== null
+      ? `| Memory limit (as config/manager/manager.yaml ships it, enforced with a cgroup v1/v2 limit): most charged / OOM kills | ${d.memoryLimit.limit}: ${d.memoryLimit.peakChargedMiB ?? '?'} MiB / ${d.memoryLimit.oomKills ?? '?'} | no OOM kill | ${verdict(d.memoryLimit.oomKills === 0)} |`
+      : `| Memory limit | none${d.memoryLimit.error ? ` (${d.memoryLimit.error})` : ''}: Node sized its heap from the host's memory | | |`,
     `| Operator RSS after full evaluation / at the end of the quiet period | ${d.coldStart.rssAfterMiB} / ${d.quiet.rssMiB} MiB | | |`,
     ...(d.boundedRestart
       ? [
@@ -1511,6 +1560,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'operator-dir': { type: 'string' },
       'node-options': { type: 'string' },
+      'memory-limit': { type: 'string' },
     },
   });
   const o = defaultOptions(values.smoke);
@@ -1531,6 +1581,12 @@ async function main(): Promise<void> {
   if (values.out !== undefined) o.outDir = resolve(values.out);
   if (values['operator-dir'] !== undefined) o.operatorDir = resolve(values['operator-dir']);
   if (values['node-options'] !== undefined) o.nodeOptions = values['node-options'];
+  const limit = values['memory-limit'];
+  if (limit === 'none') o.memoryLimit = undefined;
+  else if (limit !== undefined) {
+    quantityBytes(limit); // a clear error before any setup
+    o.memoryLimit = limit;
+  }
   const { result, details } = await runCluster(o);
   console.log(JSON.stringify(result, null, 2));
   o.log(`in-cluster benchmark done in ${Math.round(details.totalSeconds)} s; results in ${o.outDir}`);

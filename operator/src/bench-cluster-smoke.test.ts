@@ -224,7 +224,9 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
           concurrency: 48,
           operatorDir: '/tmp',
           nodeOptions: undefined,
+          memoryLimit: '256Mi',
         },
+        memoryLimit: { limit: '256Mi', cgroup: '/sys/fs/cgroup/memory/x', peakChargedMiB: 231, oomKills: 0 },
         setup: { seconds: 50, objects: { Pod: 5000 }, podsSeconds: 2, retries: 0 },
         coldStart: start,
         warmRestart: { ...start, fullEvaluationSeconds: 3.2, reportsWritten: 0 },
@@ -267,6 +269,17 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
       expect(md).to.match(/\| 180 MiB \| ≤ 200 MiB \| met \|/);
       expect(md).to.include('95.5/s (PATCH 100)');
       expect(md).to.match(/--max-semi-space-size=16.*\| 230 \/ 150 MiB \| ≤ 200 MiB \| \*\*not met\*\* \|/);
+      expect(md).to.match(/Memory limit .*\| 256Mi: 231 MiB \/ 0 \| no OOM kill \| met \|/);
+      const oom = renderMarkdown(result, {
+        ...details,
+        memoryLimit: { ...details.memoryLimit, oomKills: 1 },
+      });
+      expect(oom).to.match(/\| 256Mi: 231 MiB \/ 1 \| no OOM kill \| \*\*not met\*\* \|/);
+      const none = renderMarkdown(result, {
+        ...details,
+        memoryLimit: { limit: null, cgroup: null, error: 'EACCES' },
+      });
+      expect(none).to.include('| Memory limit | none (EACCES): Node sized its heap from the host');
     });
   });
 });
