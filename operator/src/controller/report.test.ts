@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import type { ScanReport } from '../api/types.generated.ts';
 import type { Finding, ResourceRef, Severity } from '../engine/types.ts';
 import {
-  CONTENT_HASH_ANNOTATION,
   DEFAULT_REPORT_BUDGET_BYTES,
   buildReport,
   reportName,
@@ -118,7 +117,6 @@ describe('buildReport', () => {
       'security.vigil.dev/subject-kind': 'Deployment',
       'security.vigil.dev/subject-uid': 'u-1',
     });
-    expect(report.metadata.annotations[CONTENT_HASH_ANNOTATION]).to.match(/^[0-9a-f]{64}$/);
     expect(report.spec.subject).to.deep.equal({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -212,10 +210,10 @@ describe('buildReport', () => {
     ]);
   });
 
-  it('is a no-op against its own previous output (same hash, nothing to write, timestamps kept)', () => {
+  it('is a no-op against its own previous output (nothing to write, timestamps kept)', () => {
     const first = build([finding()], undefined, T0);
     const second = build([finding()], roundTrip(first.report), T1);
-    expect(second.contentHash).to.equal(first.contentHash);
+    expect(second.report).to.deep.equal(first.report);
     expect(second.changes).to.deep.equal({ create: false, metadata: false, status: false });
     expect(second.report.status.lastEvaluated).to.equal('2030-01-01T00:00:00Z');
     expect(second.report.status.findings?.[0]?.firstSeen).to.equal('2030-01-01T00:00:00Z');
@@ -276,18 +274,19 @@ describe('buildReport', () => {
     const [ready, compliant] = second.report.status.conditions ?? [];
     expect(ready?.lastTransitionTime).to.equal('2030-01-01T00:00:00Z');
     expect(compliant).to.include({ status: 'True', lastTransitionTime: '2030-01-02T12:30:45Z' });
-    expect(second.changes).to.deep.equal({ create: false, metadata: true, status: true });
+    // A change of findings is a status write only: one request, not two.
+    expect(second.changes).to.deep.equal({ create: false, metadata: false, status: true });
   });
 
-  it('reverts edits by others and repairs a missing hash annotation', () => {
+  it('reverts edits by others to status, Vigil\'s labels and the owner', () => {
     const first = build([finding()], undefined, T0);
     const edited = roundTrip(first.report);
     if (edited.status?.findings) edited.status.findings = [];
     expect(build([finding()], edited, T1).changes.status).to.equal(true);
 
-    const noHash = roundTrip(first.report);
-    if (noHash.metadata) noHash.metadata.annotations = {};
-    expect(build([finding()], noHash, T1).changes).to.deep.equal({
+    const relabelled = roundTrip(first.report);
+    if (relabelled.metadata?.labels) relabelled.metadata.labels['security.vigil.dev/subject-kind'] = 'Pod';
+    expect(build([finding()], relabelled, T1).changes).to.deep.equal({
       create: false,
       metadata: true,
       status: false,

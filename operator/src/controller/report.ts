@@ -23,11 +23,10 @@
  *   and title, info upwards), then the least severe findings; the summary
  *   stays exact, `omittedFindings` says how many were left out and the Ready
  *   condition's reason becomes `Truncated`.
- * - Change detection: a content hash over everything Vigil controls
- *   (timestamps excluded) is stored in the `security.vigil.dev/content-hash`
- *   annotation; `changes` compares the desired report with the previous one
- *   field by field, so edits by others are reverted and nothing unchanged is
- *   written.
+ * - Change detection: `changes` compares the desired report with the previous
+ *   one field by field (timestamps excluded), metadata and status apart, so
+ *   edits by others are reverted, nothing unchanged is written, and a change
+ *   of findings is one write (status), not two.
  */
 import type {
   Condition,
@@ -42,7 +41,6 @@ import type { Finding, ResourceRef, Severity } from '../engine/types.ts';
 import { SEVERITIES, severityRank } from '../engine/types.ts';
 import { formatTime, sanitizeSubdomain, sha256Hex } from './names.ts';
 
-export const CONTENT_HASH_ANNOTATION = 'security.vigil.dev/content-hash';
 export const SUBJECT_KIND_LABEL = 'security.vigil.dev/subject-kind';
 export const SUBJECT_UID_LABEL = 'security.vigil.dev/subject-uid';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -76,7 +74,6 @@ export interface ReportMetadata {
   name: string;
   namespace: string;
   labels: Record<string, string>;
-  annotations: Record<string, string>;
   ownerReferences?: OwnerRef[];
 }
 
@@ -97,6 +94,7 @@ export interface DesiredScanReport {
 export interface ExistingReport {
   metadata?: {
     labels?: Record<string, string> | undefined;
+    /** Not Vigil's: others' annotations are left alone. */
     annotations?: Record<string, string> | undefined;
     ownerReferences?:
       readonly { apiVersion?: string; kind?: string; name?: string; uid?: string }[] | undefined;
@@ -123,7 +121,7 @@ export interface BuildReportInput {
 export interface ReportChanges {
   /** No previous report: create it (then write status through the status subresource). */
   create: boolean;
-  /** metadata (labels, owner, content-hash annotation) or spec differ. */
+  /** metadata (labels, owner) or spec differ. */
   metadata: boolean;
   /** status differs (ignoring lastEvaluated when nothing else changed). */
   status: boolean;
@@ -131,7 +129,6 @@ export interface ReportChanges {
 
 export interface BuiltReport {
   report: DesiredScanReport;
-  contentHash: string;
   /** Findings left out to respect the budget. */
   omitted: number;
   /** Detail (remediation, title) was removed from some findings to respect the budget. */
@@ -203,18 +200,15 @@ export function buildReport(input: BuildReportInput): BuiltReport {
       ],
       lastEvaluated,
     };
-    const metadata: ReportMetadata = { name, namespace, labels, annotations: {} };
+    const metadata: ReportMetadata = { name, namespace, labels };
     if (ownerReferences) metadata.ownerReferences = ownerReferences;
     return { apiVersion: API_GROUP_VERSION, kind: 'ScanReport', metadata, spec: { subject }, status };
   };
 
-  // Size with a fixed-width placeholder for lastEvaluated and the hash annotation, so the
-  // budget decision does not depend on values filled in afterwards.
-  const sizeOf = (findings: ScanReportStatusFinding[], stripped: boolean): number => {
-    const r = make(findings, stripped, nowIso);
-    r.metadata.annotations = { [CONTENT_HASH_ANNOTATION]: 'x'.repeat(64) };
-    return byteLength(r);
-  };
+  // Sized with lastEvaluated = now (same width as any timestamp), so the budget decision does
+  // not depend on the value filled in afterwards.
+  const sizeOf = (findings: ScanReportStatusFinding[], stripped: boolean): number =>
+    byteLength(make(findings, stripped, nowIso));
 
   let list = all;
   let detailStripped = false;
@@ -239,26 +233,20 @@ export function buildReport(input: BuildReportInput): BuiltReport {
   }
 
   const draft = make(list, detailStripped, nowIso);
-  const contentHash = hashOf(draft);
   const statusChanged = previous === undefined || statusKey(previous.status) !== statusKey(draft.status);
   const lastEvaluated =
     !statusChanged && typeof previous?.status?.lastEvaluated === 'string'
       ? previous.status.lastEvaluated
       : nowIso;
   const report = make(list, detailStripped, lastEvaluated);
-  report.metadata.annotations = { [CONTENT_HASH_ANNOTATION]: contentHash };
 
   const changes: ReportChanges = {
     create: previous === undefined,
-    metadata:
-      previous === undefined ||
-      previous.metadata?.annotations?.[CONTENT_HASH_ANNOTATION] !== contentHash ||
-      metaKey(previous) !== metaKey(report),
+    metadata: previous === undefined || metaKey(previous) !== metaKey(report),
     status: statusChanged,
   };
   return {
     report,
-    contentHash,
     omitted: all.length - list.length,
     detailStripped,
     bytes: byteLength(report),
@@ -489,10 +477,6 @@ function metaKey(r: ExistingReport): string {
     m.ownerReferences,
   ).map((o) => ({ apiVersion: o?.apiVersion, kind: o?.kind, name: o?.name, uid: o?.uid }));
   return stableStringify({ labels, owners, spec: r.spec });
-}
-
-function hashOf(r: ExistingReport): string {
-  return sha256Hex(`${metaKey(r)}\n${statusKey(r.status)}`);
 }
 
 /** JSON with object keys sorted and undefined members dropped. */

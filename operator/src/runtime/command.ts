@@ -22,7 +22,7 @@ Options:
   --metrics-bind-address ADDR       /metrics address, 0 to disable (default :8080)
   --health-probe-bind-address ADDR  /healthz and /readyz address (default :8081)
   --leader-elect                    elect a leader on a Lease; standbys wait (for >1 replica)
-  --workers N                       concurrent subject reconciles (default 4)
+  --workers N                       concurrent subject reconciles (default 16)
   --resync-seconds N                periodic full re-evaluation (default 600)
   --metrics-rule-label              add the rule label to vigil_findings (more series)
   --report-budget-bytes N           largest serialized ScanReport (default 524288)

@@ -550,10 +550,7 @@ export class VigilController {
         );
         written.push(res.metadata?.resourceVersion);
         this.rememberOwnWrite(`${rNs}/${rName}`, written);
-        this.o.cache.put(REPORT_KIND.kind, {
-          ...res,
-          metadata: { ...(res.metadata ?? {}), annotations: report.metadata.annotations },
-        });
+        this.o.cache.put(REPORT_KIND.kind, res);
         wrote = true;
       }
     }

@@ -53,7 +53,10 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   probeBindAddress: ':8081',
   leaderElect: false,
   leaseName: 'vigil-leader',
-  workers: 4,
+  // A reconcile is a few ms of evaluation and then waits on the API server; at 10k pods,
+  // 16 concurrent reconciles wrote the first reports 17% faster than 4 and halved the
+  // time to finding under 50 changes/s (BENCHMARKS.md).
+  workers: 16,
   resyncSeconds: 600,
   versionPollSeconds: 60,
   findingsRuleLabel: false,
