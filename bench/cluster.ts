@@ -53,6 +53,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/controlplane/controlplane.ts';
 import { reportName } from '../operator/src/controller/report.ts';
+import { NAMESPACE_DELAY_MS } from '../operator/src/runtime/controller.ts';
 import { createMemoryCgroup, quantityBytes, shippedMemoryLimit, type MemoryCgroup } from './cgroup.ts';
 
 const BENCH_DIR = import.meta.dirname;
@@ -1035,20 +1036,30 @@ async function measureStart(
 }
 
 /** Waits until the operator's subject queue is empty and stays so for a moment. */
+/**
+ * Waits until the operator has caught up: nothing queued, no reconcile running and nothing
+ * added to the queue for longer than the longest delay the controller schedules work with
+ * (a namespace's re-evaluation after workloads come and go), so delayed work is not
+ * mistaken for steady-state writes.
+ */
 async function waitIdle(run: OperatorRun, timeoutMs: number): Promise<void> {
+  const idleMs = NAMESPACE_DELAY_MS + 2000;
   let quietSince = 0;
+  let lastAdds = -1;
   await waitFor(
     'operator idle',
     async () => {
       const s = await run.scrape();
       const depth = metricSum(s, 'workqueue_depth', { name: 'subjects' });
       const active = metricSum(s, 'controller_runtime_active_workers', { controller: 'subject' });
-      if (depth > 0 || active > 0) {
+      const adds = metricSum(s, 'workqueue_adds_total', { name: 'subjects' });
+      if (depth > 0 || active > 0 || adds !== lastAdds) {
+        lastAdds = adds;
         quietSince = 0;
         return false;
       }
       quietSince ||= performance.now();
-      return performance.now() - quietSince > 2000;
+      return performance.now() - quietSince > idleMs;
     },
     timeoutMs,
   );

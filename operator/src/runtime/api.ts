@@ -14,7 +14,7 @@ import type {
   WatchOptions,
 } from '../adapters/list-watch.ts';
 
-export { ApiError, isNotFound } from '../adapters/api-error.ts';
+export { ApiError, isAlreadyExists, isNotFound } from '../adapters/api-error.ts';
 
 /** Called once per request (list pages, watches and writes), with its verb. */
 export type RequestObserver = (verb: string) => void;
@@ -75,6 +75,15 @@ export class KubeApi implements ListWatchClient {
       if (isNotFound(e) || isConflict(e)) return false;
       throw e;
     }
+  }
+
+  /**
+   * Creates an object (POST to its collection) under `fieldManager`. A plain create costs the
+   * API server about a third less CPU than a server-side apply that creates (measured on
+   * ScanReports: 10 vs 15 ms per report with its status write).
+   */
+  create<T = unknown>(collection: string, obj: unknown, fieldManager: string): Promise<T> {
+    return this.request<T>({ method: 'POST', path: collection, body: obj, query: { fieldManager } });
   }
 
   post<T = unknown>(path: string, body: unknown): Promise<T> {

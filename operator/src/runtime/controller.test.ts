@@ -11,13 +11,15 @@ import { FakeClock } from '../controller/testing/fake-clock.ts';
 import { noopLogger } from '../controller/logger.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import type { KubeObject } from '../engine/types.ts';
-import type { KubeApi } from './api.ts';
+import { ApiError, type KubeApi } from './api.ts';
 import { ClusterCache, subjectKey } from './cache.ts';
 import { VigilController } from './controller.ts';
 
 interface Write {
   path: string;
   body: KubeObject;
+  /** Written by create (POST), not apply. */
+  created?: boolean;
 }
 
 function pod(name: string, opts: { privileged?: boolean; image?: string } = {}): KubeObject {
@@ -53,13 +55,26 @@ function setup(): {
   const cache = new ClusterCache();
   const writes: Write[] = [];
   let rv = 100;
+  /** Objects on the fake server (paths), so a create of an existing one is refused. */
+  const stored = new Set<string>();
   const api = {
     apply: (path: string, body: KubeObject) => {
       writes.push({ path, body });
+      if (!path.endsWith('/status')) stored.add(path);
+      return Promise.resolve({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
+    },
+    create: (collection: string, body: KubeObject) => {
+      const path = `${collection}/${body.metadata?.name ?? ''}`;
+      if (stored.has(path)) {
+        return Promise.reject(new ApiError(409, 'AlreadyExists', `${path} already exists`));
+      }
+      writes.push({ path, body, created: true });
+      stored.add(path);
       return Promise.resolve({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
     },
     deleteIfExists: (path: string) => {
       writes.push({ path, body: { kind: 'DELETE' } });
+      stored.delete(path);
       return Promise.resolve(true);
     },
     post: () => Promise.resolve({}),
@@ -186,6 +201,29 @@ describe('runtime/VigilController', () => {
     s.c.onEvent('ScanReport', 'DELETED', report('251'));
     expect(s.subjects.len()).to.equal(1);
     expect(subjectKey('Pod', 'team', 'a')).to.equal('Pod/team/a');
+  });
+
+  it('creates a new report with a plain create, and applies when it exists after all (stale cache)', async () => {
+    const s = setup();
+    await s.drain();
+    add(s, pod('a', { privileged: true }));
+    await s.drain();
+    const reportPath = '/apis/security.vigil.dev/v1alpha1/namespaces/team/scanreports/pod-a';
+    const first = s.writes.filter((w) => w.path.startsWith(reportPath));
+    expect(first.map((w) => [w.path.slice(reportPath.length), w.created ?? false])).to.deep.equal([
+      ['', true],
+      ['/status', false],
+    ]);
+    // The report vanishes from the cache (as if its watch event had not arrived yet) but not
+    // from the server: the create is refused, the same write is applied instead.
+    s.cache.remove('ScanReport', 'team/pod-a');
+    s.writes.length = 0;
+    s.subjects.add('Pod/team/a');
+    await s.drain();
+    expect(s.writes.map((w) => [w.path.slice(reportPath.length), w.created ?? false])).to.deep.equal([
+      ['', false],
+      ['/status', false],
+    ]);
   });
 
   it('folds a burst of workloads coming and going into one namespace re-evaluation, at most 5 s later', async () => {

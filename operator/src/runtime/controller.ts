@@ -29,7 +29,7 @@ import {
   type ScanReportStatusFinding,
   type SecurityPolicyStatus,
 } from '../api/types.generated.ts';
-import { isNotFound, type KubeApi } from './api.ts';
+import { isAlreadyExists, isNotFound, type KubeApi } from './api.ts';
 import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
 import {
   CLUSTER_VERSION_KIND,
@@ -528,11 +528,17 @@ export class VigilController {
       if (built.omitted > 0) this.o.hooks?.reportTruncated?.();
       const written: (string | undefined)[] = [];
       if (built.changes.create || built.changes.metadata || !ownsExisting) {
-        const res = await this.o.api.apply<KubeObject | undefined>(
-          path,
-          { apiVersion: report.apiVersion, kind: report.kind, metadata: report.metadata, spec: report.spec },
-          FIELD_MANAGER,
-        );
+        const body = {
+          apiVersion: report.apiVersion,
+          kind: report.kind,
+          metadata: report.metadata,
+          spec: report.spec,
+        };
+        // A new report is created with a plain POST (cheaper for the API server); one that
+        // exists after all (the cache lagged) or must be taken over is applied.
+        const res = existing
+          ? await this.o.api.apply<KubeObject | undefined>(path, body, FIELD_MANAGER)
+          : await this.createOrApply(path, body);
         written.push(res?.metadata?.resourceVersion);
         this.rememberOwnWrite(`${rNs}/${rName}`, written);
         wrote = true;
@@ -571,6 +577,15 @@ export class VigilController {
     if (t !== undefined) {
       this.eventTimes.delete(key);
       if (wrote) this.o.hooks?.timeToFinding?.((this.o.clock.now() - t) / 1000);
+    }
+  }
+
+  private async createOrApply(path: string, body: object): Promise<KubeObject | undefined> {
+    try {
+      return await this.o.api.create<KubeObject>(path.slice(0, path.lastIndexOf('/')), body, FIELD_MANAGER);
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      return this.o.api.apply<KubeObject | undefined>(path, body, FIELD_MANAGER);
     }
   }
 
