@@ -53,6 +53,16 @@ export function shippedMemoryLimit(managerYaml: string): string {
   return limit;
 }
 
+/** NODE_OPTIONS the shipped Deployment sets on the manager container, if any. */
+export function shippedNodeOptions(managerYaml: string): string | undefined {
+  const doc = parse(managerYaml) as {
+    spec?: { template?: { spec?: { containers?: { env?: { name?: unknown; value?: unknown }[] }[] } } };
+  };
+  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const v = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** This process's cgroup paths: v1 memory hierarchy and v2 unified, from /proc/self/cgroup. */
 export function ownCgroups(procSelfCgroup: string): { v1Memory?: string; v2?: string } {
   const out: { v1Memory?: string; v2?: string } = {};

@@ -40,6 +40,7 @@
  *          [--node-options STR] [--memory-limit QUANTITY|none]
  * --memory-limit: the operator runs in a memory cgroup with this limit, as in its pod
  * (default: the limit config/manager/manager.yaml ships; `none` runs it unconstrained).
+ * --node-options: the operator's NODE_OPTIONS (default: what the Deployment sets; '' for none).
  * --smoke: 200 pods in 4 namespaces, 10 s churn at 20/s, 10 s quiet, results
  * under bench/.work/cluster-smoke, BENCHMARKS.md untouched. --operator-dir: measure the
  * operator of another checkout (e.g. a `git worktree` of an older commit) on the same setup.
@@ -54,10 +55,17 @@ import { parseArgs } from 'node:util';
 import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/controlplane/controlplane.ts';
 import { reportName } from '../operator/src/controller/report.ts';
 import { NAMESPACE_DELAY_MS } from '../operator/src/runtime/controller.ts';
-import { createMemoryCgroup, quantityBytes, shippedMemoryLimit, type MemoryCgroup } from './cgroup.ts';
+import {
+  createMemoryCgroup,
+  quantityBytes,
+  shippedMemoryLimit,
+  shippedNodeOptions,
+  type MemoryCgroup,
+} from './cgroup.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
+const MANAGER_YAML = (): string => readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8');
 
 // ---------------------------------------------------------------------------
 // Result shapes
@@ -203,8 +211,9 @@ export function defaultOptions(smoke = false): ClusterOptions {
     markdown: !smoke,
     concurrency: 48,
     operatorDir: REPO,
-    nodeOptions: undefined,
-    memoryLimit: shippedMemoryLimit(readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8')),
+    // As shipped: the Deployment's NODE_OPTIONS and memory limit (config/manager/manager.yaml).
+    nodeOptions: shippedNodeOptions(MANAGER_YAML()),
+    memoryLimit: shippedMemoryLimit(MANAGER_YAML()),
     log: (m) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}] ${m}`),
   };
 }
@@ -813,7 +822,10 @@ async function startOperator(
         });
         void exited.then((code) => {
           clearTimeout(t);
-          rej(new Error(`operator exited (code ${code}) before "${message}"; log: ${logFile}`));
+          const oom =
+            cg && cg.oomKills() > 0 ? `, OOM-killed under its ${cg.limitBytes / 2 ** 20} MiB limit` : '';
+          const how = code === null ? `signal ${child.signalCode ?? '?'}` : `code ${code}`;
+          rej(new Error(`operator exited (${how}${oom}) before "${message}"; log: ${logFile}`));
         });
       });
     },
@@ -1513,7 +1525,7 @@ export function renderMarkdown(r: ClusterResult, d: ClusterDetails): string {
     `| Time to finding p50 / p95 / p99, operator histogram (watch event → report write, interpolated) | ${ch.internal.p50} / ${ch.internal.p95} / ${ch.internal.p99} ms | | |`,
     `| Operator RSS, peak over the run | ${r.rssMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${verdict(r.rssMiB <= TARGETS.rssMiB)} |`,
     d.memoryLimit.limit !== null
-      ? `| Memory limit (as config/manager/manager.yaml ships it, enforced with a cgroup v1/v2 limit): most charged / OOM kills | ${d.memoryLimit.limit}: ${d.memoryLimit.peakChargedMiB ?? '?'} MiB / ${d.memoryLimit.oomKills ?? '?'} | no OOM kill | ${verdict(d.memoryLimit.oomKills === 0)} |`
+      ? `| Memory limit ${d.memoryLimit.limit} (enforced with a cgroup)${d.options.nodeOptions ? ` and \`NODE_OPTIONS=${d.options.nodeOptions}\`` : ''}, as config/manager/manager.yaml ships them: most memory charged / OOM kills | ${d.memoryLimit.peakChargedMiB ?? '?'} MiB / ${d.memoryLimit.oomKills ?? '?'} | no OOM kill | ${verdict(d.memoryLimit.oomKills === 0)} |`
       : `| Memory limit | none${d.memoryLimit.error ? ` (${d.memoryLimit.error})` : ''}: Node sized its heap from the host's memory | | |`,
     `| Operator RSS after full evaluation / at the end of the quiet period | ${d.coldStart.rssAfterMiB} / ${d.quiet.rssMiB} MiB | | |`,
     ...(d.boundedRestart
@@ -1591,7 +1603,7 @@ async function main(): Promise<void> {
   if (values['no-restart']) o.restart = false;
   if (values.out !== undefined) o.outDir = resolve(values.out);
   if (values['operator-dir'] !== undefined) o.operatorDir = resolve(values['operator-dir']);
-  if (values['node-options'] !== undefined) o.nodeOptions = values['node-options'];
+  if (values['node-options'] !== undefined) o.nodeOptions = values['node-options'] || undefined;
   const limit = values['memory-limit'];
   if (limit === 'none') o.memoryLimit = undefined;
   else if (limit !== undefined) {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownCgroups, quantityBytes, shippedMemoryLimit } from '../../bench/cgroup.ts';
+import { ownCgroups, quantityBytes, shippedMemoryLimit, shippedNodeOptions } from '../../bench/cgroup.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -24,6 +24,15 @@ describe('bench/cgroup', () => {
     const limit = shippedMemoryLimit(readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8'));
     expect(quantityBytes(limit)).to.be.greaterThan(0);
     expect(() => shippedMemoryLimit('kind: Deployment\nspec: {}\n')).to.throw(/no memory limit/);
+    const nodeOptions = shippedNodeOptions(
+      readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8'),
+    );
+    // The old generation is capped inside the container limit (or the kernel kills first).
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions ?? '')?.[1]);
+    expect(oldSpace * 2 ** 20).to.be.lessThan(quantityBytes(limit) * 0.75);
+    expect(
+      shippedNodeOptions('spec: {template: {spec: {containers: [{env: [{name: X, value: y}]}]}}}'),
+    ).to.equal(undefined);
   });
 
   it('finds its own v1 memory and v2 cgroups', () => {

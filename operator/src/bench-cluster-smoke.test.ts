@@ -269,12 +269,15 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
       expect(md).to.match(/\| 180 MiB \| ≤ 200 MiB \| met \|/);
       expect(md).to.include('95.5/s (PATCH 100)');
       expect(md).to.match(/--max-semi-space-size=16.*\| 230 \/ 150 MiB \| ≤ 200 MiB \| \*\*not met\*\* \|/);
-      expect(md).to.match(/Memory limit .*\| 256Mi: 231 MiB \/ 0 \| no OOM kill \| met \|/);
+      expect(md).to.match(/Memory limit 256Mi .*\| 231 MiB \/ 0 \| no OOM kill \| met \|/);
       const oom = renderMarkdown(result, {
         ...details,
+        options: { ...details.options, nodeOptions: '--max-old-space-size=144' },
         memoryLimit: { ...details.memoryLimit, oomKills: 1 },
       });
-      expect(oom).to.match(/\| 256Mi: 231 MiB \/ 1 \| no OOM kill \| \*\*not met\*\* \|/);
+      expect(oom).to.match(
+        /NODE_OPTIONS=--max-old-space-size=144`.*\| 231 MiB \/ 1 \| no OOM kill \| \*\*not met\*\* \|/,
+      );
       const none = renderMarkdown(result, {
         ...details,
         memoryLimit: { limit: null, cgroup: null, error: 'EACCES' },
