@@ -278,7 +278,7 @@ describe('buildReport', () => {
     expect(second.changes).to.deep.equal({ create: false, metadata: false, status: true });
   });
 
-  it('reverts edits by others to status, Vigil\'s labels and the owner', () => {
+  it("reverts edits by others to status, Vigil's labels and the owner", () => {
     const first = build([finding()], undefined, T0);
     const edited = roundTrip(first.report);
     if (edited.status?.findings) edited.status.findings = [];
