@@ -211,9 +211,15 @@ spec:
     expect(text).to.match(/vigil_reports_written_total 0\b/);
   });
 
-  it('restores a ScanReport a user deletes or edits', async () => {
+  it('restores a ScanReport a user deletes or edits, findings keeping their firstSeen', async () => {
+    const firstSeen = (): string[] =>
+      (report('team-a', 'pod-priv')?.status?.findings ?? []).map((f) => `${f.ruleId} ${f.firstSeen ?? ''}`);
+    const original = firstSeen();
+    expect(original).to.not.deep.equal([]);
+    await new Promise((r) => setTimeout(r, 1100)); // firstSeen has whole seconds: a new one would differ
     k(['delete', 'scanreport', 'pod-priv', '-n', 'team-a']);
     await eventually('report recreated', () => report('team-a', 'pod-priv'));
+    expect(firstSeen()).to.deep.equal(original);
     k([
       'patch',
       'scanreport',
@@ -231,6 +237,7 @@ spec:
         ? r
         : undefined;
     });
+    expect(firstSeen()).to.deep.equal(original);
   });
 
   it('resolves findings when the offender is fixed or deleted, with a Normal event', async () => {

@@ -112,6 +112,11 @@ export interface BuildReportInput {
   operatorNamespace: string;
   /** The live report, if one exists (from the cache). */
   previous?: ExistingReport | undefined;
+  /**
+   * Vigil's own last version of the report when someone else has since edited or deleted it:
+   * findings keep the `firstSeen` it had (an edit by others is reverted, not a new sighting).
+   */
+  history?: ExistingReport | undefined;
   /** Evaluation time (used for firstSeen, lastEvaluated and condition transitions). */
   now: Date;
   /** Serialized-size budget; default 512 KiB. */
@@ -168,7 +173,7 @@ export function buildReport(input: BuildReportInput): BuiltReport {
 
   const all = mergeFirstSeen(
     dedupSorted(input.findings.map(toReportFinding)),
-    previousFindings(previous),
+    [...previousFindings(input.history), ...previousFindings(previous)],
     nowIso,
   );
   const summary = countBySeverity(all);

@@ -55,13 +55,24 @@ function setup(): {
   const cache = new ClusterCache();
   const writes: Write[] = [];
   let rv = 100;
-  /** Objects on the fake server (paths), so a create of an existing one is refused. */
-  const stored = new Set<string>();
+  /**
+   * Objects on the fake server by path: a create of an existing one is refused, and a status
+   * write returns the whole object (spec included), as the API server does.
+   */
+  const stored = new Map<string, KubeObject>();
+  const save = (path: string, obj: KubeObject): KubeObject => {
+    const saved = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+    stored.set(path, saved);
+    return saved;
+  };
   const api = {
     apply: (path: string, body: KubeObject) => {
       writes.push({ path, body });
-      if (!path.endsWith('/status')) stored.add(path);
-      return Promise.resolve({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
+      if (path.endsWith('/status')) {
+        const main = path.slice(0, -'/status'.length);
+        return Promise.resolve(save(main, { ...(stored.get(main) ?? body), status: body['status'] }));
+      }
+      return Promise.resolve(save(path, { ...stored.get(path), ...body }));
     },
     create: (collection: string, body: KubeObject) => {
       const path = `${collection}/${body.metadata?.name ?? ''}`;
@@ -69,8 +80,7 @@ function setup(): {
         return Promise.reject(new ApiError(409, 'AlreadyExists', `${path} already exists`));
       }
       writes.push({ path, body, created: true });
-      stored.add(path);
-      return Promise.resolve({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
+      return Promise.resolve(save(path, body));
     },
     deleteIfExists: (path: string) => {
       writes.push({ path, body: { kind: 'DELETE' } });
@@ -224,6 +234,55 @@ describe('runtime/VigilController', () => {
       ['', false],
       ['/status', false],
     ]);
+  });
+
+  it("restores a report someone deleted or edited with the findings' original firstSeen", async () => {
+    const s = setup();
+    add(s, pod('a', { privileged: true }));
+    await s.drain();
+    type Status = { findings?: { ruleId: string; firstSeen?: string }[] };
+    const statusOf = (o: KubeObject | undefined): Status => o?.['status'] ?? {};
+    const cached = (): KubeObject | undefined => s.cache.get('ScanReport', 'team', 'pod-a');
+    const firstSeen = statusOf(cached()).findings?.map((f) => [f.ruleId, f.firstSeen]);
+    expect(firstSeen).to.have.length.greaterThan(0);
+    await s.clock.advance(3_600_000);
+    const lastStatusWrite = (): Status =>
+      statusOf([...s.writes].reverse().find((w) => w.path.endsWith('/scanreports/pod-a/status'))?.body);
+
+    // Deleted: recreated, every finding with the firstSeen it had.
+    const before = cached();
+    if (!before) throw new Error('no cached report');
+    s.cache.remove('ScanReport', 'team/pod-a');
+    s.c.onEvent('ScanReport', 'DELETED', before);
+    await s.drain();
+    expect(lastStatusWrite().findings?.map((f) => [f.ruleId, f.firstSeen])).to.deep.equal(firstSeen);
+
+    // Edited (findings emptied): rewritten, same firstSeen again.
+    const current = cached();
+    if (!current) throw new Error('no cached report');
+    const edited = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: '9999' },
+      status: { findings: [] },
+    };
+    s.cache.put('ScanReport', edited);
+    s.c.onEvent('ScanReport', 'MODIFIED', edited, current);
+    await s.drain();
+    expect(lastStatusWrite().findings?.map((f) => [f.ruleId, f.firstSeen])).to.deep.equal(firstSeen);
+
+    // A finding that is really new gets the current time.
+    add(s, {
+      ...pod('a', { privileged: true }),
+      spec: {
+        hostNetwork: true,
+        containers: [
+          { name: 'app', image: 'registry.example/app:1.0', securityContext: { privileged: true } },
+        ],
+      },
+    });
+    await s.drain();
+    const later = lastStatusWrite().findings ?? [];
+    expect(later.filter((f) => f.firstSeen !== firstSeen?.[0]?.[1]).length).to.be.greaterThan(0);
   });
 
   it('folds a burst of workloads coming and going into one namespace re-evaluation, at most 5 s later', async () => {

@@ -138,6 +138,8 @@ export class VigilController {
   private readonly totals = new Map<string, PolicyTotals>();
   /** report `namespace/name` → resourceVersions of our own writes whose watch events are still to come. */
   private readonly ownReportVersions = new Map<string, Set<string>>();
+  /** report key → the version before someone else edited or deleted it, until restored. */
+  private readonly displaced = new Map<string, ScanReport>();
   /** subject key → time the first unprocessed watch event for it arrived. */
   private readonly eventTimes = new Map<string, number>();
   private clusterVersion: KubeObject | undefined;
@@ -161,7 +163,12 @@ export class VigilController {
     if (kind === REPORT_KIND.kind) {
       // The echo of our own write carries nothing new: skip the reconcile it would cost.
       if (this.isOwnReportWrite(type, `${ns}/${name}`, obj.metadata?.resourceVersion)) return;
-      // A report changed or vanished: make sure it tells the truth (restores tampering).
+      // A report changed or vanished: make sure it tells the truth (restores tampering). The
+      // version before the change is kept until then, so restored findings keep firstSeen.
+      const reportKey = `${ns}/${name}`;
+      const before = type === 'DELETED' ? obj : type === 'MODIFIED' ? old : undefined;
+      if (before && !this.displaced.has(reportKey))
+        this.displaced.set(reportKey, before as unknown as ScanReport);
       const subj = (obj as unknown as ScanReport).spec?.subject;
       if (subj?.kind && subj.name) this.enqueueSubject(subjectKey(subj.kind, subj.namespace, subj.name));
       return;
@@ -487,6 +494,11 @@ export class VigilController {
     const rName = reportName({ kind, name, namespace });
     const rNs = reportNamespace({ namespace }, this.o.operatorNamespace);
     const existing = this.o.cache.get(REPORT_KIND.kind, rNs, rName) as unknown as ScanReport | undefined;
+    const displaced = this.displaced.get(`${rNs}/${rName}`);
+    const ownsDisplaced =
+      displaced?.spec?.subject?.kind === kind &&
+      displaced.spec.subject.name === name &&
+      (displaced.spec.subject.namespace ?? '') === namespace;
     const ownsExisting =
       existing?.spec?.subject?.kind === kind &&
       existing.spec.subject.name === name &&
@@ -521,6 +533,7 @@ export class VigilController {
         findings,
         operatorNamespace: this.o.operatorNamespace,
         previous: ownsExisting ? existing : undefined,
+        history: ownsDisplaced ? displaced : undefined,
         now: new Date(now),
         budgetBytes: this.o.reportBudgetBytes,
       });
@@ -560,6 +573,9 @@ export class VigilController {
         wrote = true;
       }
     }
+    // Written (or nothing to restore): the displaced version has served. A failed write threw
+    // above and keeps it for the retry.
+    this.displaced.delete(`${rNs}/${rName}`);
     if (wrote) this.o.hooks?.reportWritten?.();
     else this.o.hooks?.reportWriteSkipped?.();
 
