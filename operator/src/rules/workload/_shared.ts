@@ -4,6 +4,7 @@
  * cross-resource lookups. Pure and defensive like the engine accessors.
  */
 import { anyGlob } from '../../engine/match.ts';
+import { memoByKinds } from '../rbac/_memo.ts';
 import {
   asObj,
   asObjArray,
@@ -91,10 +92,43 @@ export function sameNamespace(a: string, b: string): boolean {
   return a === b || a === '' || b === '';
 }
 
-/** Objects of a kind that could share the namespace of `obj`. */
-export function sameNamespaceObjects(index: ClusterIndexView, kind: string, obj: KubeObject): KubeObject[] {
+interface NamespaceLists {
+  /** Objects of the kind by namespace, in ofKind order ('' holds those with none). */
+  byNs: Map<string, KubeObject[]>;
+  /** Per namespace, its own objects and those with none, in ofKind order (built on demand). */
+  near: Map<string, readonly KubeObject[]>;
+}
+
+/**
+ * Objects of a kind that could share the namespace of `obj`, in `ofKind` order. The lists
+ * per namespace are built once per version of the kind's list (memoByKinds), so asking for
+ * every workload costs one pass over the kind, not one pass per workload.
+ */
+export function sameNamespaceObjects(
+  index: ClusterIndexView,
+  kind: string,
+  obj: KubeObject,
+): readonly KubeObject[] {
   const ns = namespaceOf(obj);
-  return index.ofKind(kind).filter((o) => sameNamespace(namespaceOf(o), ns));
+  const all = index.ofKind(kind);
+  if (ns === '') return all;
+  const lists = memoByKinds(index, `workload/by-ns/${kind}`, [kind], (): NamespaceLists => {
+    const byNs = new Map<string, KubeObject[]>();
+    for (const o of all) {
+      const k = namespaceOf(o);
+      const l = byNs.get(k);
+      if (l) l.push(o);
+      else byNs.set(k, [o]);
+    }
+    return { byNs, near: new Map() };
+  });
+  if (!lists.byNs.has('')) return lists.byNs.get(ns) ?? [];
+  let near = lists.near.get(ns);
+  if (!near) {
+    near = all.filter((o) => sameNamespace(namespaceOf(o), ns));
+    lists.near.set(ns, near);
+  }
+  return near;
 }
 
 /** Run-to-completion workloads: Jobs, CronJobs and Pods a Job owns. Probes do not apply to them. */
