@@ -7,7 +7,7 @@
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
 # (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1 or BENCH_SKIP_CLUSTER=1 runs only the other half.
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
-# (scripts/setup.sh). On a 2-core machine the whole run takes about half an hour.
+# (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
