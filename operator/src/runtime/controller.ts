@@ -165,12 +165,14 @@ export class VigilController {
       if (this.isOwnReportWrite(type, `${ns}/${name}`, obj.metadata?.resourceVersion)) return;
       // A report changed or vanished: make sure it tells the truth (restores tampering). The
       // version before the change is kept until then, so restored findings keep firstSeen.
+      // (Only when a reconcile follows, which clears it again: the map cannot grow.)
+      const subj = (obj as unknown as ScanReport).spec?.subject;
+      if (!subj?.kind || !subj.name) return;
       const reportKey = `${ns}/${name}`;
       const before = type === 'DELETED' ? obj : type === 'MODIFIED' ? old : undefined;
       if (before && !this.displaced.has(reportKey))
         this.displaced.set(reportKey, before as unknown as ScanReport);
-      const subj = (obj as unknown as ScanReport).spec?.subject;
-      if (subj?.kind && subj.name) this.enqueueSubject(subjectKey(subj.kind, subj.namespace, subj.name));
+      this.enqueueSubject(subjectKey(subj.kind, subj.namespace, subj.name));
       return;
     }
     const key = subjectKey(kind, ns, name);
