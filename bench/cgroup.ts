@@ -42,12 +42,20 @@ export function quantityBytes(q: string): number {
   return Math.round(Number(m[1]) * (unit[m[2] ?? ''] ?? 1));
 }
 
+/** The manager container of the shipped Deployment (config/manager/manager.yaml). */
+interface ManagerContainer {
+  resources?: { limits?: { memory?: unknown } };
+  env?: { name?: unknown; value?: unknown }[];
+}
+
+function managerContainer(managerYaml: string): ManagerContainer | undefined {
+  const doc = parse(managerYaml) as { spec?: { template?: { spec?: { containers?: ManagerContainer[] } } } };
+  return doc.spec?.template?.spec?.containers?.[0];
+}
+
 /** The manager container's memory limit in the shipped Deployment. */
 export function shippedMemoryLimit(managerYaml: string): string {
-  const doc = parse(managerYaml) as {
-    spec?: { template?: { spec?: { containers?: { resources?: { limits?: { memory?: unknown } } }[] } } };
-  };
-  const limit = doc.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory;
+  const limit = managerContainer(managerYaml)?.resources?.limits?.memory;
   if (typeof limit !== 'string')
     throw new Error('config/manager/manager.yaml: no memory limit on the container');
   return limit;
@@ -55,11 +63,7 @@ export function shippedMemoryLimit(managerYaml: string): string {
 
 /** NODE_OPTIONS the shipped Deployment sets on the manager container, if any. */
 export function shippedNodeOptions(managerYaml: string): string | undefined {
-  const doc = parse(managerYaml) as {
-    spec?: { template?: { spec?: { containers?: { env?: { name?: unknown; value?: unknown }[] }[] } } };
-  };
-  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
-  const v = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  const v = (managerContainer(managerYaml)?.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value;
   return typeof v === 'string' ? v : undefined;
 }
 

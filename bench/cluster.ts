@@ -65,7 +65,7 @@ import {
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
-const MANAGER_YAML = (): string => readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8');
+const MANAGER_YAML_PATH = join(REPO, 'config', 'manager', 'manager.yaml');
 
 // ---------------------------------------------------------------------------
 // Result shapes
@@ -199,6 +199,7 @@ export interface ClusterOptions {
 }
 
 export function defaultOptions(smoke = false): ClusterOptions {
+  const manager = readFileSync(MANAGER_YAML_PATH, 'utf8');
   return {
     pods: smoke ? 200 : 10_000,
     namespaces: smoke ? 4 : 50,
@@ -212,8 +213,8 @@ export function defaultOptions(smoke = false): ClusterOptions {
     concurrency: 48,
     operatorDir: REPO,
     // As shipped: the Deployment's NODE_OPTIONS and memory limit (config/manager/manager.yaml).
-    nodeOptions: shippedNodeOptions(MANAGER_YAML()),
-    memoryLimit: shippedMemoryLimit(MANAGER_YAML()),
+    nodeOptions: shippedNodeOptions(manager),
+    memoryLimit: shippedMemoryLimit(manager),
     log: (m) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}] ${m}`),
   };
 }
@@ -905,10 +906,6 @@ const GROUP_PATH = '/apis/security.vigil.dev/v1alpha1';
 /** The young-generation bound of the last restart (see ClusterDetails.boundedRestart). */
 export const BOUNDED_NODE_OPTIONS = '--max-semi-space-size=16';
 
-export function applyCrds(cp: ControlPlane): void {
-  cp.installCrds();
-}
-
 export async function createObjects(
   api: Api,
   plan: readonly NamespacePlan[],
@@ -1259,7 +1256,7 @@ export async function runCluster(
   const api = new Api(cp.state, o.concurrency + 8);
   try {
     kcm = await startControllerManager(cp);
-    applyCrds(cp);
+    cp.installCrds();
     const setupStart = performance.now();
     o.log('creating objects');
     const objects = await createObjects(api, plan, o);
