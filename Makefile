@@ -9,7 +9,7 @@ KUBECONFIG ?= $(CURDIR)/.vigil/kubeconfig
 KUBECTL := $(shell bash scripts/controlplane-build.sh --print-bin 2>/dev/null)/kubectl
 
 .PHONY: help setup setup-node setup-controlplane setup-prometheus generate check-generated typecheck lint format \
-        test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench
+        test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench build
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ typecheck: setup-node
 
 lint: setup-node check-generated typecheck ## ESLint, Prettier, strict type-check, generated-file drift
 	@eslint . && prettier --check . --log-level warn
+
+build: setup-node ## Compile operator/src to dist/ for the npm package (npm run build; npm pack runs it)
+	@$(NODE) scripts/build.ts
 
 format: setup-node
 	@prettier --write . --log-level warn

@@ -4,6 +4,8 @@ import type { CliIO } from './io.ts';
 import { EXIT_OK } from './io.ts';
 
 function readVersion(): string {
+  // Three levels up from operator/src/cli/ in a clone and from dist/src/cli/ in the npm package
+  // (tsconfig.build.json keeps the depth); the package test checks `vigil version` from an install.
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
       version?: unknown;

@@ -6,6 +6,10 @@
  * ones and records what it dropped in `DATASET_ERRORS` (the test asserts that
  * list is empty, so a bad edit fails CI instead of silently losing a CVE).
  * Nothing here throws: rules stay pure and total even on a broken file.
+ *
+ * The relative paths hold from operator/src/rules/platform/ in a clone and from
+ * dist/src/rules/platform/ in the npm package, which ships data/platform/*.json beside dist/
+ * (tsconfig.build.json keeps the depth; the package test scans from an install).
  */
 import cvesJson from '../../../../data/platform/kubernetes-cves.json' with { type: 'json' };
 import releasesJson from '../../../../data/platform/kubernetes-releases.json' with { type: 'json' };
