@@ -10,7 +10,7 @@
  * published package: its `run:` lines must write valid SARIF with results and fail on high.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -218,6 +218,59 @@ describe('npm package @vigil-dev/vigil, packed and installed', function () {
     const help = ok(fromInstall(['operator', '--help']), 'vigil operator --help');
     expect(help.stdout).to.match(/^Usage: vigil operator /);
     expect(help.stdout).to.equal(ok(fromSource(['operator', '--help']), 'operator --help').stdout);
+  });
+
+  it('vigil operator from the install loads credentials through @kubernetes/client-node, starts and stops on SIGTERM', async () => {
+    // An exec credential plugin is what only client-node handles (it is imported lazily, so
+    // --help alone would not show that it is installed). Nothing listens on port 9: the operator
+    // starts, its lists fail and retry, and SIGTERM stops it cleanly.
+    const kubeconfig = join(tmp, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]',
+        'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false}}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(
+      vigilBin,
+      [
+        'operator',
+        '--kubeconfig',
+        kubeconfig,
+        '--metrics-bind-address',
+        '0',
+        '--health-probe-bind-address',
+        '127.0.0.1:0',
+        '--log-level',
+        'debug',
+      ],
+      { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (
+      !/"message":"List failed; retrying"/.test(out) &&
+      child.exitCode === null &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGTERM');
+    const code = await exit;
+    expect(out).to.match(/"message":"credentials loaded".*through client-node/);
+    expect(out).to.include('"message":"starting"');
+    expect(out).to.include('"message":"List failed; retrying"');
+    expect(out).to.include('"message":"shutting down"');
+    expect(code, out).to.equal(0);
   });
 
   it('caches compiled modules of the installed JavaScript (VIGIL_COMPILE_CACHE)', () => {
