@@ -9,6 +9,7 @@ export GOTOOLCHAIN ?= auto
 NODE := $(CURDIR)/node_modules/.bin/node
 KUBECONFIG ?= $(CURDIR)/.vigil/kubeconfig
 KUBECTL := $(shell bash scripts/controlplane-build.sh --print-bin 2>/dev/null)/kubectl
+HELM := $(shell bash scripts/helm-build.sh --print-bin 2>/dev/null)/helm
 
 .PHONY: help setup setup-node setup-controlplane setup-prometheus generate check-generated typecheck lint format \
         test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench build
@@ -25,6 +26,10 @@ setup-controlplane:
 setup-prometheus:
 	@bash scripts/setup.sh prometheus
 
+.PHONY: setup-helm
+setup-helm:
+	@bash scripts/helm-build.sh >/dev/null
+
 setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools, Docker engine
 	@bash scripts/setup.sh node controlplane prometheus docker
 
@@ -33,15 +38,19 @@ generate: setup-node ## Regenerate CRDs, TypeScript types, docs and manifests fr
 	@$(NODE) scripts/generate-docs.ts
 	@bash scripts/render-manifests.sh
 	@$(NODE) scripts/render-alert-rules.ts
+	@$(NODE) scripts/render-chart.ts
 
-check-generated: setup-node setup-controlplane
+check-generated: setup-node setup-controlplane setup-helm
 	@$(NODE) scripts/generate-api.ts --check
 	@$(NODE) scripts/generate-docs.ts --check
 	@bash scripts/render-manifests.sh --check
 	@$(NODE) scripts/render-alert-rules.ts --check
+	@$(NODE) scripts/render-chart.ts --check
+	@$(NODE) scripts/chart-drift.ts
 
 manifests: setup ## Render manifests/install.yaml from config/ (kustomize)
 	@bash scripts/render-manifests.sh
+	@$(NODE) scripts/render-chart.ts
 
 docs: setup-node ## Regenerate docs/rules.md and docs/api.md
 	@$(NODE) scripts/generate-docs.ts
