@@ -26,7 +26,7 @@ setup-controlplane:
 setup-prometheus:
 	@bash scripts/setup.sh prometheus
 
-.PHONY: setup-helm
+.PHONY: setup-helm chart-test
 setup-helm:
 	@bash scripts/helm-build.sh >/dev/null
 
@@ -75,6 +75,11 @@ test-e2e: setup ## E2E tests, each file against its own real control plane
 
 test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every shipped alert
 	@bash scripts/test-alerts.sh
+
+chart-test: setup-node setup-controlplane setup-helm ## Helm chart: lint, drift from install.yaml, dry-run, install/upgrade/uninstall on a real API server
+	@$(HELM) lint --strict charts/vigil
+	@$(NODE) scripts/chart-drift.ts
+	@E2E_SPEC=e2e/chart/chart.e2e.ts bash scripts/test-e2e.sh
 
 test-faults: setup ## Fault-injection suite (full set, 10-minute soak)
 	@FAULTS_FULL=1 bash scripts/test-faults.sh
