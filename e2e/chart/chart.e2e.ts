@@ -209,6 +209,12 @@ describe('Helm chart charts/vigil', function () {
 
   // First, so that Helm, not a test, installs the CRDs.
   helmInstallSuite(target);
+  // As a real node's test runs it: another image and API server ports (over the namespace and
+  // CRDs the first release left behind).
+  helmInstallSuite(
+    () => ({ ...target(), image: `localhost:5000/vigil@${DIGEST}`, apiServerPorts: [6443, 8443] }),
+    ' with an image and API server ports',
+  );
 
   describe('non-default values on the real API server', function () {
     const namespace = 'chart-e2e';

@@ -31,7 +31,15 @@ export interface HelmTarget {
   release: string;
   /** Operator image to run instead of the chart's default: repository[:tag]@sha256:… */
   image?: string;
-  /** Wait for the operator to become ready (a cluster with nodes that can pull `image`). */
+  /**
+   * The ports the operator reaches the API server on, when not the chart's default [443, 6443]
+   * (networkPolicy.apiServerPorts; matters where a CNI enforces NetworkPolicies).
+   */
+  apiServerPorts?: number[];
+  /**
+   * A cluster that runs the pods (nodes that can pull `image`): wait for the operator to become
+   * ready, and for it to mark the policy the upgrade installs Ready.
+   */
   expectReady?: boolean;
 }
 
@@ -87,20 +95,34 @@ function must(r: Result, what: string): string {
   return r.out;
 }
 
-/** --set-json arguments that make the chart run `image` (repository[:tag]@digest). */
-export function imageSetJson(image: string | undefined): string[] {
-  if (image === undefined) return [];
-  return ['--set-json', `image=${JSON.stringify({ ...parseImageRef(image), pullPolicy: 'IfNotPresent' })}`];
+/** --set-json arguments for the target's image and API server ports (none: the chart's defaults). */
+export function targetSetJson(t: Pick<HelmTarget, 'image' | 'apiServerPorts'>): string[] {
+  const args: string[] = [];
+  if (t.image !== undefined) {
+    args.push(
+      '--set-json',
+      `image=${JSON.stringify({ ...parseImageRef(t.image), pullPolicy: 'IfNotPresent' })}`,
+    );
+  }
+  if (t.apiServerPorts !== undefined) {
+    args.push('--set-json', `networkPolicy.apiServerPorts=${JSON.stringify(t.apiServerPorts)}`);
+  }
+  return args;
 }
 
-/** install.yaml's objects, with the manager container running `image` when one is given. */
-export function expectedObjects(image: string | undefined): K8sObject[] {
+/** install.yaml's objects, with the target's image and API server ports when it sets them. */
+export function expectedObjects(t: Pick<HelmTarget, 'image' | 'apiServerPorts'>): K8sObject[] {
   const objs = readObjects(INSTALL_YAML);
-  if (image === undefined) return objs;
   for (const o of objs) {
-    if (o.kind !== 'Deployment') continue;
-    const spec = o.spec as { template: { spec: { containers: { name: string; image: string }[] } } };
-    for (const c of spec.template.spec.containers) if (c.name === 'manager') c.image = image;
+    if (o.kind === 'Deployment' && t.image !== undefined) {
+      const spec = o.spec as { template: { spec: { containers: { name: string; image: string }[] } } };
+      for (const c of spec.template.spec.containers) if (c.name === 'manager') c.image = t.image;
+    }
+    if (o.kind === 'NetworkPolicy' && t.apiServerPorts !== undefined) {
+      const spec = o.spec as { egress?: { ports: unknown[] }[] };
+      for (const e of spec.egress ?? [])
+        e.ports = t.apiServerPorts.map((port) => ({ port, protocol: 'TCP' }));
+    }
   }
   return objs;
 }
@@ -173,8 +195,9 @@ async function waitForRollout(t: HelmTarget, replicas: number): Promise<void> {
   );
 }
 
-export function helmInstallSuite(target: () => HelmTarget): void {
-  describe('helm install, upgrade and uninstall of charts/vigil', function () {
+/** `label` tells suites apart in the report, e.g. the image they run. */
+export function helmInstallSuite(target: () => HelmTarget, label = ''): void {
+  describe(`helm install, upgrade and uninstall of charts/vigil${label}`, function () {
     let t: HelmTarget;
     let expected: K8sObject[];
     let expectedFile: string;
@@ -182,7 +205,7 @@ export function helmInstallSuite(target: () => HelmTarget): void {
 
     before(() => {
       t = target();
-      expected = expectedObjects(t.image);
+      expected = expectedObjects(t);
       expectedFile = join(mkdtempSync(join(tmpdir(), 'vigil-chart-')), 'install.yaml');
       writeFileSync(expectedFile, expected.map((o) => stringify(o)).join('---\n'));
     });
@@ -201,7 +224,7 @@ export function helmInstallSuite(target: () => HelmTarget): void {
           '-n',
           t.namespace,
           '--create-namespace',
-          ...imageSetJson(t.image),
+          ...targetSetJson(t),
         ]),
         'helm install',
       );
@@ -239,6 +262,9 @@ export function helmInstallSuite(target: () => HelmTarget): void {
     });
 
     it('helm upgrade applies changed values', async () => {
+      const ports = t.apiServerPorts ?? [443, 6443];
+      // One more port (minikube's 8443, or another): the operator keeps reaching the API server.
+      const upgradedPorts = [...ports, ports.includes(8443) ? 9443 : 8443];
       must(
         helmOn(t, [
           'upgrade',
@@ -246,11 +272,11 @@ export function helmInstallSuite(target: () => HelmTarget): void {
           CHART_DIR,
           '-n',
           t.namespace,
-          ...imageSetJson(t.image),
+          ...targetSetJson(t),
           '--set-json',
           'replicas=1',
           '--set-json',
-          'networkPolicy.apiServerPorts=[8443]',
+          `networkPolicy.apiServerPorts=${JSON.stringify(upgradedPorts)}`,
           '--set',
           'logLevel=debug',
           '--set-json',
@@ -266,9 +292,20 @@ export function helmInstallSuite(target: () => HelmTarget): void {
       const np = getJson(t, ['networkpolicy', t.release, '-n', t.namespace]) as {
         spec: { egress: { ports: { port: number }[] }[] };
       };
-      expect(np.spec.egress.flatMap((e) => e.ports.map((p) => p.port))).to.deep.equal([8443]);
+      expect(np.spec.egress.flatMap((e) => e.ports.map((p) => p.port))).to.deep.equal(upgradedPorts);
       const policy = getJson(t, ['securitypolicy', 'chart-e2e-baseline']) as Live;
       expect(policy.spec).to.include({ profile: 'pss-baseline' });
+      if (t.expectReady === true) {
+        must(
+          kubectlOn(t, [
+            'wait',
+            '--for=condition=Ready',
+            '--timeout=120s',
+            'securitypolicy/chart-e2e-baseline',
+          ]),
+          'the upgraded operator marks the new policy Ready',
+        );
+      }
       const history = JSON.parse(
         must(helmOn(t, ['history', t.release, '-n', t.namespace, '-o', 'json']), 'helm history'),
       ) as { revision: number; status: string }[];
