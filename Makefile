@@ -77,7 +77,7 @@ test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every
 	@bash scripts/test-alerts.sh
 
 chart-test: setup-node setup-controlplane setup-helm ## Helm chart: lint, drift from install.yaml, dry-run, install/upgrade/uninstall on a real API server
-	@$(HELM) lint --strict charts/vigil
+	@$(HELM) lint --strict --namespace vigil-system charts/vigil
 	@$(NODE) scripts/chart-drift.ts
 	@E2E_SPEC=e2e/chart/chart.e2e.ts bash scripts/test-e2e.sh
 

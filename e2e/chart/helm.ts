@@ -5,7 +5,7 @@
  * or a real node (expectReady: the operator must become ready).
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,9 @@ export interface HelmTarget {
 
 export interface Result {
   ok: boolean;
+  /** stdout; on failure stdout and stderr. */
   out: string;
+  stderr: string;
 }
 
 let helmHome: string | undefined;
@@ -62,19 +64,10 @@ function helmEnv(): NodeJS.ProcessEnv {
 }
 
 function run(bin: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Result {
-  try {
-    const out = execFileSync(bin, args, {
-      encoding: 'utf8',
-      input,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-    });
-    return { ok: true, out };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
-  }
+  const r = spawnSync(bin, args, { encoding: 'utf8', input, env, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  const ok = r.status === 0;
+  return { ok, out: ok ? r.stdout : `${r.stdout}${r.stderr}`, stderr: r.stderr };
 }
 
 /** helm with no cluster (lint, template). */
@@ -341,7 +334,8 @@ export function helmInstallSuite(target: () => HelmTarget, label = ''): void {
         '-o',
         'name',
       ]);
-      expect(policy).to.deep.equal({ ok: true, out: '' });
+      expect(policy.ok, policy.out).to.equal(true);
+      expect(policy.out).to.equal('');
       const status = helmOn(t, ['status', t.release, '-n', t.namespace]);
       expect(status.ok).to.equal(false);
       expect(status.out).to.match(/release: not found/);
