@@ -224,6 +224,36 @@ describe('Helm chart charts/vigil', function () {
     });
   });
 
+  describe("Vigil's own rules", function () {
+    function scan(setJson: string[]): string[] {
+      const r = helmRun(helm, helmTemplateArgs({ helm, setJson }));
+      if (!r.ok) throw new Error(`helm template: ${r.out}`);
+      const file = join(mkdtempSync(join(tmpdir(), 'vigil-chart-scan-')), 'chart.yaml');
+      writeFileSync(file, r.out);
+      const out = execFileSync(
+        NODE,
+        [
+          join(REPO_ROOT, 'bin', 'vigil.js'),
+          'scan',
+          '--profile',
+          'all',
+          '--output',
+          'json',
+          '--fail-on',
+          'never',
+          file,
+        ],
+        { encoding: 'utf8' },
+      );
+      return (JSON.parse(out) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId);
+    }
+
+    it('the rendered chart passes the strictest profile; one replica is reported', () => {
+      expect(scan([])).to.deep.equal([]);
+      expect(scan(['replicas=1'])).to.deep.equal(['deployment-single-replica']);
+    });
+  });
+
   // First, so that Helm, not a test, installs the CRDs.
   helmInstallSuite(target);
   // As a real node's test runs it: another image and API server ports (over the namespace and
