@@ -24,7 +24,7 @@ import {
   renderChart,
   type K8sObject,
 } from '../../scripts/chart.ts';
-import { helmInstallSuite, helmRun, kubectlOn, type HelmTarget } from './helm.ts';
+import { helmInstallSuite, helmOn, helmRun, kubectlOn, type HelmTarget } from './helm.ts';
 
 const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const DIGEST = `sha256:${'1'.repeat(64)}`;
@@ -262,6 +262,49 @@ describe('Helm chart charts/vigil', function () {
     () => ({ ...target(), image: `localhost:5000/vigil@${DIGEST}`, apiServerPorts: [6443, 8443] }),
     ' with an image and API server ports',
   );
+
+  describe('moving from install.yaml to the chart', function () {
+    it('helm install --take-ownership adopts what kubectl applied, without rolling the pods', () => {
+      const t = target();
+      const must = (r: { ok: boolean; out: string }, what: string): string => {
+        expect(r.ok, `${what}: ${r.out}`).to.equal(true);
+        return r.out;
+      };
+      const replicaSets = (): string[] =>
+        must(kubectlOn(t, ['get', 'rs', '-n', t.namespace, '-o', 'name']), 'kubectl get rs')
+          .split('\n')
+          .filter((l) => l !== '');
+      must(kubectlOn(t, ['apply', '--server-side', '-f', INSTALL_YAML]), 'kubectl apply install.yaml');
+      const before = replicaSets();
+      expect(before).to.have.length(1);
+      // Without --take-ownership Helm refuses objects it did not create.
+      const refused = helmOn(t, ['install', t.release, CHART_DIR, '-n', t.namespace, '--dry-run=server']);
+      expect(refused.ok).to.equal(false);
+      expect(refused.out).to.match(/cannot be imported into the current release: invalid ownership metadata/);
+      // --force-conflicts: kubectl's field manager owns the same values (atomic fieldRefs, defaulted).
+      must(
+        helmOn(t, [
+          'install',
+          t.release,
+          CHART_DIR,
+          '-n',
+          t.namespace,
+          '--take-ownership',
+          '--force-conflicts',
+        ]),
+        'helm install --take-ownership',
+      );
+      expect(replicaSets()).to.deep.equal(before); // same pod template hash: no rollout
+      must(kubectlOn(t, ['diff', '--server-side', '--force-conflicts', '-f', INSTALL_YAML]), 'kubectl diff');
+      must(helmOn(t, ['uninstall', t.release, '-n', t.namespace, '--wait']), 'helm uninstall');
+      expect(
+        must(
+          kubectlOn(t, ['get', 'clusterrole', 'vigil', '--ignore-not-found', '-o', 'name']),
+          'get clusterrole',
+        ),
+      ).to.equal('');
+    });
+  });
 
   describe('non-default values on the real API server', function () {
     const namespace = 'chart-e2e';
