@@ -6,8 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cluster } from '../harness.ts';
 import { REPO_ROOT } from '../controlplane/controlplane.ts';
@@ -24,7 +23,16 @@ import {
   renderChart,
   type K8sObject,
 } from '../../scripts/chart.ts';
-import { helmInstallSuite, helmOn, helmRun, kubectlOn, type HelmTarget } from './helm.ts';
+import {
+  helmInstallSuite,
+  helmOn,
+  helmRun,
+  kubectlOn,
+  must,
+  removeTempDirs,
+  tempDir,
+  type HelmTarget,
+} from './helm.ts';
 
 const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const DIGEST = `sha256:${'1'.repeat(64)}`;
@@ -63,6 +71,8 @@ describe('Helm chart charts/vigil', function () {
     this.timeout(30 * 60_000); // the first run on a machine builds helm (scripts/helm-build.sh)
     helm = helmBin();
   });
+
+  after(() => removeTempDirs());
 
   describe('helm lint and the values schema', function () {
     it('helm lint --strict passes with the default values', () => {
@@ -228,7 +238,7 @@ describe('Helm chart charts/vigil', function () {
     function scan(setJson: string[]): string[] {
       const r = helmRun(helm, helmTemplateArgs({ helm, setJson }));
       if (!r.ok) throw new Error(`helm template: ${r.out}`);
-      const file = join(mkdtempSync(join(tmpdir(), 'vigil-chart-scan-')), 'chart.yaml');
+      const file = join(tempDir('vigil-chart-scan-'), 'chart.yaml');
       writeFileSync(file, r.out);
       const out = execFileSync(
         NODE,
@@ -266,10 +276,6 @@ describe('Helm chart charts/vigil', function () {
   describe('moving from install.yaml to the chart', function () {
     it('helm install --take-ownership adopts what kubectl applied, without rolling the pods', () => {
       const t = target();
-      const must = (r: { ok: boolean; out: string }, what: string): string => {
-        expect(r.ok, `${what}: ${r.out}`).to.equal(true);
-        return r.out;
-      };
       const replicaSets = (): string[] =>
         must(kubectlOn(t, ['get', 'rs', '-n', t.namespace, '-o', 'name']), 'kubectl get rs')
           .split('\n')
@@ -358,7 +364,7 @@ describe('Helm chart charts/vigil', function () {
         prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
         policies: samples.map((p) => ({ name: p.metadata.name, spec: p['spec'] })),
       };
-      valuesFile = join(mkdtempSync(join(tmpdir(), 'vigil-chart-values-')), 'values.json');
+      valuesFile = join(tempDir('vigil-chart-values-'), 'values.json');
       writeFileSync(valuesFile, JSON.stringify(values));
       const r = helmRun(
         helm,

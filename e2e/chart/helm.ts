@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -50,11 +50,25 @@ export interface Result {
   stderr: string;
 }
 
+const tempDirs: string[] = [];
+
+/** A temp directory, removed by removeTempDirs(). */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+export function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  helmHome = undefined;
+}
+
 let helmHome: string | undefined;
 
 /** Helm's config, cache and data directories: a fresh temp dir, never the user's. */
 function helmEnv(): NodeJS.ProcessEnv {
-  helmHome ??= mkdtempSync(join(tmpdir(), 'vigil-helm-'));
+  helmHome ??= tempDir('vigil-helm-');
   return {
     ...process.env,
     HELM_CONFIG_HOME: join(helmHome, 'config'),
@@ -83,7 +97,8 @@ export function kubectlOn(t: HelmTarget, args: string[], input?: string): Result
   return run(t.kubectl, ['--kubeconfig', t.kubeconfig, ...args], input);
 }
 
-function must(r: Result, what: string): string {
+/** stdout of a command that must succeed; throws with its output otherwise. */
+export function must(r: Result, what: string): string {
   if (!r.ok) throw new Error(`${what} failed:\n${r.out}`);
   return r.out;
 }
@@ -199,7 +214,7 @@ export function helmInstallSuite(target: () => HelmTarget, label = ''): void {
     before(() => {
       t = target();
       expected = expectedObjects(t);
-      expectedFile = join(mkdtempSync(join(tmpdir(), 'vigil-chart-')), 'install.yaml');
+      expectedFile = join(tempDir('vigil-chart-'), 'install.yaml');
       writeFileSync(expectedFile, expected.map((o) => stringify(o)).join('---\n'));
     });
 
