@@ -31,6 +31,10 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** Extra kube-apiserver flags (e.g. ['--max-requests-inflight=5']). */
   apiServerFlags?: string[];
+  /** Extra IP addresses for the API server's serving certificate (a node reaching it off loopback). */
+  extraSans?: string[];
+  /** Extra kube-controller-manager flags; like apiServerFlags, they replace defaults of the same name. */
+  controllerManagerFlags?: string[];
   /** Start kube-controller-manager (default true). */
   controllerManager?: boolean;
   /** Detach processes so they outlive this Node process (make cluster-up). */
@@ -78,8 +82,40 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * A client certificate `<name>.crt`/`<name>.key` signed by the cluster CA in `dir`: the API server
+ * authenticates it as user `cn` in the groups `orgs` (e.g. a kubelet: system:node:NAME in system:nodes).
+ */
+export function issueClientCert(dir: string, name: string, cn: string, orgs: string[] = []): void {
+  const subj = `${orgs.map((o) => `/O=${o}`).join('')}/CN=${cn}`;
+  if (!existsSync(join(dir, 'client.ext')))
+    writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
+  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      'client.ext',
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
+}
+
 /** CA, API server serving cert, admin client cert (system:masters), service-account key pair. */
-function generateCerts(dir: string): void {
+function generateCerts(dir: string, extraSans: readonly string[] = []): void {
   const days = '3650';
   openssl(['genrsa', '-out', 'ca.key', '2048'], dir);
   openssl(
@@ -101,7 +137,7 @@ function generateCerts(dir: string): void {
   );
   writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=IP:127.0.0.1,IP:10.0.0.1,${extraSans.map((ip) => `IP:${ip},`).join('')}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n`,
   );
   openssl(['genrsa', '-out', 'server.key', '2048'], dir);
   openssl(['req', '-new', '-key', 'server.key', '-subj', '/CN=kube-apiserver', '-out', 'server.csr'], dir);
@@ -125,37 +161,13 @@ function generateCerts(dir: string): void {
     ],
     dir,
   );
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(['genrsa', '-out', 'admin.key', '2048'], dir);
-  openssl(
-    ['req', '-new', '-key', 'admin.key', '-subj', '/O=system:masters/CN=vigil-admin', '-out', 'admin.csr'],
-    dir,
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'admin.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      days,
-      '-extfile',
-      'client.ext',
-      '-out',
-      'admin.crt',
-    ],
-    dir,
-  );
+  issueClientCert(dir, 'admin', 'vigil-admin', ['system:masters']);
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }
 
-export function kubeconfigYaml(server: string, dir: string): string {
+/** A kubeconfig for the API server at `server`, authenticating with `<cert>.crt`/`<cert>.key` of `dir`. */
+export function kubeconfigYaml(server: string, dir: string, cert = 'admin'): string {
   const b64 = (f: string): string => readFileSync(join(dir, f)).toString('base64');
   return [
     'apiVersion: v1',
@@ -168,8 +180,8 @@ export function kubeconfigYaml(server: string, dir: string): string {
     'users:',
     '- name: vigil-admin',
     '  user:',
-    `    client-certificate-data: ${b64('admin.crt')}`,
-    `    client-key-data: ${b64('admin.key')}`,
+    `    client-certificate-data: ${b64(`${cert}.crt`)}`,
+    `    client-key-data: ${b64(`${cert}.key`)}`,
     'contexts:',
     '- name: vigil-local',
     '  context: {cluster: vigil-local, user: vigil-admin}',
@@ -233,6 +245,15 @@ export async function waitFor(
   );
 }
 
+/**
+ * Default flags with `extra` appended, a default dropped where `extra` sets the same flag (list
+ * flags such as --authorization-mode would otherwise accumulate).
+ */
+export function mergeFlags(base: readonly string[], extra: readonly string[] = []): string[] {
+  const overridden = new Set(extra.map((f) => f.split('=')[0]));
+  return [...base.filter((f) => !overridden.has(f.split('=')[0])), ...extra];
+}
+
 export class ControlPlane {
   private readonly children = new Map<string, ChildProcess>();
   private readonly containers = new Map<string, import('./containers.ts').ComponentContainer>();
@@ -260,7 +281,7 @@ export class ControlPlane {
     const ownsDir = opts.dir === undefined;
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vigil-cp-'));
     mkdirSync(dir, { recursive: true });
-    generateCerts(dir);
+    generateCerts(dir, opts.extraSans);
     const state: ControlPlaneState = {
       dir,
       binDir,
@@ -356,7 +377,7 @@ export class ControlPlane {
   async startApiServer(): Promise<void> {
     const s = this.state;
     const d = s.dir;
-    const args = [
+    const base = [
       `--etcd-servers=http://127.0.0.1:${s.etcdPort}`,
       `--secure-port=${s.apiPort}`,
       '--bind-address=127.0.0.1',
@@ -373,8 +394,8 @@ export class ControlPlane {
       // No endpoint for the kubernetes Service: loopback addresses are not allowed there.
       '--endpoint-reconciler-type=none',
       '--v=1',
-      ...(this.opts.apiServerFlags ?? []),
     ];
+    const args = mergeFlags(base, this.opts.apiServerFlags);
     s.apiServerArgs = args;
     await this.launch('kube-apiserver', 'kube-apiserver', args);
     await waitFor(
@@ -390,20 +411,27 @@ export class ControlPlane {
 
   async startControllerManager(): Promise<void> {
     const d = this.state.dir;
-    await this.launch('kube-controller-manager', 'kube-controller-manager', [
-      `--kubeconfig=${this.state.kubeconfig}`,
-      `--authentication-kubeconfig=${this.state.kubeconfig}`,
-      `--authorization-kubeconfig=${this.state.kubeconfig}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      `--service-account-private-key-file=${join(d, 'sa.key')}`,
-      `--root-ca-file=${join(d, 'ca.crt')}`,
-      '--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-attach-detach-controller,-persistentvolume-binder-controller',
-      '--concurrent-deployment-syncs=10',
-      '--concurrent-replicaset-syncs=10',
-      '--v=1',
-    ]);
+    await this.launch(
+      'kube-controller-manager',
+      'kube-controller-manager',
+      mergeFlags(
+        [
+          `--kubeconfig=${this.state.kubeconfig}`,
+          `--authentication-kubeconfig=${this.state.kubeconfig}`,
+          `--authorization-kubeconfig=${this.state.kubeconfig}`,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${await freePort()}`,
+          `--service-account-private-key-file=${join(d, 'sa.key')}`,
+          `--root-ca-file=${join(d, 'ca.crt')}`,
+          '--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-attach-detach-controller,-persistentvolume-binder-controller',
+          '--concurrent-deployment-syncs=10',
+          '--concurrent-replicaset-syncs=10',
+          '--v=1',
+        ],
+        this.opts.controllerManagerFlags,
+      ),
+    );
     // The controller manager is ready once it has created the default ServiceAccount.
     await waitFor(
       'kube-controller-manager (default ServiceAccount)',
