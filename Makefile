@@ -12,7 +12,7 @@ KUBECTL := $(shell bash scripts/controlplane-build.sh --print-bin 2>/dev/null)/k
 HELM := $(shell bash scripts/helm-build.sh --print-bin 2>/dev/null)/helm
 
 .PHONY: help setup setup-node setup-controlplane setup-prometheus generate check-generated typecheck lint format \
-        test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench build
+        image test-node setup-image setup-noderuntime test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench build
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,12 @@ setup-prometheus:
 .PHONY: setup-helm chart-test
 setup-helm:
 	@bash scripts/helm-build.sh >/dev/null
+
+setup-image:
+	@bash scripts/setup.sh image
+
+setup-noderuntime: setup-controlplane
+	@bash scripts/setup.sh noderuntime
 
 setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools, Docker engine
 	@bash scripts/setup.sh node controlplane prometheus docker
@@ -48,9 +54,15 @@ check-generated: setup-node setup-controlplane setup-helm
 	@$(NODE) scripts/render-chart.ts --check
 	@$(NODE) scripts/chart-drift.ts
 
-manifests: setup ## Render manifests/install.yaml from config/ (kustomize)
-	@bash scripts/render-manifests.sh
+manifests: setup ## Render manifests/install.yaml from config/ (IMAGE=host/vigil@sha256:… pins that image first)
+	@bash scripts/render-manifests.sh $(if $(IMAGE),--set-image '$(IMAGE)')
 	@$(NODE) scripts/render-chart.ts
+
+image: setup-node setup-image ## Build the operator image (no registry pull), its SBOM, push to the local registry; print the reference
+	@$(NODE) scripts/image/build.ts $(if $(REGISTRY),--registry '$(REGISTRY)')
+
+test-node: setup setup-noderuntime image ## E2E on a real node: install.yaml as shipped (image from make image), run as Pods
+	@bash scripts/test-e2e.sh --node
 
 docs: setup-node ## Regenerate docs/rules.md and docs/api.md
 	@$(NODE) scripts/generate-docs.ts

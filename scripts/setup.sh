@@ -3,7 +3,7 @@
 # Debian packages (openssl, Go if missing, Prometheus tools when asked), Node 24
 # and the npm dependencies (from package-lock.json), and the pinned control-plane
 # binaries (built once per machine into ~/.cache/vigil).
-#   scripts/setup.sh [node] [controlplane] [prometheus] [docker]   (default: node controlplane)
+#   scripts/setup.sh [node] [controlplane] [prometheus] [docker] [image] [noderuntime]   (default: node controlplane)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=("$@"); [[ ${#want[@]} -eq 0 ]] && want=(node controlplane)
@@ -36,6 +36,16 @@ for w in "${want[@]}"; do
       if ! command -v go >/dev/null; then apt_install golang-go; fi
       # Debian's Go may be older than the pinned Kubernetes needs; the Go module proxy serves newer toolchains.
       GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/controlplane-build.sh >/dev/null
+      ;;
+    image)
+      # make image: apt downloads the runtime libraries' packages; the local registry serves the image.
+      apt_install docker-registry
+      ;;
+    noderuntime)
+      # make test-node: a real node. runc, the CNI plugins, iptables and conntrack from Debian; kubelet,
+      # kube-proxy, kube-scheduler and containerd built from their pinned Go modules, and the pause program.
+      apt_install runc containernetworking-plugins iptables conntrack gcc libc6-dev
+      GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/node-build.sh >/dev/null
       ;;
     docker)
       # A Docker engine for the testcontainers control-plane path (e2e/controlplane/docker.e2e.ts).
