@@ -88,15 +88,16 @@ test-e2e: setup ## E2E tests, each file against its own real control plane
 test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every shipped alert
 	@bash scripts/test-alerts.sh
 
-chart-test: setup-node setup-controlplane setup-helm ## Helm chart: lint, drift from install.yaml, dry-run, install/upgrade/uninstall on a real API server
+chart-test: setup-node setup-controlplane setup-helm setup-noderuntime image ## Helm chart: lint, drift from install.yaml, dry-run, install/upgrade/uninstall on a real API server and on a real node
 	@$(HELM) lint --strict --namespace vigil-system charts/vigil
 	@$(NODE) scripts/chart-drift.ts
 	@E2E_SPEC=e2e/chart/chart.e2e.ts bash scripts/test-e2e.sh
+	@E2E_SPEC=e2e/chart/chart.node.ts bash scripts/test-e2e.sh --node
 
 test-faults: setup ## Fault-injection suite (full set, 10-minute soak)
 	@FAULTS_FULL=1 bash scripts/test-faults.sh
 
-test: setup lint test-unit test-alerts test-e2e ## Everything: lint, type-check, unit, alert and e2e tests
+test: setup lint test-unit test-alerts test-e2e test-node ## Everything: lint, type-check, unit, alert and e2e tests
 	@echo "make test: all suites passed"
 
 cluster-up: setup ## Start a local control plane (.vigil/kubeconfig, .vigil/bin/kubectl)

@@ -8,35 +8,15 @@
  * pod's cgroup memory after a full scan stays under its limit.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cluster, node } from '../harness.ts';
 import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
 import { NODE_NAME } from './node.ts';
+import { builtImage, renderInstall } from './image.ts';
 
 const NS = 'vigil-system';
 const SELECTOR = 'app.kubernetes.io/name=vigil,app.kubernetes.io/component=operator';
-
-/** The reference `make image` pushed (.vigil/image/reference): host:port/vigil@sha256:… */
-export function builtImage(): string {
-  const f = join(REPO_ROOT, '.vigil', 'image', 'reference');
-  if (!existsSync(f)) throw new Error(`${f} is missing: run make image first (make test-node does)`);
-  const ref = readFileSync(f, 'utf8').trim();
-  if (!/^[\w.:-]+\/vigil@sha256:[0-9a-f]{64}$/.test(ref))
-    throw new Error(`${f} holds "${ref}", not a registry reference by digest (make image without --no-push)`);
-  return ref;
-}
-
-/** install.yaml rendered by the same command as manifests/install.yaml, with another image. */
-export function renderInstall(image: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'vigil-install-')), 'install.yaml');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'render-manifests.sh'), '--image', image, '--out', out], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return out;
-}
 
 interface Pod {
   metadata: { name: string; uid: string; deletionTimestamp?: string };
@@ -204,8 +184,15 @@ describe('Vigil installed from install.yaml on a real node', function () {
   it('uses its in-cluster ServiceAccount with the shipped RBAC: holds the lease, no request denied', async () => {
     await waitFor(
       'a leader',
-      () => Promise.resolve(pods().some((p) => p.metadata.name === leaseHolder())),
+      () => Promise.resolve(leaderPod() !== undefined),
       60_000,
+      () =>
+        `\nlease holder: "${leaseHolder()}"\n${pods()
+          .map(
+            (p) =>
+              `--- ${p.metadata.name}\n${cluster().kubectl(['logs', '-n', NS, p.metadata.name]).slice(-1500)}`,
+          )
+          .join('\n')}`,
     );
     for (const p of pods()) {
       const logs = cluster().kubectl(['logs', '-n', NS, p.metadata.name]);
@@ -224,6 +211,8 @@ describe('Vigil installed from install.yaml on a real node', function () {
 kind: Pod
 metadata: {name: privileged, namespace: node-e2e}
 spec:
+  # Never scheduled (no node has the label), so nothing tries to pull its image.
+  nodeSelector: {vigil.dev/unschedulable: "true"}
   containers: [{name: c, image: registry.invalid/none@sha256:${'1'.repeat(64)}, securityContext: {privileged: true}}]
 ---
 apiVersion: security.vigil.dev/v1alpha1
@@ -238,12 +227,10 @@ spec:
     );
     const t0 = Date.now();
     await waitFor(
-      'a ScanReport naming pss-privileged-containers',
+      'a ScanReport naming pss-privileged',
       () =>
         Promise.resolve(
-          k
-            .kubectl(['get', 'scanreports', '-n', 'node-e2e', '-o', 'yaml'])
-            .includes('pss-privileged-containers'),
+          k.kubectl(['get', 'scanreports', '-n', 'node-e2e', '-o', 'yaml']).includes('pss-privileged'),
         ),
       60_000,
     );
@@ -263,7 +250,7 @@ spec:
               '-o',
               'yaml',
             ])
-            .includes('pss-privileged-containers'),
+            .includes('pss-privileged'),
         ),
       60_000,
     );
