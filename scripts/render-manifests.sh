@@ -85,6 +85,12 @@ rendered="# GENERATED from config/default by scripts/render-manifests.sh (make m
 $body"
 
 if [[ $check == 1 ]]; then
+  # Nothing a user applies may name an image nobody built.
+  zeros=$(grep -rlE 'sha256:0{64}' "$root/config" "$root/manifests" "$root/charts" 2>/dev/null || true)
+  if [[ -n $zeros ]]; then
+    echo "the all-zeros placeholder digest is in: ${zeros//"$root/"/}; pin a built image with make manifests IMAGE=…" >&2
+    exit 1
+  fi
   if [[ ! -f "$out" ]] || [[ "$(cat "$out")" != "$rendered" ]]; then
     echo "$rel is out of date with config/ and crds/: run make manifests" >&2
     exit 1
