@@ -5,8 +5,8 @@
  * runtime user could modify.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../controlplane/controlplane.ts';
@@ -149,5 +149,30 @@ describe('the operator image make image built', function () {
       execFileSync(NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim(),
     );
     expect(sbom.metadata.component.hashes?.[0]?.content).to.equal(img.manifest.digest.slice(7));
+  });
+});
+
+describe("the README's docker recipe with the image make image built", function () {
+  it('scans the mounted directory read-only and exits by the findings', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const lines = readme.split('\n').filter((l) => l.startsWith('docker run '));
+    expect(lines, 'docker recipes in README.md').to.have.length.greaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-docker-recipe-'));
+    cpSync(join(REPO_ROOT, 'manifests', 'examples'), dir, { recursive: true });
+    try {
+      for (const line of lines) {
+        const r = spawnSync('bash', ['-c', line], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, VIGIL_IMAGE: builtImage() },
+          timeout: 120_000,
+        });
+        // The examples hold high and critical findings: --fail-on high exits 1, as in CI.
+        expect(r.status, `${line}\n${r.stderr}`).to.equal(1);
+        expect(r.stdout).to.match(/\d+ resources scanned, \d+ findings: \d+ critical/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
