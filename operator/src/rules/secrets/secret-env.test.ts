@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { secretAsEnv } from './secret-env.ts';
-import { runRule } from '../testing.ts';
+import { FIXED_NOW, runRule } from '../testing.ts';
+import { ALL_RULES } from '../index.ts';
+import { compilePolicy } from '../../engine/policy.ts';
+import { evaluateSubjects } from '../../engine/evaluate.ts';
 import { MALFORMED, WRAPPERS, ctr, deploymentOf, type Spec } from '../workload/_testkit.ts';
 
 const envRef = {
@@ -8,9 +11,12 @@ const envRef = {
 };
 const envFromRef = { envFrom: [{ secretRef: { name: 'api' } }] };
 const on = { requireSecretFiles: true };
+const off = { requireSecretFiles: false };
 
 const cases: { name: string; spec: Spec; params?: Record<string, unknown>; hits: number }[] = [
-  { name: 'secretKeyRef, param off (default)', spec: { containers: [ctr(envRef)] }, hits: 0 },
+  { name: 'secretKeyRef, param default', spec: { containers: [ctr(envRef)] }, hits: 1 },
+  { name: 'envFrom secretRef, param default', spec: { containers: [ctr(envFromRef)] }, hits: 1 },
+  { name: 'secretKeyRef, param off', spec: { containers: [ctr(envRef)] }, params: off, hits: 0 },
   { name: 'secretKeyRef, param on', spec: { containers: [ctr(envRef)] }, params: on, hits: 1 },
   { name: 'envFrom secretRef, param on', spec: { containers: [ctr(envFromRef)] }, params: on, hits: 1 },
   {
@@ -78,9 +84,17 @@ describe('rule secret-exposed-as-env', () => {
     ]);
   });
 
-  it('is off by default and only in the all profile', () => {
-    expect(secretAsEnv.params?.find((p) => p.name === 'requireSecretFiles')?.default).to.equal(false);
+  it('is only in the all profile, and reports there (issue 19 item 7)', () => {
     expect(secretAsEnv.profiles).to.deep.equal([]);
+    const compiled = compilePolicy({ profile: 'all' }, ALL_RULES).policy;
+    if (!compiled) throw new Error('profile all compiles');
+    const manifest = deploymentOf({ containers: [ctr(envRef)] });
+    const res = evaluateSubjects([{ object: manifest }], compiled, { now: FIXED_NOW });
+    expect(res.findings.filter((f) => f.ruleId === 'secret-exposed-as-env')).to.have.length(1);
+    const recommended = compilePolicy({ profile: 'recommended' }, ALL_RULES).policy;
+    if (!recommended) throw new Error('profile recommended compiles');
+    const quiet = evaluateSubjects([{ object: manifest }], recommended, { now: FIXED_NOW });
+    expect(quiet.findings.filter((f) => f.ruleId === 'secret-exposed-as-env')).to.deep.equal([]);
   });
 
   it('never throws on malformed input', () => {

@@ -1,8 +1,8 @@
 /**
  * Secrets handed to containers as environment variables (env[].valueFrom.secretKeyRef,
- * envFrom[].secretRef) instead of mounted files. Opt-in: the rule reports only
- * when its `requireSecretFiles` param is true (default false), because env
- * secrets are common and often acceptable; it is in the `all` profile.
+ * envFrom[].secretRef) instead of mounted files. Opt-in by profile: env secrets are
+ * common and often acceptable, so the rule is in no profile but `all` (or a policy that
+ * names it). Selected, it reports; `requireSecretFiles: false` turns it off again.
  */
 import { WORKLOAD_KINDS, asArray, asObj, asString, dig, isObj } from '../../engine/podspec.ts';
 import type { Rule, RuleHit } from '../../engine/types.ts';
@@ -25,9 +25,9 @@ export const secretAsEnv: Rule = {
     {
       name: 'requireSecretFiles',
       description:
-        'Report Secrets consumed through env or envFrom (true) or allow them (false, the default).',
+        'Report Secrets consumed through env or envFrom (true, the default whenever the rule is selected) or allow them (false).',
       type: 'boolean',
-      default: false,
+      default: true,
     },
     EXEMPT_CONTAINERS_PARAM,
   ],
