@@ -18,6 +18,7 @@ import {
 } from '../../engine/match.ts';
 import {
   WORKLOAD_KINDS,
+  asArray,
   asObj,
   asObjArray,
   asString,
@@ -100,6 +101,39 @@ export interface PolicyView {
   egress: boolean;
   /** Empty podSelector: selects every pod of the namespace. */
   selectsAll: boolean;
+  /**
+   * Index of an ingress rule that admits every source on every port (`ingress: [{}]`, or
+   * a rule without ports whose peers include all pods of all namespaces or 0.0.0.0/0):
+   * the pods it selects are not isolated, whatever else selects them. Undefined when none.
+   */
+  allowAllIngressRule?: number;
+}
+
+function emptySelector(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  return Object.keys(asObj(v['matchLabels'])).length === 0 && asObjArray(v['matchExpressions']).length === 0;
+}
+
+/** A peer of a `from` list that stands for every source. */
+function peerIsEverything(peer: Record<string, unknown>): boolean {
+  const block = peer['ipBlock'];
+  if (isObj(block)) {
+    const cidr = asString(block['cidr']);
+    return (cidr === '0.0.0.0/0' || cidr === '::/0') && asObjArray(block['except']).length === 0;
+  }
+  // namespaceSelector: {} with no (or an empty) podSelector: every pod of every namespace.
+  const pods = peer['podSelector'];
+  return emptySelector(peer['namespaceSelector']) && (pods === undefined || emptySelector(pods));
+}
+
+/** Does one ingress rule admit every source on every port? */
+export function ingressRuleAllowsAll(rule: unknown): boolean {
+  if (!isObj(rule)) return false;
+  const ports = rule['ports'];
+  if (Array.isArray(ports) && ports.length > 0) return false;
+  const from = rule['from'];
+  if (!Array.isArray(from) || from.length === 0) return true;
+  return asObjArray(from).some(peerIsEverything);
 }
 
 /**
@@ -116,25 +150,45 @@ export function networkPolicies(index: ClusterIndexView, ns: string): PolicyView
     const types = asStringArray(spec['policyTypes']);
     const hasTypes = Array.isArray(spec['policyTypes']) && types.length > 0;
     const selector = sel as LabelSelector;
-    out.push({
+    const ingress = hasTypes ? types.includes('Ingress') : true;
+    const view: PolicyView = {
       name: nameOf(np),
       selector,
-      ingress: hasTypes ? types.includes('Ingress') : true,
+      ingress,
       egress: hasTypes ? types.includes('Egress') : spec['egress'] !== undefined,
       selectsAll:
         Object.keys(asObj(selector.matchLabels)).length === 0 &&
         asObjArray(selector.matchExpressions).length === 0,
-    });
+    };
+    const open = ingress ? asArray(spec['ingress']).findIndex(ingressRuleAllowsAll) : -1;
+    if (open >= 0) view.allowAllIngressRule = open;
+    out.push(view);
   }
   return out;
 }
 
-/** The first ingress policy selecting pods with these labels, if any. */
+/**
+ * The ingress policy that isolates pods with these labels: the first one selecting them,
+ * unless a selecting policy admits all ingress (allowed traffic is the union of all
+ * selecting policies, so one allow-all rule opens the pods). Undefined when not isolated.
+ */
 export function ingressPolicyFor(
   labels: Record<string, string>,
   policies: readonly PolicyView[],
 ): PolicyView | undefined {
-  return policies.find((p) => p.ingress && selectorMatches(p.selector, labels));
+  const selecting = policies.filter((p) => p.ingress && selectorMatches(p.selector, labels));
+  if (selecting.some((p) => p.allowAllIngressRule !== undefined)) return undefined;
+  return selecting[0];
+}
+
+/** A policy selecting pods with these labels for Ingress that admits all ingress, if any. */
+export function allowAllIngressPolicyFor(
+  labels: Record<string, string>,
+  policies: readonly PolicyView[],
+): PolicyView | undefined {
+  return policies.find(
+    (p) => p.ingress && p.allowAllIngressRule !== undefined && selectorMatches(p.selector, labels),
+  );
 }
 
 export function describeWorkload(o: KubeObject): string {

@@ -172,6 +172,74 @@ describe('rule network-namespace-not-isolated', () => {
       hits: 0,
     },
     {
+      name: 'an allow-all ingress policy (ingress: [{}]) is not isolation',
+      obj: shop,
+      others: [web, networkPolicy('shop', 'allow-all', { podSelector: {}, ingress: [{}] })],
+      hits: 1,
+      contains: ['NetworkPolicy "allow-all" allowing all ingress', 'spec.ingress[0]', '1 of 1'],
+    },
+    {
+      name: 'an allow-all rule opens pods that a default deny also selects',
+      obj: shop,
+      others: [
+        web,
+        db,
+        networkPolicy('shop', 'deny', DENY_ALL_INGRESS),
+        networkPolicy('shop', 'web-open', {
+          podSelector: { matchLabels: { app: 'web' } },
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: 'x' } } }] }, { from: [] }],
+        }),
+      ],
+      hits: 1,
+      contains: ['1 of 2', 'Deployment/web', 'spec.ingress[1]'],
+    },
+    {
+      name: 'all pods of all namespaces as peer, no ports, is allow-all',
+      obj: shop,
+      others: [
+        web,
+        networkPolicy('shop', 'p', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] }),
+      ],
+      hits: 1,
+    },
+    {
+      name: '0.0.0.0/0 as peer, no ports, is allow-all',
+      obj: shop,
+      others: [
+        web,
+        networkPolicy('shop', 'p', { ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] }),
+      ],
+      hits: 1,
+    },
+    {
+      name: 'an allow-all rule restricted to ports still isolates',
+      obj: shop,
+      others: [web, networkPolicy('shop', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 8080 }] }] })],
+      hits: 0,
+    },
+    {
+      name: 'ingress from one namespace only is isolation',
+      obj: shop,
+      others: [
+        web,
+        networkPolicy('shop', 'p', {
+          podSelector: {},
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }] }],
+        }),
+      ],
+      hits: 0,
+    },
+    {
+      name: 'an allow-all ingress rule of an Egress-only policy is ignored',
+      obj: shop,
+      others: [
+        web,
+        networkPolicy('shop', 'deny', DENY_ALL_INGRESS),
+        networkPolicy('shop', 'e', { podSelector: {}, policyTypes: ['Egress'], ingress: [{}] }),
+      ],
+      hits: 0,
+    },
+    {
       name: 'long lists are shortened',
       obj: shop,
       others: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => workload('Deployment', 'shop', n, { app: n })),
@@ -217,6 +285,13 @@ describe('rule network-workload-not-isolated', () => {
       obj: workload('Deployment', undefined, 'web', { app: 'web' }),
       hits: 1,
       contains: ['unspecified'],
+    },
+    {
+      name: 'selected only by an allow-all ingress policy (issue 19 item 2)',
+      obj: web,
+      others: [networkPolicy('shop', 'allow-all', { podSelector: {}, ingress: [{}] })],
+      hits: 1,
+      contains: ['NetworkPolicy "allow-all" in namespace "shop"', 'allows all ingress', 'spec.ingress[0]'],
     },
     { name: 'kube-system excluded', obj: workload('DaemonSet', 'kube-system', 'cni', { k: 'v' }), hits: 0 },
     {

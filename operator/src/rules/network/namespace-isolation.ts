@@ -17,7 +17,10 @@
  *
  * "Selected" means some NetworkPolicy of the namespace with Ingress in its
  * policyTypes (the default) has a podSelector matching the pod template's
- * labels; an empty podSelector (default deny) selects all. Pods owned by a
+ * labels; an empty podSelector (default deny) selects all. A selecting policy
+ * with an ingress rule admitting every source on every port (`ingress: [{}]`)
+ * isolates nothing: allowed traffic is the union over all selecting policies,
+ * so such pods count as not isolated. Pods owned by a
  * controller in scope are represented by that controller. Only Kubernetes
  * NetworkPolicy is understood: CNI-specific policies (CiliumNetworkPolicy,
  * Calico GlobalNetworkPolicy) are not, so clusters relying on them should
@@ -27,6 +30,8 @@ import { WORKLOAD_KINDS } from '../../engine/podspec.ts';
 import type { KubeObject, Rule } from '../../engine/types.ts';
 import {
   EXCLUDE_NAMESPACES_PARAM,
+  allowAllIngressPolicyFor,
+  type PolicyView,
   describeNamespace,
   describeWorkload,
   ingressPolicyFor,
@@ -44,6 +49,10 @@ const RATIONALE =
   'Without a NetworkPolicy selecting them, pods accept connections from every other pod in the cluster: one compromised workload can reach databases, admin endpoints and internal APIs of every namespace. A default-deny ingress policy per namespace makes every allowed flow explicit.';
 const REMEDIATION =
   'Add a default-deny ingress NetworkPolicy to the namespace (podSelector: {}, policyTypes: [Ingress]) and one policy per workload allowing only its expected clients and ports; make sure the CNI plugin enforces NetworkPolicy.';
+
+function allowAllRulePath(p: PolicyView): string {
+  return `spec.ingress[${String(p.allowAllIngressRule ?? 0)}] admits every source on every port`;
+}
 
 export const namespaceNotIsolated: Rule = {
   id: 'network-namespace-not-isolated',
@@ -64,10 +73,15 @@ export const namespaceNotIsolated: Rule = {
     const policies = networkPolicies(ctx.index, ns);
     const open = workloads.filter((w) => !ingressPolicyFor(podLabels(w), policies));
     if (open.length === 0) return [];
+    const opener = open
+      .map((w) => allowAllIngressPolicyFor(podLabels(w), policies))
+      .find((p) => p !== undefined);
     const why =
       policies.length === 0
         ? 'has no NetworkPolicy at all'
-        : 'has no default-deny ingress NetworkPolicy (podSelector: {} with Ingress)';
+        : opener
+          ? `has NetworkPolicy "${opener.name}" allowing all ingress (${allowAllRulePath(opener)})`
+          : 'has no default-deny ingress NetworkPolicy (podSelector: {} with Ingress)';
     return [
       {
         message: `namespace ${why}; ${open.length} of ${workloads.length} workload(s) accept traffic from any pod: ${listShort(open.map(describeWorkload))}`,
@@ -98,6 +112,13 @@ export const workloadNotIsolated: Rule = {
     const shown = Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
+    const opener = allowAllIngressPolicyFor(labels, policies);
+    if (opener)
+      return [
+        {
+          message: `NetworkPolicy "${opener.name}" in ${describeNamespace(ns)} selects this workload's pods (labels ${shown || 'none'}) but allows all ingress (${allowAllRulePath(opener)}), so they accept traffic from any pod`,
+        },
+      ];
     return [
       {
         message: `no NetworkPolicy in ${describeNamespace(ns)} selects this workload's pods (labels ${shown || 'none'}) for Ingress, and the namespace has no default-deny policy`,
