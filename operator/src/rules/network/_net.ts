@@ -37,9 +37,7 @@ export function nameOf(obj: KubeObject): string {
   return asString(asObj(obj.metadata)['name']) ?? '';
 }
 
-export function describeNamespace(ns: string): string {
-  return ns === '' ? 'the unspecified (apply-time) namespace' : `namespace "${ns}"`;
-}
+export { describeNamespace } from '../rbac/_rbac.ts';
 
 export const EXCLUDE_NAMESPACES_PARAM: ParamSpec = {
   name: 'excludeNamespaces',

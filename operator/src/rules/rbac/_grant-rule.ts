@@ -16,6 +16,7 @@ import { USER_FACING_BROAD_ROLES } from './_builtin-roles.ts';
 import {
   PLATFORM_PREFIXES_PARAM,
   describeRole,
+  describeWhere,
   describeSubjects,
   grantees,
   isBound,
@@ -86,7 +87,7 @@ export function grantRule(spec: GrantRuleSpec): Rule {
           b.scope === 'cluster' || b.namespace === 'kube-system' ? 'cluster' : 'namespace';
         const d = detect(role.rules, { scope: b.scope, on: 'binding', severityScope });
         if (!d) return [];
-        const where = b.scope === 'cluster' ? 'cluster-wide' : `in namespace "${b.namespace}"`;
+        const where = describeWhere(b);
         return [
           {
             message: `grants ${d.text} ${where} to ${describeSubjects(who)} through ${describeRole(role)}`,

@@ -19,6 +19,11 @@
  * - Who carries a finding: bindings carry what is actually granted, naming the
  *   subjects; a Role/ClusterRole carries a (lower-severity) finding only while
  *   no binding in scope uses it, so one grant is reported once.
+ * - Namespaces: an object without metadata.namespace (install.yaml style) belongs to
+ *   the namespace the manifests are applied to, as in the network rules: all such
+ *   objects share that one namespace (key ''), so a namespace-less RoleBinding
+ *   resolves a namespace-less Role, and its namespace-less ServiceAccount subjects
+ *   are accounts of that namespace. Messages call it the apply-time namespace.
  * - Platform objects: Kubernetes' own bindings (names with a platform prefix,
  *   `system:` / `kubeadm:` by default) granting to platform subjects (users and
  *   groups with those prefixes, service accounts in kube-system) are not
@@ -405,8 +410,25 @@ export function grantees(b: BindingInfo, prefixes: readonly string[]): SubjectRe
   });
 }
 
+/** `namespace "ns"`, or the apply-time namespace for objects without one. */
+export function describeNamespace(ns: string): string {
+  return ns === '' ? 'the unspecified (apply-time) namespace' : `namespace "${ns}"`;
+}
+
+/** `"ns/name"`, or `"name" (apply-time namespace)` for objects without a namespace. */
+function qualifiedName(ns: string, name: string): string {
+  return ns === '' ? `"${name}" (apply-time namespace)` : `"${ns}/${name}"`;
+}
+
+/** Where a binding grants: `cluster-wide` or `in namespace "ns"`. */
+export function describeWhere(b: BindingInfo): string {
+  return b.scope === 'cluster' ? 'cluster-wide' : `in ${describeNamespace(b.namespace)}`;
+}
+
 export function describeSubject(s: SubjectRef): string {
-  return s.kind === 'ServiceAccount' ? `ServiceAccount "${s.namespace}/${s.name}"` : `${s.kind} "${s.name}"`;
+  return s.kind === 'ServiceAccount'
+    ? `ServiceAccount ${qualifiedName(s.namespace, s.name)}`
+    : `${s.kind} "${s.name}"`;
 }
 
 export function describeSubjects(list: readonly SubjectRef[], max = 5): string {
@@ -548,7 +570,7 @@ export function rulesOfRoleObject(role: KubeObject, index: ClusterIndexView): Re
 export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): ResolvedRole {
   const { kind, name } = b.roleRef;
   if (kind === 'Role') {
-    const role = b.namespace ? index.get('Role', b.namespace, name) : undefined;
+    const role = index.get('Role', b.namespace, name);
     if (role) return resolveRoleObject(role, index);
     return { kind, name, namespace: b.namespace, source: 'unresolved', rules: [], aggregated: [] };
   }
@@ -557,7 +579,7 @@ export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): Resolve
 }
 
 export function describeRole(r: ResolvedRole): string {
-  const base = r.kind === 'Role' ? `Role "${r.namespace}/${r.name}"` : `${r.kind} "${r.name}"`;
+  const base = r.kind === 'Role' ? `Role ${qualifiedName(r.namespace, r.name)}` : `${r.kind} "${r.name}"`;
   const parts: string[] = [];
   if (r.source === 'builtin') parts.push('built-in definition');
   if (r.aggregated.length > 0) parts.push(`aggregating ${r.aggregated.map((n) => `"${n}"`).join(', ')}`);

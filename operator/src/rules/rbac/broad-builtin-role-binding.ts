@@ -17,6 +17,7 @@ import {
   PLATFORM_PREFIXES_PARAM,
   dangerousCapabilities,
   describeRole,
+  describeWhere,
   describeSubjects,
   grantees,
   isFullAdmin,
@@ -48,7 +49,7 @@ export const broadBuiltinRoleBinding: Rule = {
     const caps = dangerousCapabilities(role.rules, b.scope);
     if (caps.length === 0) return [];
     const clusterWide = b.scope === 'cluster' || b.namespace === 'kube-system';
-    const where = b.scope === 'cluster' ? 'cluster-wide' : `in namespace "${b.namespace}"`;
+    const where = describeWhere(b);
     return [
       {
         message: `grants ${describeRole(role)} ${where} to ${describeSubjects(who)}; it includes: ${caps.map((c) => c.label).join(', ')}`,

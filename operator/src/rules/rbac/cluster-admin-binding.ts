@@ -15,6 +15,7 @@ import { BINDING_KINDS } from './_grant-rule.ts';
 import {
   PLATFORM_PREFIXES_PARAM,
   describeRole,
+  describeWhere,
   describeSubjects,
   grantees,
   isFullAdmin,
@@ -44,7 +45,7 @@ export const clusterAdminBinding: Rule = {
     const who = grantees(b, platformPrefixes(ctx.params));
     if (who.length === 0) return [];
     const clusterWide = b.scope === 'cluster';
-    const where = clusterWide ? 'cluster-wide' : `in namespace "${b.namespace}"`;
+    const where = describeWhere(b);
     const what = clusterWide
       ? 'cluster-admin-equivalent rights (all verbs on all resources)'
       : 'all verbs on all resources';

@@ -11,6 +11,7 @@ import {
   PLATFORM_PREFIXES_PARAM,
   dangerousCapabilities,
   describeRole,
+  describeWhere,
   describeSubjects,
   grantees,
   parseBinding,
@@ -40,7 +41,7 @@ export const defaultServiceAccountBound: Rule = {
     if (defaults.length === 0) return [];
     const role = resolveRoleRef(b, ctx.index);
     const caps = role.source === 'unresolved' ? [] : dangerousCapabilities(role.rules, b.scope);
-    const where = b.scope === 'cluster' ? 'cluster-wide' : `in namespace "${b.namespace}"`;
+    const where = describeWhere(b);
     const extra = caps.length > 0 ? `, including ${caps.map((c) => c.label).join(', ')}` : '';
     return [
       {

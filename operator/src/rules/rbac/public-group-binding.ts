@@ -21,6 +21,7 @@ import {
   PLATFORM_PREFIXES_PARAM,
   dangerousCapabilities,
   describeRole,
+  describeWhere,
   describeSubjects,
   grantLevel,
   isPlatformBinding,
@@ -79,7 +80,7 @@ export const publicGroupBinding: Rule = {
     const who = anonymous
       ? 'anyone who can reach the API server'
       : 'every authenticated user and service account';
-    const where = b.scope === 'cluster' ? 'cluster-wide' : `in namespace "${b.namespace}"`;
+    const where = describeWhere(b);
     return [
       {
         message: `binds ${describeRole(role)} ${where} to ${describeSubjects(pubs)}, so ${who} gets ${what}`,

@@ -7,7 +7,7 @@
  */
 import type { Rule } from '../../engine/types.ts';
 import { asObj, asString } from '../../engine/podspec.ts';
-import { describeRole, parseBinding, resolveRoleRef, rulesOfRoleObject } from './_rbac.ts';
+import { describeNamespace, describeRole, parseBinding, resolveRoleRef, rulesOfRoleObject } from './_rbac.ts';
 
 export const roleRefUnresolved: Rule = {
   id: 'rbac-role-ref-unresolved',
@@ -26,7 +26,7 @@ export const roleRefUnresolved: Rule = {
     if (b) {
       const role = resolveRoleRef(b, ctx.index);
       if (role.source !== 'unresolved') return [];
-      const where = role.kind === 'Role' ? ` in namespace "${b.namespace}"` : '';
+      const where = role.kind === 'Role' ? ` in ${describeNamespace(b.namespace)}` : '';
       return [
         {
           message: `roleRef ${role.kind} "${role.name}"${where} is not in scope and not a known built-in role`,
