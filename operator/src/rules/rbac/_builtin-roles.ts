@@ -1,5 +1,5 @@
 /**
- * What Kubernetes' well-known ClusterRoles grant, for bindings whose role is not
+ * What Kubernetes' well-known ClusterRoles (and kube-system/kube-public Roles) grant, for bindings whose role is not
  * in the scanned set (a CLI scan of a chart that binds `edit` does not contain
  * `edit` itself). Derived from the bootstrap policy of a v1.37 control plane
  * (`kubectl get clusterroles -o json` on a fresh kube-apiserver), condensed:
@@ -288,6 +288,52 @@ export const BUILTIN_CLUSTER_ROLES: ReadonlyMap<string, BuiltinRole> = new Map<s
         r([''], ['serviceaccounts/token'], ['create']),
         r([''], ['nodes'], ['create', 'get', 'list', 'watch', 'patch', 'update']),
         r(['certificates.k8s.io'], ['certificatesigningrequests'], ['create', 'get', 'list', 'watch']),
+      ],
+    },
+  ],
+]);
+
+/**
+ * Well-known Roles by `namespace/name`: the namespaced part of the same bootstrap policy
+ * (every Role of a fresh v1.37 control plane, verbatim; see testdata/fresh-control-plane-v1.37.json).
+ * Bindings to them (extension-apiserver-authentication-reader is bound by every
+ * aggregated API server) resolve without the Role in scope.
+ */
+export const BUILTIN_ROLES: ReadonlyMap<string, BuiltinRole> = new Map<string, BuiltinRole>([
+  [
+    'kube-public/system:controller:bootstrap-signer',
+    {
+      rules: [
+        r([''], ['configmaps'], READ),
+        r([''], ['configmaps'], ['update'], ['cluster-info']),
+        r(['', 'events.k8s.io'], ['events'], ['create', 'patch', 'update']),
+      ],
+    },
+  ],
+  [
+    'kube-system/extension-apiserver-authentication-reader',
+    { rules: [r([''], ['configmaps'], READ, ['extension-apiserver-authentication'])] },
+  ],
+  ...['kube-controller-manager', 'kube-scheduler'].map((c): [string, BuiltinRole] => [
+    `kube-system/system::leader-locking-${c}`,
+    {
+      rules: [
+        r(['coordination.k8s.io'], ['leases'], ['create', 'get', 'list', 'update', 'watch']),
+        r(['coordination.k8s.io'], ['leasecandidates'], ['create', 'get', 'list', 'update', 'watch']),
+      ],
+    },
+  ]),
+  ['kube-system/system:controller:bootstrap-signer', { rules: [r([''], ['secrets'], READ)] }],
+  [
+    'kube-system/system:controller:cloud-provider',
+    { rules: [r([''], ['configmaps'], ['create', 'get', 'list', 'watch'])] },
+  ],
+  [
+    'kube-system/system:controller:token-cleaner',
+    {
+      rules: [
+        r([''], ['secrets'], ['delete', 'get', 'list', 'watch']),
+        r(['', 'events.k8s.io'], ['events'], ['create', 'patch', 'update']),
       ],
     },
   ],

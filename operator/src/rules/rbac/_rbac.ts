@@ -11,7 +11,8 @@
  *   requests for those names. Rules restricted by resourceNames are treated as
  *   least privilege and never count as a dangerous grant.
  * - A binding's roleRef is resolved from the scanned set / cluster (through
- *   ctx.index), then from the table of well-known built-in roles; otherwise it
+ *   ctx.index), then from the tables of well-known built-in ClusterRoles and
+ *   kube-system/kube-public Roles; otherwise it
  *   is "unresolved" and only the subject-based rules apply to it.
  * - A ClusterRole with an aggregationRule gets the rules of every ClusterRole in
  *   scope its selectors match (transitively), on top of its own `rules` (which
@@ -34,7 +35,7 @@
 import { labelsOf, selectorErrors, selectorMatches, type LabelSelector } from '../../engine/match.ts';
 import { asObj, asObjArray, asString, asStringArray, isObj } from '../../engine/podspec.ts';
 import type { ClusterIndexView, KubeObject, ParamSpec, Params } from '../../engine/types.ts';
-import { BUILTIN_CLUSTER_ROLES, DEFAULT_ROLE_NAMES } from './_builtin-roles.ts';
+import { BUILTIN_CLUSTER_ROLES, BUILTIN_ROLES, DEFAULT_ROLE_NAMES } from './_builtin-roles.ts';
 import { memoByKinds } from './_memo.ts';
 
 export interface PolicyRule {
@@ -572,6 +573,9 @@ export function resolveRoleRef(b: BindingInfo, index: ClusterIndexView): Resolve
   if (kind === 'Role') {
     const role = index.get('Role', b.namespace, name);
     if (role) return resolveRoleObject(role, index);
+    const builtin = BUILTIN_ROLES.get(`${b.namespace}/${name}`);
+    if (builtin)
+      return { kind, name, namespace: b.namespace, source: 'builtin', rules: builtin.rules, aggregated: [] };
     return { kind, name, namespace: b.namespace, source: 'unresolved', rules: [], aggregated: [] };
   }
   const resolved = kind === 'ClusterRole' ? cachedClusterRole(name, index) : undefined;

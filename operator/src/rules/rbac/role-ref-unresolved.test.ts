@@ -1,5 +1,11 @@
+import { expect } from 'chai';
 import { roleRefUnresolved } from './role-ref-unresolved.ts';
-import { clusterRole, clusterRoleBinding, roleBinding, runCases, user } from './_testkit.ts';
+import { BUILTIN_ROLES } from './_builtin-roles.ts';
+import { parseRules } from './_rbac.ts';
+import { clusterRole, clusterRoleBinding, roleBinding, runCases, sa, user } from './_testkit.ts';
+import fresh from './testdata/fresh-control-plane-v1.37.json' with { type: 'json' };
+
+const authReader = { kind: 'Role', name: 'extension-apiserver-authentication-reader' } as const;
 
 const selector = { clusterRoleSelectors: [{ matchLabels: { 'example.com/agg': 'true' } }] };
 
@@ -25,6 +31,19 @@ describe('rule rbac-role-ref-unresolved', () => {
       contains: ['Role "gone" in namespace "team-a"'],
     },
     {
+      name: 'built-in kube-system Role extension-apiserver-authentication-reader (issue 19 item 9)',
+      obj: roleBinding('kube-system', 'metrics-server-auth-reader', authReader, [
+        sa('kube-system', 'metrics-server'),
+      ]),
+      expect: [],
+    },
+    {
+      name: 'the same Role name outside kube-system is not built in',
+      obj: roleBinding('team-a', 'x', authReader, [sa('team-a', 'api')]),
+      expect: ['info'],
+      contains: ['Role "extension-apiserver-authentication-reader" in namespace "team-a"'],
+    },
+    {
       name: 'aggregated ClusterRole whose selector matches nothing',
       obj: clusterRole('agg', [], { aggregationRule: selector }),
       expect: ['info'],
@@ -46,4 +65,15 @@ describe('rule rbac-role-ref-unresolved', () => {
       expect: [],
     },
   ]);
+
+  it('the built-in Roles are exactly the Roles of a fresh v1.37 control plane', () => {
+    const dumped = new Map(
+      fresh.items
+        .filter((o) => o.kind === 'Role')
+        .map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, parseRules(o.rules)] as const),
+    );
+    expect(dumped.size).to.be.greaterThan(0);
+    expect([...BUILTIN_ROLES.keys()].sort()).to.deep.equal([...dumped.keys()].sort());
+    for (const [key, rules] of dumped) expect(BUILTIN_ROLES.get(key)?.rules, key).to.deep.equal(rules);
+  });
 });

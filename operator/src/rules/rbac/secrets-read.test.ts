@@ -28,6 +28,14 @@ describe('rule rbac-secrets-read', () => {
       expect: ['high'],
     },
     {
+      name: 'a built-in kube-system Role resolves from the table: token-cleaner reads secrets',
+      obj: roleBinding('kube-system', 'x', { kind: 'Role', name: 'system:controller:token-cleaner' }, [
+        user('alice'),
+      ]),
+      expect: ['high'],
+      contains: ['Role "kube-system/system:controller:token-cleaner" (built-in definition)'],
+    },
+    {
       name: 'named secrets only (least privilege)',
       obj: clusterRoleBinding('x', 'r', [user('alice')]),
       others: [
