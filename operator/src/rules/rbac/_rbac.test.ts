@@ -76,6 +76,16 @@ describe('rbac analysis (_rbac.ts)', () => {
         'named-read',
       ],
       ['read', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }], 'read'],
+      [
+        'reading public CA bundles',
+        [{ apiGroups: ['certificates.k8s.io'], resources: ['clustertrustbundles'], verbs: ['get', 'list'] }],
+        'discovery',
+      ],
+      [
+        'writing them',
+        [{ apiGroups: ['certificates.k8s.io'], resources: ['clustertrustbundles'], verbs: ['create'] }],
+        'write',
+      ],
       ['write', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['update'] }], 'write'],
       ['secrets', [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }], 'dangerous'],
     ];

@@ -30,7 +30,8 @@
  *   groups with those prefixes, service accounts in kube-system) are not
  *   reported; anything else they grant to is. The public groups
  *   (system:anonymous, system:unauthenticated, system:authenticated) are never
- *   platform subjects: the public-group rule judges them by what they receive.
+ *   platform subjects: the public-group rule judges them by what they receive;
+ *   system:serviceaccounts (every service account) is public in the same way.
  */
 import { labelsOf, selectorErrors, selectorMatches, type LabelSelector } from '../../engine/match.ts';
 import { asObj, asObjArray, asString, asStringArray, isObj } from '../../engine/podspec.ts';
@@ -283,13 +284,18 @@ export function dangerousCapabilities(rules: readonly PolicyRule[], scope: Scope
 
 /**
  * How much a set of rules hands out, for judging grants to the public groups:
- * discovery (non-resource GETs, self reviews) < named reads < reads < writes < dangerous.
+ * discovery (non-resource GETs, self reviews, public CA bundles) < named reads < reads < writes < dangerous.
  */
 export type GrantLevel = 'none' | 'discovery' | 'named-read' | 'read' | 'write' | 'dangerous';
 const LEVELS: readonly GrantLevel[] = ['none', 'discovery', 'named-read', 'read', 'write', 'dangerous'];
 
 const SELF_REVIEWS = new Set(['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews']);
 const SENSITIVE_URL = /^\/(debug|logs|metrics)(\/|$)/;
+/**
+ * Resources that are public by design: ClusterTrustBundles hold CA certificates meant to
+ * be read by every workload (Kubernetes binds their read to system:serviceaccounts).
+ */
+const PUBLIC_READ_RESOURCES = new Set(['clustertrustbundles']);
 
 export function grantLevel(rules: readonly PolicyRule[], scope: Scope): GrantLevel {
   if (dangerousCapabilities(rules, scope).length > 0) return 'dangerous';
@@ -306,7 +312,8 @@ export function grantLevel(rules: readonly PolicyRule[], scope: Scope): GrantLev
     }
     if (r.resources.length === 0) continue;
     const readOnly = r.verbs.every((v) => READ_VERBS.includes(v));
-    if (readOnly) raise(r.resourceNames.length > 0 ? 'named-read' : 'read');
+    if (readOnly && r.resources.every((x) => PUBLIC_READ_RESOURCES.has(x))) raise('discovery');
+    else if (readOnly) raise(r.resourceNames.length > 0 ? 'named-read' : 'read');
     else if (r.verbs.every((v) => v === 'create') && r.resources.every((x) => SELF_REVIEWS.has(x)))
       raise('discovery');
     else raise('write');
@@ -367,7 +374,23 @@ export function parseBinding(obj: KubeObject): BindingInfo | undefined {
 }
 
 export const PUBLIC_USERS = new Set(['system:anonymous']);
-export const PUBLIC_GROUPS = new Set(['system:unauthenticated', 'system:authenticated']);
+/**
+ * Groups everyone is in: the unauthenticated; every authenticated user and service account;
+ * every service account of the cluster (the token of any pod, compromised ones included).
+ */
+export const PUBLIC_GROUPS = new Set([
+  'system:unauthenticated',
+  'system:authenticated',
+  'system:serviceaccounts',
+]);
+
+/** Public subjects that need no credential at all. */
+export function isAnonymousSubject(s: SubjectRef): boolean {
+  return (
+    (s.kind === 'User' && PUBLIC_USERS.has(s.name)) ||
+    (s.kind === 'Group' && s.name === 'system:unauthenticated')
+  );
+}
 
 export function isPublicSubject(s: SubjectRef): boolean {
   return (s.kind === 'User' && PUBLIC_USERS.has(s.name)) || (s.kind === 'Group' && PUBLIC_GROUPS.has(s.name));

@@ -103,7 +103,36 @@ describe('rule rbac-public-group-binding', () => {
     },
     {
       name: 'bindings without public subjects are not this rule',
-      obj: clusterRoleBinding('x', 'cluster-admin', [user('alice'), group('system:serviceaccounts')]),
+      obj: clusterRoleBinding('x', 'cluster-admin', [user('alice'), group('system:serviceaccounts:team-a')]),
+      expect: [],
+    },
+    {
+      name: 'every service account bound to view is high (issue 19 item 3)',
+      obj: clusterRoleBinding('all-sa-view', 'view', [group('system:serviceaccounts')]),
+      expect: ['high'],
+      contains: ['Group "system:serviceaccounts"', 'every service account of the cluster', 'read access'],
+    },
+    {
+      name: 'every service account bound to edit in one namespace is critical',
+      obj: roleBinding('team-a', 'all-sa-edit', { kind: 'ClusterRole', name: 'edit' }, [
+        group('system:serviceaccounts'),
+      ]),
+      expect: ['critical'],
+      contains: ['in namespace "team-a"', 'read secrets'],
+    },
+    {
+      name: 'every service account bound to cluster-admin, even by a platform-named binding',
+      obj: clusterRoleBinding('system:sa-admin', 'cluster-admin', [group('system:serviceaccounts')]),
+      expect: ['critical'],
+      contains: ['everything'],
+    },
+    {
+      name: 'the built-in service-account-issuer-discovery binding to every service account',
+      obj: clusterRoleBinding(
+        'system:service-account-issuer-discovery',
+        'system:service-account-issuer-discovery',
+        [group('system:serviceaccounts')],
+      ),
       expect: [],
     },
   ]);

@@ -1,12 +1,14 @@
 /**
- * Bindings to system:anonymous, system:unauthenticated or system:authenticated.
- * The last one is every user and every service account of the cluster (and, on
- * some managed platforms, any account of the cloud provider).
+ * Bindings to system:anonymous, system:unauthenticated, system:authenticated or
+ * system:serviceaccounts. system:authenticated is every user and every service
+ * account of the cluster (and, on some managed platforms, any account of the cloud
+ * provider); system:serviceaccounts is every service account, i.e. the token of any
+ * pod: both are as public as it gets short of anonymous, and rated the same.
  *
  * Severity follows what the role hands out (resolved from scope or the built-in
  * table): anything beyond discovery to the anonymous/unauthenticated subjects
- * is critical; to system:authenticated reads are high, writes or dangerous
- * capabilities critical; a role that only allows discovery (non-resource GETs
+ * is critical; to system:authenticated or system:serviceaccounts reads are high,
+ * writes or dangerous capabilities critical; a role that only allows discovery (non-resource GETs
  * such as /healthz, self access reviews) is medium, since Kubernetes already
  * grants exactly that by default.
  *
@@ -24,6 +26,7 @@ import {
   describeWhere,
   describeSubjects,
   grantLevel,
+  isAnonymousSubject,
   isPlatformBinding,
   isPublicSubject,
   parseBinding,
@@ -34,7 +37,7 @@ import {
 
 const LEVEL_TEXT: Record<GrantLevel, string> = {
   none: 'nothing',
-  discovery: 'discovery only (non-resource GETs, self access reviews)',
+  discovery: 'discovery only (non-resource GETs, self access reviews, public CA bundles)',
   'named-read': 'read access to named objects',
   read: 'read access to resources',
   write: 'write access to resources',
@@ -43,12 +46,12 @@ const LEVEL_TEXT: Record<GrantLevel, string> = {
 
 export const publicGroupBinding: Rule = {
   id: 'rbac-public-group-binding',
-  title: 'RBAC binding grants to anonymous or all authenticated users',
+  title: 'RBAC binding grants to anonymous users, all authenticated users or all service accounts',
   severity: 'critical',
   category: 'rbac',
   controls: ['NSA:Authentication', 'NSA:Role-based access control', 'MITRE:T1078'],
   rationale:
-    'system:anonymous and system:unauthenticated are anyone who can reach the API server; system:authenticated is every user and every service account token, including those of any compromised pod. A grant to them is a grant to an attacker with network access or the weakest workload in the cluster.',
+    'system:anonymous and system:unauthenticated are anyone who can reach the API server; system:authenticated is every user and every service account token, and system:serviceaccounts every service account token, including those of any compromised pod. A grant to them is a grant to an attacker with network access or the weakest workload in the cluster.',
   remediation:
     'Remove these subjects from the binding and bind the role to the specific users, groups or service accounts that need it; keep anonymous authentication disabled (--anonymous-auth=false) or limited to health endpoints.',
   kinds: BINDING_KINDS,
@@ -64,7 +67,7 @@ export const publicGroupBinding: Rule = {
     if (level === 'none') return [];
     const platform = isPlatformBinding(b, platformPrefixes(ctx.params));
     if (platform && (level === undefined || level === 'discovery' || level === 'named-read')) return [];
-    const anonymous = pubs.some((s) => s.name !== 'system:authenticated');
+    const anonymous = pubs.some(isAnonymousSubject);
     let severity: Severity;
     if (level === undefined) severity = anonymous ? 'critical' : 'high';
     else if (level === 'discovery') severity = 'medium';
@@ -79,7 +82,9 @@ export const publicGroupBinding: Rule = {
           : LEVEL_TEXT[level];
     const who = anonymous
       ? 'anyone who can reach the API server'
-      : 'every authenticated user and service account';
+      : pubs.some((s) => s.name === 'system:authenticated')
+        ? 'every authenticated user and service account'
+        : 'every service account of the cluster (the token of any pod)';
     const where = describeWhere(b);
     return [
       {
