@@ -44,6 +44,18 @@ export function resourceRef(obj: KubeObject): ResourceRef {
   return ref;
 }
 
+const activeIds = new WeakMap<CompiledPolicy, ReadonlySet<string>>();
+
+/** Ids of the rules a compiled policy runs (computed once per policy). */
+function activeRulesOf(policy: CompiledPolicy): ReadonlySet<string> {
+  let ids = activeIds.get(policy);
+  if (!ids) {
+    ids = new Set(policy.rules.map((r) => r.rule.id));
+    activeIds.set(policy, ids);
+  }
+  return ids;
+}
+
 /** Evaluates one object against one policy, using `index` for cross-resource rules. */
 export function evaluateObject(
   obj: KubeObject,
@@ -69,7 +81,7 @@ export function evaluateObject(
     if (!rule.kinds.includes(kind)) continue;
     let hits;
     try {
-      hits = rule.check(obj, { params: active.params, index, now });
+      hits = rule.check(obj, { params: active.params, index, now, activeRules: activeRulesOf(policy) });
     } catch (err) {
       out.errors.push({
         ruleId: rule.id,

@@ -107,6 +107,12 @@ export interface RuleContext {
   index: ClusterIndexView;
   /** Evaluation time, passed in so rules stay pure (exception expiry, certificate ages). */
   now: Date;
+  /**
+   * Ids of every rule the evaluating policy runs. A rule whose problem is also reported by a
+   * more specific rule in the same policy leaves it to that rule (one finding per problem);
+   * undefined means the rule runs alone.
+   */
+  activeRules?: ReadonlySet<string>;
 }
 
 /** Read-only view over every object in scope, for cross-resource rules. */

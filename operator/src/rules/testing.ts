@@ -8,6 +8,8 @@ export interface RunOptions {
   others?: KubeObject[];
   now?: Date;
   serverVersion?: string;
+  /** Ids of the other rules of the evaluating policy (RuleContext.activeRules). */
+  activeRules?: string[];
 }
 
 export const FIXED_NOW = new Date('2026-06-01T00:00:00Z');
@@ -18,7 +20,12 @@ export function runRule(rule: Rule, obj: KubeObject, opts: RunOptions = {}): Rul
   Object.assign(params, opts.params ?? {});
   const cluster = opts.serverVersion === undefined ? {} : { serverVersion: opts.serverVersion };
   const index = new ClusterIndex([obj, ...(opts.others ?? [])], cluster);
-  return rule.check(obj, { params, index, now: opts.now ?? FIXED_NOW });
+  return rule.check(obj, {
+    params,
+    index,
+    now: opts.now ?? FIXED_NOW,
+    ...(opts.activeRules ? { activeRules: new Set(opts.activeRules) } : {}),
+  });
 }
 
 /** A minimal Pod with the given spec fragment merged into a one-container spec. */

@@ -13,7 +13,7 @@ import {
   type ContainerType,
   type Obj,
 } from '../../engine/podspec.ts';
-import type { KubeObject, ProfileName, Severity } from '../../engine/types.ts';
+import type { KubeObject, ProfileName, RuleContext, Severity } from '../../engine/types.ts';
 
 /** The PSS policy version these rules implement. */
 export const PSS_POLICY_VERSION = 'v1.37';
@@ -23,11 +23,23 @@ type Profiles = readonly Exclude<ProfileName, 'all'>[];
 /** A baseline check that also runs at restricted (PSA adds every non-overridden baseline check). */
 export const BASELINE_PROFILES: Profiles = ['pss-baseline', 'pss-restricted', 'recommended'];
 /**
- * A baseline check that a restricted check overrides (PSA's OverrideCheckIDs): it runs at
- * baseline only. The overriding restricted check reports the same problems, so `recommended`
- * (a superset of restricted) does not need it either.
+ * A baseline check that a restricted check overrides (PSA's OverrideCheckIDs): not in
+ * pss-restricted, where the overriding check reports its problems as PSA does. In
+ * `recommended` and `all` both run, and the restricted rule leaves the problems the baseline
+ * rule reports to it (see leftToBaseline): one finding per problem, at the baseline rule's
+ * own, listed severity (a hostPath volume is a critical pss-host-path-volumes finding, not a
+ * medium rule raised to critical).
  */
-export const BASELINE_ONLY_PROFILES: Profiles = ['pss-baseline'];
+export const BASELINE_ONLY_PROFILES: Profiles = ['pss-baseline', 'recommended'];
+
+/**
+ * Does the overridden baseline rule `baselineId` run beside this restricted rule? Then the
+ * problems both see are reported by the baseline rule only. Alone (pss-restricted, or a rule
+ * run by itself) the restricted rule reports everything, as PSA's restricted level does.
+ */
+export function leftToBaseline(ctx: RuleContext, baselineId: string): boolean {
+  return ctx.activeRules?.has(baselineId) === true;
+}
 export const RESTRICTED_PROFILES: Profiles = ['pss-restricted', 'recommended'];
 
 export const KINDS = WORKLOAD_KINDS;

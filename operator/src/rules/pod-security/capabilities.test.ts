@@ -75,8 +75,8 @@ describe('rule pss-capabilities-baseline', () => {
     { name: 'non-string entries fail closed', spec: spec1(caps([7])), hits: 1 },
   ]);
   malformedSweep(pssCapabilitiesBaseline);
-  it('runs only in pss-baseline (overridden by capabilities_restricted)', () => {
-    expect(pssCapabilitiesBaseline.profiles).to.deep.equal(['pss-baseline']);
+  it('is not in pss-restricted (overridden by capabilities_restricted), but in pss-baseline and recommended', () => {
+    expect(pssCapabilitiesBaseline.profiles).to.deep.equal(['pss-baseline', 'recommended']);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   RESTRICTED_PROFILES,
   containersOf,
   isRootEquivalentCapability,
+  leftToBaseline,
   podView,
   q,
   who,
@@ -99,14 +100,16 @@ export const pssCapabilitiesRestricted: Rule = {
   severity: 'medium',
   category: 'pod-security',
   controls: ['PSS:capabilities_restricted', 'CIS:5.2.8', 'CIS:5.2.9', 'CIS:5.2.10', 'NSA:Pod security'],
-  rationale: `${CAP_RATIONALE} Restricted asks every container to start from no capabilities. A missing drop of ALL is rated medium (the runtime default set stays); adding a capability outside the default set is raised to high and a root-equivalent one to critical.`,
+  rationale: `${CAP_RATIONALE} Restricted asks every container to start from no capabilities. A missing drop of ALL is rated medium (the runtime default set stays); adding a capability outside the default set is raised to high and a root-equivalent one to critical, unless pss-capabilities-baseline runs too (recommended, all), which then reports those additions itself.`,
   remediation:
     'Set securityContext.capabilities.drop: ["ALL"] in every container, init container and ephemeral container, and remove every entry of capabilities.add except NET_BIND_SERVICE.',
   kinds: KINDS,
   profiles: RESTRICTED_PROFILES,
-  check(obj) {
+  check(obj, ctx) {
     const p = podView(obj);
     if (!p || windowsPod(p)) return [];
+    // Beside pss-capabilities-baseline, the capabilities outside the default set are its findings.
+    const baselineReports = leftToBaseline(ctx, 'pss-capabilities-baseline');
     const hits: RuleHit[] = [];
     for (const c of containersOf(p)) {
       const caps = c.sc['capabilities'];
@@ -122,7 +125,9 @@ export const pssCapabilitiesRestricted: Rule = {
           container: c.name,
           message: `${who(c)} must set ${c.path}.securityContext.capabilities.drop=["ALL"]`,
         });
-      const bad = asArray(caps['add']).filter((x) => x !== 'NET_BIND_SERVICE');
+      const bad = asArray(caps['add']).filter(
+        (x) => x !== 'NET_BIND_SERVICE' && !(baselineReports && !inSet(BASELINE_CAPABILITIES, x)),
+      );
       if (bad.length > 0)
         hits.push(
           addHit(

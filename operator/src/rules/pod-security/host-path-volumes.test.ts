@@ -58,8 +58,8 @@ describe('rule pss-host-path-volumes', () => {
     },
   ]);
   malformedSweep(pssHostPathVolumes);
-  it('runs only in pss-baseline (overridden by restrictedVolumes at restricted)', () => {
-    expect(pssHostPathVolumes.profiles).to.deep.equal(['pss-baseline']);
+  it('is not in pss-restricted (overridden by restrictedVolumes at restricted), but in pss-baseline and recommended', () => {
+    expect(pssHostPathVolumes.profiles).to.deep.equal(['pss-baseline', 'recommended']);
     expect(pssHostPathVolumes.severity).to.equal('critical');
   });
 });

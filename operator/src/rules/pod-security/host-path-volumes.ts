@@ -4,7 +4,8 @@ import { BASELINE_ONLY_PROFILES, KINDS, isSet, podView, q } from './_pss.ts';
 
 /**
  * PSS baseline `hostPathVolumes`: no spec.volumes[*].hostPath. At restricted, PSA replaces
- * this check by restrictedVolumes (which forbids hostPath too), so it is in pss-baseline only.
+ * this check by restrictedVolumes (which forbids hostPath too), so it is not in pss-restricted;
+ * in recommended and all it runs beside pss-restricted-volumes, which then leaves hostPath to it.
  */
 export const pssHostPathVolumes: Rule = {
   id: 'pss-host-path-volumes',

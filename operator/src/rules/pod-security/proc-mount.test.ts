@@ -34,8 +34,8 @@ describe('rule pss-proc-mount (baseline)', () => {
     { name: 'unknown value', spec: spec1({ procMount: 'default' }), hits: 1 },
   ]);
   malformedSweep(pssProcMount);
-  it('runs only in pss-baseline (overridden by procMount_restricted)', () => {
-    expect(pssProcMount.profiles).to.deep.equal(['pss-baseline']);
+  it('is not in pss-restricted (overridden by procMount_restricted), but in pss-baseline and recommended', () => {
+    expect(pssProcMount.profiles).to.deep.equal(['pss-baseline', 'recommended']);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   RESTRICTED_PROFILES,
   containersOf,
   isSet,
+  leftToBaseline,
   podView,
   q,
   userNamespaced,
@@ -64,14 +65,16 @@ export const pssProcMountRestricted: Rule = {
   severity: 'medium',
   category: 'pod-security',
   controls: ['PSS:procMount_restricted', 'NSA:Pod security'],
-  rationale: `${RATIONALE} The restricted level allows no relaxation. Rated medium for user-namespaced pods; a finding on a pod that shares the host user namespace is raised to high, the baseline rating.`,
+  rationale: `${RATIONALE} The restricted level allows no relaxation. Rated medium for user-namespaced pods; a finding on a pod that shares the host user namespace is raised to high, the baseline rating, unless pss-proc-mount runs too (recommended, all), which then reports it itself.`,
   remediation:
     'Remove securityContext.procMount or set it to Default in every container, init container and ephemeral container; restricted namespaces allow no other value, even with spec.hostUsers: false.',
   kinds: KINDS,
   profiles: RESTRICTED_PROFILES,
-  check(obj: KubeObject) {
+  check(obj: KubeObject, ctx) {
     const p = podView(obj);
     if (!p) return [];
+    // Beside pss-proc-mount, pods sharing the host user namespace are its findings.
+    if (!userNamespaced(p) && leftToBaseline(ctx, 'pss-proc-mount')) return [];
     return nonDefaultProcMount(p, (pv) => (userNamespaced(pv) ? undefined : 'high'));
   },
 };

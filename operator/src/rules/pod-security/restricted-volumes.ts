@@ -1,6 +1,6 @@
 import type { Rule, RuleHit } from '../../engine/types.ts';
 import { asArray, asString, isObj } from '../../engine/podspec.ts';
-import { KINDS, RESTRICTED_PROFILES, isSet, podView, q } from './_pss.ts';
+import { KINDS, RESTRICTED_PROFILES, isSet, leftToBaseline, podView, q } from './_pss.ts';
 
 /** Volume sources the restricted level allows. */
 export const ALLOWED_VOLUME_SOURCES: readonly string[] = [
@@ -55,20 +55,22 @@ export const pssRestrictedVolumes: Rule = {
   category: 'pod-security',
   controls: ['PSS:restrictedVolumes', 'CIS:5.2.12', 'NSA:Pod security'],
   rationale:
-    'Restricted pods may only use volumes that Kubernetes itself manages or that go through a PersistentVolumeClaim or CSI driver. In-tree network and host volume types (nfs, iscsi, rbd, gitRepo, flexVolume …) let the pod author pick arbitrary storage endpoints, credentials or node paths outside storage administration, and gitRepo has run attacker-controlled git hooks on the node. Rated medium; a hostPath volume is raised to critical, its baseline rating.',
+    'Restricted pods may only use volumes that Kubernetes itself manages or that go through a PersistentVolumeClaim or CSI driver. In-tree network and host volume types (nfs, iscsi, rbd, gitRepo, flexVolume …) let the pod author pick arbitrary storage endpoints, credentials or node paths outside storage administration, and gitRepo has run attacker-controlled git hooks on the node. Rated medium. A hostPath volume is reported by pss-host-path-volumes (critical) whenever that rule runs too (recommended, all); only in pss-restricted, where PSA reports it under this check, is it reported here, raised to critical.',
   remediation:
     'Replace the volume with a persistentVolumeClaim (backed by a StorageClass or a PersistentVolume that an administrator controls), a csi or ephemeral volume, or with configMap, secret, projected, downwardAPI or emptyDir. Clone git repositories in an init container into an emptyDir instead of gitRepo.',
   kinds: KINDS,
   profiles: RESTRICTED_PROFILES,
-  check(obj) {
+  check(obj, ctx) {
     const p = podView(obj);
     if (!p) return [];
+    const hostPathElsewhere = leftToBaseline(ctx, 'pss-host-path-volumes');
     const hits: RuleHit[] = [];
     asArray(p.spec['volumes']).forEach((v, i) => {
       if (!isObj(v)) return;
       if (ALLOWED_VOLUME_SOURCES.some((s) => isSet(v[s]))) return;
       const type = FORBIDDEN_VOLUME_SOURCES.find((s) => isSet(v[s]));
       if (type === undefined) return; // defaulted to emptyDir by the API server
+      if (type === 'hostPath' && hostPathElsewhere) return;
       const name = asString(v['name']) ?? `volumes[${i}]`;
       const hit: RuleHit = {
         message: `volume ${q(name)} uses restricted volume type ${q(type)} (${p.path}.volumes[${i}].${type})`,

@@ -56,8 +56,8 @@ describe('rule pss-seccomp-profile-baseline', () => {
     },
   ]);
   malformedSweep(pssSeccompProfileBaseline);
-  it('runs only in pss-baseline (overridden by seccompProfile_restricted)', () => {
-    expect(pssSeccompProfileBaseline.profiles).to.deep.equal(['pss-baseline']);
+  it('is not in pss-restricted (overridden by seccompProfile_restricted), but in pss-baseline and recommended', () => {
+    expect(pssSeccompProfileBaseline.profiles).to.deep.equal(['pss-baseline', 'recommended']);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   RESTRICTED_PROFILES,
   containersOf,
   isSet,
+  leftToBaseline,
   podView,
   q,
   who,
@@ -80,15 +81,18 @@ export const pssSeccompProfileRestricted: Rule = {
   severity: 'medium',
   category: 'pod-security',
   controls: ['PSS:seccompProfile_restricted', 'CIS:5.7.2', 'NSA:Pod security'],
-  rationale: `${RATIONALE} Containers without a profile run Unconfined on most runtimes unless the kubelet enables seccomp-default. Rated medium for a missing profile; an explicit Unconfined (or other) type is raised to high, the baseline rating.`,
+  rationale: `${RATIONALE} Containers without a profile run Unconfined on most runtimes unless the kubelet enables seccomp-default. Rated medium for a missing profile; an explicit Unconfined (or other) type is raised to high, the baseline rating, unless pss-seccomp-profile-baseline runs too (recommended, all), which then reports it itself.`,
   remediation:
     'Set spec.securityContext.seccompProfile.type: RuntimeDefault in the pod template (containers inherit it), or set it on each container; use Localhost with a reviewed profile when the default is too strict.',
   kinds: KINDS,
   profiles: RESTRICTED_PROFILES,
-  check(obj) {
+  check(obj, ctx) {
     const p = podView(obj);
     if (!p || windowsPod(p)) return [];
-    const hits: RuleHit[] = explicitHits(p).map((h) => ({ ...h, severity: 'high' }));
+    // Beside pss-seccomp-profile-baseline, explicit bad types are its findings.
+    const hits: RuleHit[] = leftToBaseline(ctx, 'pss-seccomp-profile-baseline')
+      ? []
+      : explicitHits(p).map((h) => ({ ...h, severity: 'high' }));
     const podProfile = p.sc['seccompProfile'];
     const podValid = isSet(podProfile) && !explicitlyBad(podProfile);
     if (!podValid) {
