@@ -580,6 +580,41 @@ items:
       );
     });
 
+    it('a folder with a Helm chart: the chart is skipped with a helm template hint, non-Kubernetes YAML with a note, exit by the findings (issue 19 item 6)', () => {
+      write('repo/k8s/priv.yaml', privilegedPod('plain', 'team-a'));
+      write('repo/chart/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 0.1.0\n');
+      write('repo/chart/values.yaml', 'replicaCount: 1\nimage:\n  tag: latest\n');
+      // A template that happens to parse as YAML: it must not be scanned as a resource.
+      write(
+        'repo/chart/templates/pod.yaml',
+        privilegedPod('templated', 'team-a').replace('name: templated', 'name: "{{ .Release.Name }}"'),
+      );
+      write('repo/chart/templates/broken.yaml', '{{- if .Values.x }}\nkind: [\n{{- end }}\n');
+      write('repo/docker-compose.yml', 'services:\n  web:\n    image: nginx\n');
+      const never = scanJson(['repo', '--fail-on', 'never']);
+      expect(never.code).to.equal(0);
+      expect(never.stderr).to.equal(
+        [
+          'vigil scan: note: repo/chart is a Helm chart (Chart.yaml): its templates are not Kubernetes YAML until rendered, so it is skipped; scan the rendered chart with: helm template repo/chart | vigil scan -',
+          'vigil scan: note: repo/docker-compose.yml skipped: not a Kubernetes manifest (no document has apiVersion and kind)',
+          '',
+        ].join('\n'),
+      );
+      expect(new Set(never.report.findings.map((f) => f.resource.name))).to.deep.equal(new Set(['plain']));
+      expect(never.report.summary.resources).to.equal(1);
+      // The exit code follows the findings: the privileged pod is critical.
+      expect(scanJson(['repo', '--fail-on', 'high']).code).to.equal(1);
+      // The chart named directly, or a directory inside it, gets the same hint.
+      const direct = vigil(['scan', 'repo/chart/templates', '--fail-on', 'never']);
+      expect(direct.code).to.equal(0);
+      expect(direct.stderr).to.contain(
+        'repo/chart/templates is inside the chart repo/chart, which is a Helm chart (Chart.yaml)',
+      );
+      expect(direct.stderr).to.contain('helm template repo/chart | vigil scan -');
+      // A non-Kubernetes file named explicitly is still an input error.
+      expect(vigil(['scan', 'repo/docker-compose.yml', '--fail-on', 'never']).code).to.equal(2);
+    });
+
     it('unreadable paths → exit 2 naming them; readable ones still reported', () => {
       write('priv.yaml', privilegedPod('web'));
       const args = ['missing.yaml', 'priv.yaml'];

@@ -313,3 +313,45 @@ describe('cli/load files', () => {
 function asName(s: Subject): unknown {
   return (s.object.metadata as { name?: unknown } | undefined)?.name;
 }
+
+describe('cli/load Helm charts and non-Kubernetes YAML (issue 19 item 6)', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-chart-'));
+    const w = (rel: string, content: string): void => {
+      const p = join(dir, rel);
+      mkdirSync(join(p, '..'), { recursive: true });
+      writeFileSync(p, content);
+    };
+    w('app/pod.yaml', POD);
+    w('app/chart/Chart.yaml', 'apiVersion: v2\nname: c\nversion: 1.0.0\n');
+    w('app/chart/templates/pod.yaml', POD);
+    w('app/values.yaml', 'replicas: 2\n');
+    w('app/mixed.yaml', `${POD}---\nfoo: bar\n`);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('skips charts and object-free files found in a directory with notes; mixed files stay errors', async () => {
+    const r = await loadInputs(['app'], Readable.from([]), dir);
+    expect(r.subjects.map((s) => s.location?.file)).to.deep.equal(['app/mixed.yaml', 'app/pod.yaml']);
+    expect(r.files).to.deep.equal(['app/mixed.yaml', 'app/pod.yaml']);
+    expect(r.notes.map((n) => n.file)).to.deep.equal(['app/chart', 'app/values.yaml']);
+    expect(r.notes[0]?.message).to.match(
+      /^is a Helm chart \(Chart\.yaml\).*helm template app\/chart \| vigil scan -$/,
+    );
+    expect(r.errors).to.deep.equal([
+      {
+        file: 'app/mixed.yaml',
+        line: 5,
+        message: 'not a Kubernetes object: apiVersion and kind missing or not a string',
+      },
+    ]);
+  });
+
+  it('a file named on the command line is parsed whatever it holds', async () => {
+    const r = await loadInputs(['app/values.yaml', 'app/chart/templates/pod.yaml'], Readable.from([]), dir);
+    expect(r.notes).to.deep.equal([]);
+    expect(r.errors.map((e) => e.file)).to.deep.equal(['app/values.yaml']);
+    expect(r.subjects).to.have.length(1);
+  });
+});

@@ -4,8 +4,17 @@
  * failure becomes an InputError (one line, naming the file and line), never a throw,
  * and YAML bombs, huge files and binary files are refused with a clear message.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 import {
   Composer,
   isCollection,
@@ -37,6 +46,16 @@ export interface InputError {
   message: string;
 }
 
+/**
+ * Something skipped on purpose, not an error: a Helm chart (its templates are not YAML until
+ * rendered) or a file found in a directory that holds no Kubernetes object (values.yaml,
+ * docker-compose.yml, CI config …). Printed on stderr; the exit code stays the findings'.
+ */
+export interface InputNote {
+  file: string;
+  message: string;
+}
+
 export interface LoadOptions {
   maxFileBytes: number;
   maxAliasCount: number;
@@ -47,6 +66,8 @@ export interface LoadResult {
   errors: InputError[];
   /** Files read, in scan order (display names). */
   files: string[];
+  /** Inputs skipped on purpose (Helm charts, non-Kubernetes YAML found in a directory). */
+  notes: InputNote[];
 }
 
 export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
@@ -120,12 +141,52 @@ function skippedInWalk(name: string): boolean {
   return name.startsWith('.') || name === 'node_modules';
 }
 
+/** Helm's chart marker: a directory holding it is a chart, whose templates need rendering. */
+const CHART_FILE = 'Chart.yaml';
+
+function helmHint(chart: string): string {
+  return `a Helm chart (${CHART_FILE}): its templates are not Kubernetes YAML until rendered, so it is skipped; scan the rendered chart with: helm template ${shellWord(chart)} | vigil scan -`;
+}
+
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The chart directory `abs` is in: itself or one of its three nearest ancestors holding
+ * Chart.yaml (`chart/templates/sub` is inside `chart`), if any.
+ */
+function enclosingChart(abs: string): string | undefined {
+  let d = abs;
+  for (let up = 0; up <= 3; up++) {
+    if (existsSync(join(d, CHART_FILE))) return d;
+    const parent = dirname(d);
+    if (parent === d) return undefined;
+    d = parent;
+  }
+  return undefined;
+}
+
+/** What discoverFiles found besides the files: notes, and which files came from walking a directory. */
+export interface Discovery {
+  notes: InputNote[];
+  /** Files found by walking a directory (not named on the command line). */
+  walked: Set<string>;
+}
+
 /**
  * Expands the command-line paths into files: `-` stays `-`, a directory becomes every
  * *.yaml, *.yml and *.json below it (sorted by path, symlink loops cut), a file is
  * itself. Paths keep the spelling the user typed; files reached twice are read once.
+ * Helm charts (directories with Chart.yaml, and directories inside one) are not walked:
+ * a note says so and how to scan the rendered chart.
  */
-export function discoverFiles(paths: readonly string[], cwd: string, errors: InputError[]): string[] {
+export function discoverFiles(
+  paths: readonly string[],
+  cwd: string,
+  errors: InputError[],
+  discovery: Discovery = { notes: [], walked: new Set() },
+): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (display: string, real: string): void => {
@@ -147,10 +208,20 @@ export function discoverFiles(paths: readonly string[], cwd: string, errors: Inp
       continue;
     }
     if (st.isDirectory()) {
+      const chart = enclosingChart(abs);
+      if (chart !== undefined) {
+        const shown = chart === abs ? p : relative(cwd, chart) || '.';
+        const inside = chart === abs ? 'is' : `is inside the chart ${shellWord(shown)}, which is`;
+        discovery.notes.push({ file: p, message: `${inside} ${helmHint(shown)}` });
+        continue;
+      }
       const found: { display: string; real: string }[] = [];
-      walk(p, abs, new Set<string>(), found, errors);
+      walk(p, abs, new Set<string>(), found, errors, discovery.notes);
       found.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
-      for (const f of found) add(f.display, f.real);
+      for (const f of found) {
+        add(f.display, f.real);
+        discovery.walked.add(f.display);
+      }
     } else {
       add(p, realpathOr(abs));
     }
@@ -172,9 +243,14 @@ function walk(
   ancestors: Set<string>,
   found: { display: string; real: string }[],
   errors: InputError[],
+  notes: InputNote[],
 ): void {
   const real = realpathOr(abs);
   if (ancestors.has(real)) return; // a symlink back up the tree
+  if (existsSync(join(abs, CHART_FILE))) {
+    notes.push({ file: display, message: `is ${helmHint(display)}` });
+    return;
+  }
   ancestors.add(real);
   let entries;
   try {
@@ -200,7 +276,7 @@ function walk(
         continue;
       }
     }
-    if (isDir) walk(childDisplay, childAbs, ancestors, found, errors);
+    if (isDir) walk(childDisplay, childAbs, ancestors, found, errors, notes);
     else if (isFile && hasManifestExtension(e.name))
       found.push({ display: childDisplay, real: realpathOr(childAbs) });
   }
@@ -333,13 +409,14 @@ export function parseManifests(
   out: Subject[],
   errors: InputError[],
   opts: Pick<LoadOptions, 'maxAliasCount'> = DEFAULT_LOAD_OPTIONS,
+  nonObjects?: Set<InputError>,
 ): void {
   const lc = new LineCounter();
   // Documents are composed and converted one at a time (compose() is a generator), so
   // a large multi-document file never holds more than one document's syntax tree.
   const docs = new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
   try {
-    for (const doc of docs) addDocument(doc, text, file, lc, out, errors, opts);
+    for (const doc of docs) addDocument(doc, text, file, lc, out, errors, opts, nonObjects);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     errors.push({
@@ -377,6 +454,7 @@ function addDocument(
   out: Subject[],
   errors: InputError[],
   opts: Pick<LoadOptions, 'maxAliasCount'>,
+  nonObjects?: Set<InputError>,
 ): void {
   const docError = doc.errors[0];
   if (docError) {
@@ -415,7 +493,9 @@ function addDocument(
   }
   const problem = notAnObject(value);
   if (problem) {
-    errors.push({ file, line, message: problem });
+    const e: InputError = { file, line, message: problem };
+    errors.push(e);
+    nonObjects?.add(e);
     return;
   }
   out.push({ object: value as KubeObject, location: line === undefined ? { file } : { file, line } });
@@ -469,7 +549,8 @@ export async function loadInputs(
   const errors: InputError[] = [];
   const subjects: Subject[] = [];
   const files: string[] = [];
-  for (const f of discoverFiles(paths, cwd, errors)) {
+  const discovery: Discovery = { notes: [], walked: new Set() };
+  for (const f of discoverFiles(paths, cwd, errors, discovery)) {
     const display = f === '-' ? STDIN_NAME : f;
     const raw =
       f === '-'
@@ -485,7 +566,27 @@ export async function loadInputs(
       continue;
     }
     files.push(display);
-    parseManifests(text, display, subjects, errors, opts);
+    const fileErrors: InputError[] = [];
+    const nonObjects = new Set<InputError>();
+    const before = subjects.length;
+    parseManifests(text, display, subjects, fileErrors, opts, nonObjects);
+    // A file found in a directory whose documents are all well-formed YAML but none a
+    // Kubernetes object (values.yaml, docker-compose.yml …) is not a manifest: skip it.
+    // Named on the command line, or mixed with objects, it stays an error.
+    if (
+      discovery.walked.has(f) &&
+      subjects.length === before &&
+      fileErrors.length > 0 &&
+      fileErrors.every((e) => nonObjects.has(e))
+    ) {
+      discovery.notes.push({
+        file: display,
+        message: 'skipped: not a Kubernetes manifest (no document has apiVersion and kind)',
+      });
+      files.pop();
+      continue;
+    }
+    errors.push(...fileErrors);
   }
-  return { subjects, errors, files };
+  return { subjects, errors, files, notes: discovery.notes };
 }

@@ -213,6 +213,8 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
   }
 
   const loaded = await loadInputs(opts.paths, io.stdin, io.cwd, opts.load);
+  for (const n of loaded.notes)
+    io.stderr.write(`vigil scan: note: ${printable(n.file)} ${printable(n.message)}\n`);
   for (const e of loaded.errors) io.stderr.write(errorLine(e));
   const subjects = loaded.subjects;
   if (policySubject) {
