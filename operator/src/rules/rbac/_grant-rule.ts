@@ -4,7 +4,11 @@
  * - on a RoleBinding/ClusterRoleBinding: what the resolved role actually grants,
  *   to whom (subjects named), and where (cluster-wide or one namespace);
  * - on a Role/ClusterRole: what it would grant, only while no binding in scope
- *   uses it (a latent grant, lower severity), so each grant is reported once.
+ *   uses it (a latent grant, lower severity), so each grant is reported once;
+ *   except a ClusterRole aggregated into the built-in view/edit/admin roles: those
+ *   are bound in every cluster, so its grant is live, rated like a namespaced
+ *   binding (like a cluster-wide one when folded into view, which is handed out
+ *   widely as harmless), naming the roles it is folded into.
  *
  * Bindings to cluster-admin-equivalent roles are left to rbac-cluster-admin-binding
  * and bindings to the built-in admin/edit roles to rbac-broad-builtin-role-binding,
@@ -15,6 +19,7 @@ import type { KubeObject, Rule, RuleHit, RuleMeta, Severity } from '../../engine
 import { USER_FACING_BROAD_ROLES } from './_builtin-roles.ts';
 import {
   PLATFORM_PREFIXES_PARAM,
+  aggregatedIntoBuiltin,
   describeRole,
   describeWhere,
   describeSubjects,
@@ -100,6 +105,22 @@ export function grantRule(spec: GrantRuleSpec): Rule {
       if (isPlatformRole(obj, prefixes) || isBound(obj, ctx.index)) return [];
       const role = rulesOfRoleObject(obj, ctx.index);
       if (!reportFullAdminRoles && isFullAdmin(role.rules)) return [];
+      const into = aggregatedIntoBuiltin(obj);
+      if (into.roles.length > 0) {
+        // Live: the aggregation controller folds it into view/edit/admin, which are bound in
+        // every cluster, edit/admin typically per namespace; view is handed out widely, often
+        // cluster-wide, as the harmless role, so a grant folded into it is rated cluster-wide.
+        const severityScope: Scope = into.roles.includes('view') ? 'cluster' : 'namespace';
+        const d = detect(role.rules, { scope: 'cluster', on: 'binding', severityScope });
+        if (!d) return [];
+        return [
+          {
+            message: `ClusterRole grants ${d.text} and is aggregated into the built-in ${into.roles.map((n) => `"${n}"`).join(', ')} (label ${into.labels.join(', ')}=true), so everyone bound to them gets it`,
+            severity: d.severity,
+            ...(d.controls ? { controls: d.controls } : {}),
+          },
+        ];
+      }
       const scope: Scope = obj.kind === 'ClusterRole' ? 'cluster' : 'namespace';
       const d = detect(role.rules, { scope, on: 'role', severityScope: scope });
       if (!d) return [];

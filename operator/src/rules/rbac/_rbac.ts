@@ -696,6 +696,28 @@ export function isBound(role: KubeObject, index: ClusterIndexView, seen: Set<str
   return false;
 }
 
+/**
+ * The built-in user-facing ClusterRoles (view, edit, admin) a ClusterRole is folded into by
+ * its aggregate-to-* labels, with the labels that do it. Kubernetes' clusterrole-aggregation
+ * controller copies its rules into them, and those roles exist and are bound in every
+ * cluster, so what it grants is live even with no binding to it. Built-in roles themselves
+ * (view is aggregated into edit) are not counted.
+ */
+export function aggregatedIntoBuiltin(role: KubeObject): { roles: string[]; labels: string[] } {
+  if (role.kind !== 'ClusterRole' || BUILTIN_CLUSTER_ROLES.has(nameOf(role)))
+    return { roles: [], labels: [] };
+  const labels = labelsOf(role.metadata);
+  const roles: string[] = [];
+  const used = new Set<string>();
+  for (const [n, b] of BUILTIN_CLUSTER_ROLES) {
+    const keys = (b.aggregateLabels ?? []).filter((k) => labels[k] === 'true');
+    if (keys.length === 0) continue;
+    roles.push(n);
+    for (const k of keys) used.add(k);
+  }
+  return { roles, labels: [...used].sort() };
+}
+
 /** Bindings in scope that grant a service account cluster-admin-equivalent rights cluster-wide. */
 export function clusterAdminBindingsOf(
   index: ClusterIndexView,

@@ -66,6 +66,55 @@ describe('rule rbac-secrets-read', () => {
     },
     { name: 'unbound ClusterRole (latent)', obj: reader, expect: ['medium'], contains: ['latent'] },
     {
+      name: 'unbound ClusterRole aggregated into the built-in view is live (issue 19 item 4)',
+      obj: clusterRole('crd-viewer', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }], {
+        labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
+      }),
+      expect: ['high'],
+      contains: [
+        'aggregated into the built-in "admin", "edit", "view"',
+        'rbac.authorization.k8s.io/aggregate-to-view=true',
+        'everyone bound to them gets it',
+      ],
+      excludes: ['latent'],
+    },
+    {
+      name: 'aggregated into edit/admin only: live, rated like a namespaced binding',
+      obj: clusterRole('crd-editor', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }], {
+        labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' },
+      }),
+      expect: ['medium'],
+      contains: ['aggregated into the built-in "admin", "edit"'],
+      excludes: ['latent', '"view"'],
+    },
+    {
+      name: 'aggregate label set to false is not aggregation',
+      obj: clusterRole('x', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }], {
+        labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'false' },
+      }),
+      expect: ['medium'],
+      contains: ['latent'],
+    },
+    {
+      name: 'aggregated into view while view is bound in scope: the binding carries it',
+      obj: clusterRole('crd-viewer', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }], {
+        labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
+      }),
+      others: [clusterRoleBinding('devs', 'view', [group('devs')])],
+      expect: [],
+    },
+    {
+      name: '... and that binding reports what view now includes',
+      obj: clusterRoleBinding('devs', 'view', [group('devs')]),
+      others: [
+        clusterRole('crd-viewer', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }], {
+          labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
+        }),
+      ],
+      expect: ['high'],
+      contains: ['aggregating "crd-viewer"'],
+    },
+    {
       name: 'unbound Role (latent, one namespace)',
       obj: role('team-a', 'r', [{ apiGroups: [''], resources: ['secrets'], verbs: ['watch'] }]),
       expect: ['low'],
