@@ -83,26 +83,18 @@ export function namespaceOf(obj: unknown): string {
   return asString(dig(obj, 'metadata', 'namespace')) ?? '';
 }
 
-/**
- * Could two objects live in the same namespace? An unset namespace means "wherever
- * the manifest is applied", so it matches any namespace (offline scans); in the
- * cluster every namespaced object has one and this is plain equality.
- */
-export function sameNamespace(a: string, b: string): boolean {
-  return a === b || a === '' || b === '';
-}
-
 interface NamespaceLists {
   /** Objects of the kind by namespace, in ofKind order ('' holds those with none). */
   byNs: Map<string, KubeObject[]>;
-  /** Per namespace, its own objects and those with none, in ofKind order (built on demand). */
-  near: Map<string, readonly KubeObject[]>;
 }
 
 /**
- * Objects of a kind that could share the namespace of `obj`, in `ofKind` order. The lists
- * per namespace are built once per version of the kind's list (memoByKinds), so asking for
- * every workload costs one pass over the kind, not one pass per workload.
+ * Objects of a kind in the namespace of `obj`, in `ofKind` order. An unset namespace is the
+ * namespace the manifests are applied to, shared by every object without one (as in the
+ * network and RBAC rules): namespace-less objects go with namespace-less objects only. In
+ * the cluster every namespaced object has one. The lists per namespace are built once per
+ * version of the kind's list (memoByKinds), so asking for every workload costs one pass
+ * over the kind, not one pass per workload.
  */
 export function sameNamespaceObjects(
   index: ClusterIndexView,
@@ -110,25 +102,17 @@ export function sameNamespaceObjects(
   obj: KubeObject,
 ): readonly KubeObject[] {
   const ns = namespaceOf(obj);
-  const all = index.ofKind(kind);
-  if (ns === '') return all;
   const lists = memoByKinds(index, `workload/by-ns/${kind}`, [kind], (): NamespaceLists => {
     const byNs = new Map<string, KubeObject[]>();
-    for (const o of all) {
+    for (const o of index.ofKind(kind)) {
       const k = namespaceOf(o);
       const l = byNs.get(k);
       if (l) l.push(o);
       else byNs.set(k, [o]);
     }
-    return { byNs, near: new Map() };
+    return { byNs };
   });
-  if (!lists.byNs.has('')) return lists.byNs.get(ns) ?? [];
-  let near = lists.near.get(ns);
-  if (!near) {
-    near = all.filter((o) => sameNamespace(namespaceOf(o), ns));
-    lists.near.set(ns, near);
-  }
-  return near;
+  return lists.byNs.get(ns) ?? [];
 }
 
 /** Run-to-completion workloads: Jobs, CronJobs and Pods a Job owns. Probes do not apply to them. */

@@ -15,13 +15,17 @@ function hpa(kind: string, name: string): KubeObject {
   };
 }
 
-function pdb(selector: unknown, namespace = 'default'): KubeObject {
+function pdb(selector: unknown, namespace: string | null = 'default'): KubeObject {
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: { name: 'b', namespace },
+    metadata: namespace === null ? { name: 'b' } : { name: 'b', namespace },
     spec: { maxUnavailable: 1, selector },
   };
+}
+
+function withoutNamespace(o: KubeObject): KubeObject {
+  return { ...o, metadata: { name: o.metadata?.name ?? 'x' } };
 }
 
 function statefulSet(replicas: unknown): KubeObject {
@@ -121,6 +125,24 @@ describe('rule pod-disruption-budget-missing', () => {
       name: 'PDB with invalid selector',
       obj: deploymentOf(spec, { replicas: 3 }),
       others: [pdb({ matchExpressions: [{ key: 'app', operator: 'Bogus' }] })],
+      hits: 1,
+    },
+    {
+      name: 'namespace-less Deployment and PDB share the apply-time namespace',
+      obj: withoutNamespace(deploymentOf(spec, { replicas: 3 })),
+      others: [pdb({ matchLabels: { app: 'web' } }, null)],
+      hits: 0,
+    },
+    {
+      name: 'a PDB without namespace does not cover a Deployment in a named one (issue 19 item 1)',
+      obj: deploymentOf(spec, { replicas: 3 }),
+      others: [pdb({ matchLabels: { app: 'web' } }, null)],
+      hits: 1,
+    },
+    {
+      name: 'nor does a named namespace cover a namespace-less Deployment',
+      obj: withoutNamespace(deploymentOf(spec, { replicas: 3 })),
+      others: [pdb({ matchLabels: { app: 'web' } })],
       hits: 1,
     },
     { name: 'single replica: not this rule', obj: deploymentOf(spec, { replicas: 1 }), hits: 0 },
