@@ -1,11 +1,17 @@
 /**
- * Conformance with k8s.io/pod-security-admission, policy version v1.37: every upstream fixture in
- * <repo>/../shared/conformance/pss (see its INDEX.md) is evaluated by the engine with the
+ * Conformance with k8s.io/pod-security-admission, policy version v1.37: every upstream fixture of
+ * the module pinned in e2e/controlplane/tools/go.mod (test/testdata/{baseline,restricted}/v1.37,
+ * located through `go` by operator/src/testing/pss-fixtures.ts) is evaluated by the engine with the
  * pss-baseline / pss-restricted profile and must get PSA's verdict, naming PSA's check.
+ *
+ * The verdict at the fixture's own level comes from where upstream puts the file (pass/ or fail/)
+ * and the check its name encodes. The failing checks at both levels come from
+ * operator/src/testing/pss-cross-level.json, generated from the same module by
+ * e2e/controlplane/tools/psscrosslevel, which runs upstream's own policy checks on each fixture.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { evaluateSubjects } from '../../engine/evaluate.ts';
@@ -14,26 +20,33 @@ import { isObj } from '../../engine/podspec.ts';
 import type { Finding, KubeObject } from '../../engine/types.ts';
 import { ALL_RULES } from '../index.ts';
 import { FIXED_NOW } from '../testing.ts';
+import {
+  PSA_MODULE,
+  PSS_POLICY_VERSION,
+  psaModule,
+  upstreamCheckIds,
+  upstreamFixtures,
+  type PssLevel,
+  type UpstreamFixture,
+} from '../../testing/pss-fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../../..');
-const FIXTURES = resolve(repoRoot, '../shared/conformance/pss');
+const CROSS_LEVEL_FILE = join(here, '../../testing/pss-cross-level.json');
 const EXPECTED_CASES = 148;
 
-type Level = 'baseline' | 'restricted';
+type Level = PssLevel;
 const LEVELS: readonly Level[] = ['baseline', 'restricted'];
 
-interface Expected {
-  level: Level;
-  expect: 'pass' | 'fail';
-  check: string | null;
+/** Failing check ids at each level (empty: the level admits the pod). */
+interface CrossLevel {
+  baseline: string[];
+  restricted: string[];
 }
 
-interface CrossLevel {
-  baseline: 'pass' | 'fail';
-  baselineFailingChecks: string[];
-  restricted: 'pass' | 'fail';
-  restrictedFailingChecks: string[];
+interface CrossLevelFile {
+  module?: string;
+  policyVersion?: string;
+  fixtures?: Record<string, CrossLevel>;
 }
 
 /**
@@ -49,13 +62,9 @@ const OVERRIDDEN_AT_RESTRICTED: Readonly<Record<string, string>> = {
 };
 
 /** The check that must report a fail fixture at its level. */
-function reportingCheck(e: Expected): string {
+function reportingCheck(e: UpstreamFixture): string {
   const check = e.check ?? '';
   return (e.level === 'restricted' ? OVERRIDDEN_AT_RESTRICTED[check] : undefined) ?? check;
-}
-
-function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as unknown;
 }
 
 function compile(level: Level): CompiledPolicy {
@@ -115,38 +124,57 @@ function asRecord(v: unknown): Record<string, unknown> {
   return isObj(v) ? v : {};
 }
 
-describe('Pod Security Standards v1.37 conformance (shared/conformance/pss)', () => {
-  if (!existsSync(join(FIXTURES, 'expected.json')) || !existsSync(join(FIXTURES, 'cross_level.json'))) {
-    it('finds the conformance fixtures', () => {
-      expect.fail(
-        `PSS conformance fixtures missing: expected ${FIXTURES}/expected.json and cross_level.json`,
-      );
-    });
-    return;
-  }
-
-  const expected = readJson('expected.json') as Record<string, Expected>;
-  const crossRaw = readJson('cross_level.json') as { fixtures?: Record<string, CrossLevel> };
-  const cross = crossRaw.fixtures ?? {};
+describe(`Pod Security Standards ${PSS_POLICY_VERSION} conformance (${PSA_MODULE} fixtures)`, () => {
+  const { version } = psaModule();
+  const cases = upstreamFixtures();
+  const crossFile = JSON.parse(readFileSync(CROSS_LEVEL_FILE, 'utf8')) as CrossLevelFile;
+  const cross = crossFile.fixtures ?? {};
+  const crossOf = (file: string): CrossLevel => {
+    const c = cross[file];
+    if (!c) throw new Error(`${CROSS_LEVEL_FILE} has no entry for ${file}`);
+    return c;
+  };
   const policies: Record<Level, CompiledPolicy> = {
     baseline: compile('baseline'),
     restricted: compile('restricted'),
   };
-  const cases = Object.entries(expected).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const load = (file: string): KubeObject => parse(readFileSync(join(FIXTURES, file), 'utf8')) as KubeObject;
+  const load = (e: UpstreamFixture): KubeObject => parse(readFileSync(e.file, 'utf8')) as KubeObject;
 
-  it(`lists exactly ${EXPECTED_CASES} fixtures, all present, each with derived cross-level results`, () => {
+  it(`${PSA_MODULE}@${version} holds exactly ${EXPECTED_CASES} ${PSS_POLICY_VERSION} fixtures, each named for a check`, () => {
     expect(cases).to.have.length(EXPECTED_CASES);
-    expect(cases.filter(([f]) => !existsSync(join(FIXTURES, f))).map(([f]) => f)).to.deep.equal([]);
-    expect(Object.keys(cross).sort()).to.deep.equal(cases.map(([f]) => f));
     const counts: Record<string, number> = {};
-    for (const [, e] of cases) counts[`${e.level}/${e.expect}`] = (counts[`${e.level}/${e.expect}`] ?? 0) + 1;
+    for (const e of cases) counts[`${e.level}/${e.expect}`] = (counts[`${e.level}/${e.expect}`] ?? 0) + 1;
     expect(counts).to.deep.equal({
       'baseline/pass': 15,
       'baseline/fail': 34,
       'restricted/pass': 23,
       'restricted/fail': 76,
     });
+    // The minimal valid pods: base.yaml at both levels, plus the linux and windows variants at restricted.
+    expect(cases.filter((e) => e.check === null).map((e) => e.path)).to.deep.equal([
+      'baseline/pass/base.yaml',
+      'restricted/pass/base.yaml',
+      'restricted/pass/base_linux.yaml',
+      'restricted/pass/base_windows.yaml',
+    ]);
+  });
+
+  it(`pss-cross-level.json was generated from ${PSA_MODULE}@${version} and covers exactly its fixtures`, () => {
+    expect(crossFile.module, 'regenerate it with e2e/controlplane/tools/psscrosslevel').to.equal(
+      `${PSA_MODULE}@${version}`,
+    );
+    expect(crossFile.policyVersion).to.equal(PSS_POLICY_VERSION);
+    expect(Object.keys(cross).sort()).to.deep.equal(cases.map((e) => e.path));
+  });
+
+  it("pss-cross-level.json agrees with upstream's harness at each fixture's own level", () => {
+    const disagree: string[] = [];
+    for (const e of cases) {
+      const own = crossOf(e.path)[e.level];
+      const ok = e.expect === 'pass' ? own.length === 0 : own.includes(reportingCheck(e));
+      if (!ok) disagree.push(`${e.path}: ${own.join(', ') || 'admitted'}`);
+    }
+    expect(disagree).to.deep.equal([]);
   });
 
   it('the PSS profiles hold one rule per PSA check: 12 baseline, 15 restricted (7 + 8 not overridden)', () => {
@@ -187,12 +215,14 @@ describe('Pod Security Standards v1.37 conformance (shared/conformance/pss)', ()
         'windowsHostProcess',
       ].sort(),
     );
+    const both = new Set([...checksOf(policies.baseline), ...checksOf(policies.restricted)]);
+    expect([...both].sort(), `the check ids of ${PSA_MODULE}@${version}`).to.deep.equal(upstreamCheckIds());
   });
 
-  describe('verdict at the fixture level (expected.json)', () => {
-    for (const [file, e] of cases) {
-      it(`${file}: ${e.expect}${e.check ? ` (${reportingCheck(e)})` : ''}`, () => {
-        const fs = findings(load(file), policies[e.level]);
+  describe('verdict at the fixture level (pass/ or fail/, check from the file name)', () => {
+    for (const e of cases) {
+      it(`${e.path}: ${e.expect}${e.check ? ` (${reportingCheck(e)})` : ''}`, () => {
+        const fs = findings(load(e), policies[e.level]);
         if (e.expect === 'pass') {
           expect(fs, describeFinding(fs)).to.deep.equal([]);
         } else {
@@ -208,29 +238,24 @@ describe('Pod Security Standards v1.37 conformance (shared/conformance/pss)', ()
     }
   });
 
-  describe('failing checks at both levels (cross_level.json)', () => {
-    for (const [file] of cases) {
-      it(file, () => {
-        const derived = cross[file];
-        if (!derived) throw new Error(`cross_level.json has no entry for ${file}`);
-        const obj = load(file);
+  describe('failing checks at both levels (pss-cross-level.json)', () => {
+    for (const e of cases) {
+      it(e.path, () => {
+        const want = crossOf(e.path);
+        const obj = load(e);
         for (const level of LEVELS) {
           const got = pssChecks(findings(obj, policies[level]));
-          const want = [
-            ...(level === 'baseline' ? derived.baselineFailingChecks : derived.restrictedFailingChecks),
-          ].sort();
-          expect(got, `${level} failing checks`).to.deep.equal(want);
-          expect(got.length === 0 ? 'pass' : 'fail', `${level} verdict`).to.equal(derived[level]);
+          expect(got, `${level} failing checks`).to.deep.equal([...want[level]].sort());
         }
       });
     }
   });
 
   describe('the same verdict for the pod spec wrapped in a Deployment and a CronJob', () => {
-    for (const [file, e] of cases) {
-      it(`${file} (${e.level}, ${e.expect})`, () => {
-        const pod = load(file);
-        const derived = cross[file];
+    for (const e of cases) {
+      it(`${e.path} (${e.level}, ${e.expect})`, () => {
+        const pod = load(e);
+        const want = [...crossOf(e.path)[e.level]].sort();
         for (const wrapped of [deploymentOf(pod), cronJobOf(pod)]) {
           const fs = findings(wrapped, policies[e.level]);
           for (const f of fs) expect(f.resource.kind, 'finding lands on the wrapper').to.equal(wrapped.kind);
@@ -241,11 +266,7 @@ describe('Pod Security Standards v1.37 conformance (shared/conformance/pss)', ()
               fs.filter((f) => f.controls.includes(`PSS:${reportingCheck(e)}`)).length,
               `${String(wrapped.kind)}: no finding names PSS:${reportingCheck(e)}`,
             ).to.be.greaterThan(0);
-          if (derived) {
-            const want =
-              e.level === 'baseline' ? derived.baselineFailingChecks : derived.restrictedFailingChecks;
-            expect(pssChecks(fs), `${String(wrapped.kind)} failing checks`).to.deep.equal([...want].sort());
-          }
+          expect(pssChecks(fs), `${String(wrapped.kind)} failing checks`).to.deep.equal(want);
         }
       });
     }
