@@ -12,6 +12,7 @@ import { secretsRead } from './secrets-read.ts';
 import { sensitiveClusterResources } from './sensitive-cluster-resources.ts';
 import { tokenCreate } from './token-create.ts';
 import { wildcardPermissions } from './wildcard-permissions.ts';
+import { workloadClusterAdmin } from './workload-cluster-admin.ts';
 
 /** Rules of the `rbac` category. */
 export const rules: Rule[] = [
@@ -28,4 +29,5 @@ export const rules: Rule[] = [
   defaultServiceAccountBound,
   sensitiveClusterResources,
   roleRefUnresolved,
+  workloadClusterAdmin,
 ];
