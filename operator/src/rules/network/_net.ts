@@ -18,6 +18,7 @@ import {
 } from '../../engine/match.ts';
 import {
   WORKLOAD_KINDS,
+  allContainers,
   asArray,
   asObj,
   asObjArray,
@@ -28,6 +29,7 @@ import {
 } from '../../engine/podspec.ts';
 import type { ClusterIndexView, KubeObject, ParamSpec, Params } from '../../engine/types.ts';
 import { memoByKinds } from '../rbac/_memo.ts';
+import { isTrue } from '../pod-security/_pss.ts';
 
 export function nsOf(obj: KubeObject): string {
   return asString(asObj(obj.metadata)['namespace']) ?? '';
@@ -227,6 +229,27 @@ export function ingressBackendServices(ing: KubeObject): string[] {
     for (const path of asObjArray(asObj(rule['http'])['paths'])) add(path['backend']);
   }
   return [...names];
+}
+
+/**
+ * What makes a workload's pods dangerous to reach: privileged containers, host
+ * namespaces, hostPath volumes. Empty when none (YAML 1.1 booleans as Kubernetes reads them).
+ */
+export function privilegeReasons(obj: KubeObject): string[] {
+  const tpl = podTemplate(obj);
+  if (!tpl) return [];
+  const out: string[] = [];
+  for (const c of allContainers(tpl.spec))
+    if (isTrue(asObj(c.container['securityContext'])['privileged']))
+      out.push(`privileged container "${c.name}"`);
+  for (const f of ['hostNetwork', 'hostPID', 'hostIPC']) if (isTrue(tpl.spec[f])) out.push(f);
+  if (asObjArray(tpl.spec['volumes']).some((v) => isObj(v['hostPath']))) out.push('hostPath volume');
+  return out;
+}
+
+/** Top-level workloads of the Service's namespace whose pods it selects. */
+export function workloadsBehind(svc: KubeObject, index: ClusterIndexView): KubeObject[] {
+  return topLevelWorkloads(index, nsOf(svc)).filter((w) => serviceSelects(svc, podLabels(w)));
 }
 
 export interface Exposure {

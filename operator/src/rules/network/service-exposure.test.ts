@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { KubeObject, Severity } from '../../engine/types.ts';
 import { runRule } from '../testing.ts';
 import { serviceExposed } from './service-exposure.ts';
-import { service } from './_testkit.ts';
+import { service, workload } from './_testkit.ts';
 
 const ports = [{ port: 443, targetPort: 8443, nodePort: 30443 }];
 
@@ -102,4 +102,64 @@ describe('rule network-service-exposed', () => {
       if (c.contains) expect(hits[0]?.message).to.contain(c.contains);
     });
   }
+
+  describe('raised when it fronts privileged pods (issue 19 item 5)', () => {
+    const lb = service('a', 'web', { type: 'LoadBalancer', ports, selector: { app: 'web' } });
+    const np = service('a', 'web', { type: 'NodePort', ports, selector: { app: 'web' } });
+    const privileged = (ns = 'a', labels = { app: 'web' }): KubeObject => {
+      const w = workload('Deployment', ns, 'web', labels);
+      const tpl = (w['spec'] as { template: { spec: Record<string, unknown> } }).template;
+      tpl.spec = {
+        hostPID: true,
+        containers: [
+          { name: 'app', image: 'registry.example/app:1.0', securityContext: { privileged: true } },
+        ],
+      };
+      return w;
+    };
+    const cases: {
+      name: string;
+      obj: KubeObject;
+      others: KubeObject[];
+      expect: Severity[];
+      contains?: string[];
+    }[] = [
+      {
+        name: 'public LoadBalancer in front of a privileged Deployment',
+        obj: lb,
+        others: [privileged()],
+        expect: ['high'],
+        contains: [
+          'raised to high',
+          'Deployment/web (privileged container "app", hostPID)',
+          'take over its node',
+        ],
+      },
+      { name: 'NodePort in front of it', obj: np, others: [privileged()], expect: ['medium'] },
+      {
+        name: 'an unprivileged workload behind it',
+        obj: lb,
+        others: [workload('Deployment', 'a', 'web', { app: 'web' })],
+        expect: ['medium'],
+      },
+      {
+        name: 'a privileged workload the selector does not pick',
+        obj: lb,
+        others: [privileged('a', { app: 'db' })],
+        expect: ['medium'],
+      },
+      {
+        name: 'a privileged workload in another namespace',
+        obj: lb,
+        others: [privileged('b')],
+        expect: ['medium'],
+      },
+    ];
+    for (const c of cases)
+      it(`${c.name} → ${c.expect.join(', ')}`, () => {
+        const hits = runRule(serviceExposed, c.obj, { others: c.others });
+        expect(hits.map((h) => h.severity ?? serviceExposed.severity)).to.deep.equal(c.expect);
+        for (const t of c.contains ?? []) expect(hits[0]?.message).to.contain(t);
+      });
+  });
 });
