@@ -252,6 +252,21 @@ export function workloadsBehind(svc: KubeObject, index: ClusterIndexView): KubeO
   return topLevelWorkloads(index, nsOf(svc)).filter((w) => serviceSelects(svc, podLabels(w)));
 }
 
+/** Workloads behind an Ingress (through its backend Services) that run privileged pods, described. */
+export function privilegedBehindIngress(ing: KubeObject, index: ClusterIndexView): string[] {
+  const names = new Set(ingressBackendServices(ing));
+  const out: string[] = [];
+  for (const svc of byNamespace(index, ['Service']).get(nsOf(ing)) ?? []) {
+    if (!names.has(nameOf(svc))) continue;
+    for (const w of workloadsBehind(svc, index)) {
+      const why = privilegeReasons(w);
+      const d = `${describeWorkload(w)} (${why.join(', ')})`;
+      if (why.length > 0 && !out.includes(d)) out.push(d);
+    }
+  }
+  return out;
+}
+
 export interface Exposure {
   /** e.g. `Service "dash" (NodePort)`, `Ingress "dash" via Service "dash"`. */
   paths: string[];

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { KubeObject } from '../../engine/types.ts';
 import { runRule } from '../testing.ts';
 import { ingressWithoutTls } from './ingress-tls.ts';
-import { ingress } from './_testkit.ts';
+import { ingress, service, workload } from './_testkit.ts';
 
 const backend = { service: { name: 'web', port: { number: 80 } } };
 const rule = (host?: string): Record<string, unknown> => ({
@@ -83,4 +83,21 @@ describe('rule network-ingress-without-tls', () => {
       if (c.contains) expect(hits[0]?.message).to.contain(c.contains);
     });
   }
+
+  it('is raised to high when the Ingress fronts privileged pods (issue 19 item 5)', () => {
+    const ing = ingress('a', 'i', { rules: [rule('shop.example.com')] });
+    const svc = service('a', 'web', { selector: { app: 'web' }, ports: [{ port: 80 }] });
+    const web = workload('Deployment', 'a', 'web', { app: 'web' });
+    const priv = structuredClone(web);
+    const tpl = (priv['spec'] as { template: { spec: Record<string, unknown> } }).template;
+    tpl.spec['hostNetwork'] = true;
+    const plain = runRule(ingressWithoutTls, ing, { others: [svc, web] });
+    expect(plain.map((h) => h.severity ?? ingressWithoutTls.severity)).to.deep.equal(['medium']);
+    const raised = runRule(ingressWithoutTls, ing, { others: [svc, priv] });
+    expect(raised.map((h) => h.severity)).to.deep.equal(['high']);
+    expect(raised[0]?.message).to.contain('fronts privileged pods of Deployment/web (hostNetwork)');
+    // The same privileged workload behind a Service the Ingress does not use: not raised.
+    const other = service('a', 'other', { selector: { app: 'web' } });
+    expect(runRule(ingressWithoutTls, ing, { others: [other, priv] })[0]?.severity).to.equal(undefined);
+  });
 });

@@ -4,10 +4,12 @@
  * covers one label). Rules without a host, and spec.defaultBackend, serve any
  * host name and need a hostless tls entry. Ingresses whose TLS terminates at a
  * cloud load balancer (AWS certificate-arn, GKE managed or pre-shared
- * certificates) are not reported.
+ * certificates) are not reported. Raised to high when a backend Service selects
+ * privileged pods (privileged containers, host namespaces, hostPath) in scope.
  */
 import { asObj, asObjArray, asString, asStringArray, isObj } from '../../engine/podspec.ts';
-import type { Rule } from '../../engine/types.ts';
+import type { Rule, RuleHit } from '../../engine/types.ts';
+import { listShort, privilegedBehindIngress } from './_net.ts';
 
 const CLOUD_TLS_ANNOTATIONS = [
   'alb.ingress.kubernetes.io/certificate-arn',
@@ -38,12 +40,12 @@ export const ingressWithoutTls: Rule = {
   category: 'network',
   controls: ['NSA:Encryption'],
   rationale:
-    'Hosts without a TLS section are served over plain HTTP: session cookies, tokens and form data cross the network in clear text and can be read or altered by anyone on the path.',
+    'Hosts without a TLS section are served over plain HTTP: session cookies, tokens and form data cross the network in clear text and can be read or altered by anyone on the path. In front of privileged pods (privileged containers, host namespaces, hostPath) it is raised to high.',
   remediation:
     'Add a spec.tls entry listing every host with a certificate Secret (cert-manager can issue and renew it), and configure the controller to redirect HTTP to HTTPS.',
   kinds: ['Ingress'],
   profiles: ['recommended'],
-  check(obj) {
+  check(obj, ctx) {
     const annotations = asObj(asObj(obj.metadata)['annotations']);
     if (CLOUD_TLS_ANNOTATIONS.some((a) => asString(annotations[a]))) return [];
     const spec = asObj(obj['spec']);
@@ -61,6 +63,12 @@ export const ingressWithoutTls: Rule = {
       tls.length === 0
         ? `has no spec.tls: ${shown} served over plain HTTP`
         : `spec.tls does not cover ${shown}: served over plain HTTP`;
-    return [{ message: msg }];
+    const risky = privilegedBehindIngress(obj, ctx.index);
+    if (risky.length === 0) return [{ message: msg }];
+    const hit: RuleHit = {
+      message: `${msg}; raised to high: it fronts privileged pods of ${listShort(risky, 3)}, so whoever reads or alters the traffic reaches a workload that can take over its node`,
+      severity: 'high',
+    };
+    return [hit];
   },
 };
