@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../controlplane/controlplane.ts';
@@ -159,6 +159,8 @@ describe("the README's docker recipe with the image make image built", function 
     expect(lines, 'docker recipes in README.md').to.have.length.greaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), 'vigil-docker-recipe-'));
     cpSync(join(REPO_ROOT, 'manifests', 'examples'), dir, { recursive: true });
+    // A checkout is readable by others; mkdtemp's 0700 would hide it from the image's user 65532.
+    chmodSync(dir, 0o755);
     try {
       for (const line of lines) {
         const r = spawnSync('bash', ['-c', line], {
