@@ -602,6 +602,21 @@ describe('observability/metrics', () => {
   });
 
   describe('HTTP', () => {
+    it('a port in use rejects with the listen error (no unhandled error event); "0" starts nothing', async () => {
+      const m = make();
+      const first = await startMetricsServer('127.0.0.1:0', m.registry);
+      if (!first) throw new Error('no server');
+      const port = (first.address() as AddressInfo).port;
+      try {
+        let err: unknown;
+        await startMetricsServer(`127.0.0.1:${port}`, m.registry).catch((e: unknown) => (err = e));
+        expect((err as NodeJS.ErrnoException | undefined)?.code).to.equal('EADDRINUSE');
+        expect(await startMetricsServer('0', m.registry)).to.equal(undefined);
+      } finally {
+        await new Promise((r) => first.close(r));
+      }
+    });
+
     it('serves /metrics with the Prometheus content type, 404 elsewhere, 405 for other methods', async () => {
       const m = make();
       m.registerPolicy('p');

@@ -801,15 +801,14 @@ export function parseBindAddress(addr: string): { host: string | undefined; port
   return { host: host === '' ? undefined : host, port };
 }
 
-/** Starts an HTTP server for `/metrics` on `bindAddress`; undefined when disabled ("0"). */
-export async function startMetricsServer(
-  bindAddress: string,
-  registry: Registry,
-  opts: { onError?: (err: unknown) => void } = {},
-): Promise<Server | undefined> {
+/**
+ * Starts `server` listening on a bind address (see parseBindAddress); undefined, and not started,
+ * when the address disables it ("0"). Rejects with the listen error (e.g. EADDRINUSE) instead of
+ * leaving it to an unhandled 'error' event.
+ */
+export async function listenOn(server: Server, bindAddress: string): Promise<Server | undefined> {
   const bind = parseBindAddress(bindAddress);
   if (!bind) return undefined;
-  const server = createServer(metricsHandler(registry, opts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(bind.port, bind.host, () => {
@@ -818,6 +817,15 @@ export async function startMetricsServer(
     });
   });
   return server;
+}
+
+/** Starts an HTTP server for `/metrics` on `bindAddress`; undefined when disabled ("0"). */
+export async function startMetricsServer(
+  bindAddress: string,
+  registry: Registry,
+  opts: { onError?: (err: unknown) => void } = {},
+): Promise<Server | undefined> {
+  return listenOn(createServer(metricsHandler(registry, opts)), bindAddress);
 }
 
 /** Series Prometheus adds to every target itself; rules and dashboards may use them. */

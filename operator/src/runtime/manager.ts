@@ -14,12 +14,7 @@ import { WorkQueue } from '../controller/workqueue.ts';
 import { FindingEventPlanner, CLUSTER_EVENT_NAMESPACE, type EventFinding } from '../controller/events.ts';
 import { KubeClient } from '../adapters/k8s-client.ts';
 import type { KubeAuth } from '../adapters/kubeconfig.ts';
-import {
-  createMetrics,
-  metricsHandler,
-  parseBindAddress,
-  type VigilMetrics,
-} from '../observability/metrics.ts';
+import { createMetrics, listenOn, startMetricsServer, type VigilMetrics } from '../observability/metrics.ts';
 import type { Finding, KubeObject, Severity } from '../engine/types.ts';
 import { KubeApi } from './api.ts';
 import { ClusterCache } from './cache.ts';
@@ -165,7 +160,7 @@ export class Operator {
   }
 
   async start(): Promise<void> {
-    this.startServers();
+    await this.startServers();
     this.watches = startWatches({
       client: this.api,
       cache: this.cache,
@@ -351,17 +346,15 @@ export class Operator {
       });
   }
 
-  private startServers(): void {
-    const metricsAddr = parseBindAddress(this.cfg.metricsBindAddress);
-    if (metricsAddr) {
-      const handler = metricsHandler(this.metrics.registry);
-      const srv = createServer((req, res) => handler(req, res));
-      srv.listen(metricsAddr.port, metricsAddr.host);
-      this.servers.push(srv);
-    }
-    const probeAddr = parseBindAddress(this.cfg.probeBindAddress);
-    if (probeAddr) {
-      const srv = createServer((req, res) => {
+  /** The metrics server the tests exercise (startMetricsServer) and the probe server. */
+  private async startServers(): Promise<void> {
+    const metrics = await startMetricsServer(this.cfg.metricsBindAddress, this.metrics.registry, {
+      onError: (e: unknown) =>
+        this.logger.warn('metrics collection failed', { error: e instanceof Error ? e.message : String(e) }),
+    });
+    if (metrics) this.servers.push(metrics);
+    const probes = await listenOn(
+      createServer((req, res) => {
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/healthz' || path === '/livez') {
           res
@@ -372,10 +365,10 @@ export class Operator {
             .writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' })
             .end(this.ready ? 'ok' : 'caches not synced');
         } else res.writeHead(404).end();
-      });
-      srv.listen(probeAddr.port, probeAddr.host);
-      this.servers.push(srv);
-    }
+      }),
+      this.cfg.probeBindAddress,
+    );
+    if (probes) this.servers.push(probes);
   }
 
   /** Graceful stop: no new work, in-flight reconciles finish, lease released. */
