@@ -10,7 +10,7 @@ import type { Logger } from '../controller/logger.ts';
 import { DEFAULTS, Operator, type OperatorConfig } from './manager.ts';
 import { loadKubeAuth } from '../adapters/kubeconfig.ts';
 
-const HELP = `Usage: vigil operator [options]
+export const HELP = `Usage: vigil operator [options]
 
 Watches the cluster, evaluates every object against the SecurityPolicies and
 keeps ScanReports, policy status, events and metrics up to date.
@@ -22,7 +22,10 @@ Options:
   --metrics-bind-address ADDR       /metrics address, 0 to disable (default :8080)
   --health-probe-bind-address ADDR  /healthz and /readyz address (default :8081)
   --leader-elect                    elect a leader on a Lease; standbys wait (for >1 replica)
+  --lease-name NAME                 the leader Lease in --namespace (default vigil-leader; the
+                                    shipped Role may update only that name: change both)
   --workers N                       concurrent subject reconciles (default 16)
+  --event-qps N                     Kubernetes Events posted per second at most (default 10)
   --resync-seconds N                periodic full re-evaluation (default 600)
   --metrics-rule-label              add the rule label to vigil_findings (more series)
   --report-budget-bytes N           largest serialized ScanReport (default 524288)
@@ -53,28 +56,31 @@ export function createLogger(level: string, format: string): winston.Logger {
   });
 }
 
+/** The flags `vigil operator` takes; each is documented in HELP (a test checks). */
+export const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  'metrics-bind-address': { type: 'string' },
+  'health-probe-bind-address': { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'lease-name': { type: 'string' },
+  workers: { type: 'string' },
+  'resync-seconds': { type: 'string' },
+  'report-budget-bytes': { type: 'string' },
+  'watch-inactivity-timeout': { type: 'string' },
+  'metrics-rule-label': { type: 'boolean' },
+  'event-qps': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        'metrics-bind-address': { type: 'string' },
-        'health-probe-bind-address': { type: 'string' },
-        'leader-elect': { type: 'boolean' },
-        'lease-name': { type: 'string' },
-        workers: { type: 'string' },
-        'resync-seconds': { type: 'string' },
-        'report-budget-bytes': { type: 'string' },
-        'watch-inactivity-timeout': { type: 'string' },
-        'metrics-rule-label': { type: 'boolean' },
-        'event-qps': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
       strict: true,
     }));
   } catch (e) {
