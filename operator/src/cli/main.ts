@@ -18,6 +18,14 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'Scan Kubernetes manifests (files, directories, stdin) offline',
     load: () => import('./scan.ts'),
   },
+  audit: {
+    summary: 'Judge Kubernetes API audit events (an audit log or stdin) offline',
+    load: () => import('./audit.ts'),
+  },
+  admission: {
+    summary: 'Render the ValidatingAdmissionPolicies that enforce a SecurityPolicy (render --policy FILE)',
+    load: () => import('../admission/command.ts'),
+  },
   rules: {
     summary: 'List the rules, their severity, category and profiles',
     load: () => import('./rules.ts'),

@@ -1,0 +1,69 @@
+/**
+ * The audit evaluator: every enabled rule over each completed request, in the order the events
+ * arrive. It keeps the windowed rules' state between events and nothing else; it reads no clock.
+ */
+import { JUDGED_STAGES } from './event.ts';
+import { AUDIT_RULES } from './rules/index.ts';
+import type { AuditEvent, AuditRule, AuditSettings, Detection } from './types.ts';
+
+export interface RuleFailure {
+  ruleId: string;
+  auditID: string;
+  message: string;
+}
+
+export class AuditEvaluator {
+  readonly rules: readonly AuditRule[];
+  private readonly state = new Map<string, Map<string, unknown>>();
+  /** Events judged (ResponseComplete and Panic stages). */
+  judged = 0;
+
+  private readonly settings: AuditSettings;
+
+  constructor(settings: AuditSettings, rules: readonly AuditRule[] = AUDIT_RULES) {
+    this.settings = settings;
+    this.rules = rules.filter((r) => !settings.disabledRules.includes(r.id));
+  }
+
+  /** Detections for one event; empty for stages other than ResponseComplete and Panic. */
+  judge(ev: AuditEvent, failures: RuleFailure[] = []): Detection[] {
+    if (!JUDGED_STAGES.has(ev.stage)) return [];
+    this.judged++;
+    const out: Detection[] = [];
+    for (const rule of this.rules) {
+      let state = this.state.get(rule.id);
+      if (!state) {
+        state = new Map();
+        this.state.set(rule.id, state);
+      }
+      let hits;
+      try {
+        hits = rule.check(ev, { settings: this.settings, state });
+      } catch (err) {
+        failures.push({
+          ruleId: rule.id,
+          auditID: ev.auditID,
+          message: err instanceof Error ? err.message : String(err),
+        });
+        continue;
+      }
+      for (const h of hits.slice(0, 1)) {
+        out.push({
+          ruleId: rule.id,
+          title: rule.title,
+          severity: this.settings.severities[rule.id] ?? h.severity ?? rule.severity,
+          category: rule.category,
+          auditID: ev.auditID,
+          time: ev.time,
+          user: ev.user,
+          verb: ev.verb,
+          resource: { ...ev.resource },
+          sourceIPs: [...ev.sourceIPs],
+          message: h.message,
+          remediation: rule.remediation,
+        });
+      }
+    }
+    return out;
+  }
+}

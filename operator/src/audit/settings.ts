@@ -1,0 +1,100 @@
+/**
+ * Reads a SecurityPolicy's `spec.audit` section into AuditSettings. The CRD does not declare the
+ * section yet (it comes with the operator half of the audit pipeline), so the CLI reads it here,
+ * checking every field it knows and reporting the ones it does not.
+ */
+import { asObj, isObj } from '../engine/podspec.ts';
+import { SEVERITIES, type Severity } from '../engine/types.ts';
+import { AUDIT_RULES } from './rules/index.ts';
+import { validCidr } from './rules/_common.ts';
+import { defaultSettings, type AuditSettings } from './types.ts';
+
+const KNOWN = new Set([
+  'expectedSecretReaders',
+  'approvedChangers',
+  'clusterCIDRs',
+  'powerfulServiceAccounts',
+  'powerfulRoles',
+  'deniedBurst',
+  'severities',
+  'disabledRules',
+]);
+
+function stringList(v: unknown, field: string, errors: string[]): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
+    errors.push(`${field}: expected a list of non-empty strings`);
+    return undefined;
+  }
+  return v as string[];
+}
+
+function positiveInt(v: unknown, field: string, max: number, errors: string[]): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    errors.push(`${field}: expected an integer from 1 to ${max}`);
+    return undefined;
+  }
+  return v;
+}
+
+/** Settings from a SecurityPolicy object (or defaults when it has no spec.audit), or error messages. */
+export function auditSettingsOf(policy: unknown): AuditSettings | string[] {
+  const s = defaultSettings();
+  const raw = asObj(policy)['spec'];
+  const audit = asObj(raw)['audit'];
+  if (audit === undefined) return s;
+  if (!isObj(audit)) return ['spec.audit: expected a mapping'];
+  const errors: string[] = [];
+  const p = 'spec.audit';
+  for (const k of Object.keys(audit))
+    if (!KNOWN.has(k)) errors.push(`${p}.${k}: unknown field (known: ${[...KNOWN].join(', ')})`);
+  const readers = stringList(audit['expectedSecretReaders'], `${p}.expectedSecretReaders`, errors);
+  const changers = stringList(audit['approvedChangers'], `${p}.approvedChangers`, errors);
+  const cidrs = stringList(audit['clusterCIDRs'], `${p}.clusterCIDRs`, errors);
+  const sas = stringList(audit['powerfulServiceAccounts'], `${p}.powerfulServiceAccounts`, errors);
+  const roles = stringList(audit['powerfulRoles'], `${p}.powerfulRoles`, errors);
+  const disabled = stringList(audit['disabledRules'], `${p}.disabledRules`, errors);
+  for (const c of cidrs ?? [])
+    if (!validCidr(c)) errors.push(`${p}.clusterCIDRs: "${c}" is not a CIDR such as 10.244.0.0/16`);
+  const ids = new Set(AUDIT_RULES.map((r) => r.id));
+  for (const id of disabled ?? []) if (!ids.has(id)) errors.push(`${p}.disabledRules: unknown rule "${id}"`);
+  const burst = audit['deniedBurst'];
+  let threshold: number | undefined;
+  let windowSeconds: number | undefined;
+  if (burst !== undefined) {
+    if (!isObj(burst)) errors.push(`${p}.deniedBurst: expected a mapping with threshold and windowSeconds`);
+    else {
+      for (const k of Object.keys(burst))
+        if (k !== 'threshold' && k !== 'windowSeconds') errors.push(`${p}.deniedBurst.${k}: unknown field`);
+      threshold = positiveInt(burst['threshold'], `${p}.deniedBurst.threshold`, 1_000_000, errors);
+      windowSeconds = positiveInt(burst['windowSeconds'], `${p}.deniedBurst.windowSeconds`, 86_400, errors);
+    }
+  }
+  const severities: Record<string, Severity> = {};
+  const sev = audit['severities'];
+  if (sev !== undefined) {
+    if (!isObj(sev)) errors.push(`${p}.severities: expected a mapping of rule id to severity`);
+    else
+      for (const [id, v] of Object.entries(sev)) {
+        if (!ids.has(id)) errors.push(`${p}.severities.${id}: unknown rule`);
+        else if (typeof v !== 'string' || !(SEVERITIES as readonly string[]).includes(v))
+          errors.push(`${p}.severities.${id}: expected one of ${SEVERITIES.join(', ')}`);
+        else severities[id] = v as Severity;
+      }
+  }
+  if (errors.length > 0) return errors;
+  return {
+    expectedSecretReaders: readers ?? s.expectedSecretReaders,
+    approvedChangers: changers ?? s.approvedChangers,
+    clusterCIDRs: cidrs ?? s.clusterCIDRs,
+    powerfulServiceAccounts: sas ?? s.powerfulServiceAccounts,
+    powerfulRoles: roles ?? s.powerfulRoles,
+    deniedBurst: {
+      threshold: threshold ?? s.deniedBurst.threshold,
+      windowSeconds: windowSeconds ?? s.deniedBurst.windowSeconds,
+    },
+    severities,
+    disabledRules: disabled ?? s.disabledRules,
+  };
+}
