@@ -1,0 +1,151 @@
+import { expect } from 'chai';
+import { compilePolicy, type CompiledPolicy } from '../engine/policy.ts';
+import { ALL_RULES } from '../rules/index.ts';
+import { rules as podSecurity } from '../rules/pod-security/index.ts';
+import { globToRegex, matchCel, renderAdmission, selectorCel } from './translate.ts';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+function compile(spec: Record<string, unknown>, name = 'p'): CompiledPolicy {
+  const { policy, errors } = compilePolicy({ kind: 'SecurityPolicy', metadata: { name }, spec }, ALL_RULES);
+  if (!policy) throw new Error(JSON.stringify(errors));
+  return policy;
+}
+
+type Obj = Record<string, unknown>;
+const spec = (o: unknown): Obj => (o as { spec: Obj }).spec;
+const exprs = (o: unknown): string[] =>
+  (spec(o)['validations'] as { expression: string }[]).map((v) => v.expression);
+
+describe('admission translator', () => {
+  it('translates all 19 Pod Security checks across the two levels', () => {
+    const b = renderAdmission(compile({ profile: 'pss-baseline' }), NOW);
+    const r = renderAdmission(compile({ profile: 'pss-restricted' }), NOW);
+    expect(b.translatedRules).to.have.length(12);
+    expect(r.translatedRules).to.have.length(15);
+    expect(new Set([...b.translatedRules, ...r.translatedRules])).to.deep.equal(
+      new Set(podSecurity.map((x) => x.id)),
+    );
+  });
+
+  it('names objects after the policy, labels them and maps actions to validationActions', () => {
+    const actions = (action: string): unknown[] =>
+      renderAdmission(compile({ profile: 'pss-baseline', action }, 'team'), NOW).objects.map((o) => [
+        (o as { kind: string }).kind,
+        (o as { metadata: { name: string; labels: Obj } }).metadata.name,
+        (o as { metadata: { labels: Obj } }).metadata.labels['app.kubernetes.io/managed-by'],
+        spec(o)['validationActions'] ?? spec(o)['failurePolicy'],
+      ]);
+    expect(actions('enforce')).to.deep.equal(
+      ['pods', 'workloads', 'cronjobs'].flatMap((s) => [
+        ['ValidatingAdmissionPolicy', `vigil-team-${s}`, 'vigil', 'Fail'],
+        ['ValidatingAdmissionPolicyBinding', `vigil-team-${s}`, 'vigil', ['Deny']],
+      ]),
+    );
+    expect(actions('warn')[1]).to.deep.equal([
+      'ValidatingAdmissionPolicyBinding',
+      'vigil-team-pods',
+      'vigil',
+      ['Warn', 'Audit'],
+    ]);
+  });
+
+  it('selects the pod spec by shape and keeps the engine path in messages', () => {
+    const r = renderAdmission(compile({ profile: 'pss-baseline' }), NOW);
+    const vars = r.objects
+      .filter((_, i) => i % 2 === 0)
+      .map((o) => (spec(o)['variables'] as Obj[])[0]?.['expression']);
+    expect(vars).to.deep.equal([
+      'object.spec',
+      'object.spec.template.spec',
+      'object.spec.jobTemplate.spec.template.spec',
+    ]);
+    const msgs = JSON.stringify(spec(r.objects[4])['validations']);
+    expect(msgs).to.include('pod sets spec.jobTemplate.spec.template.spec.hostNetwork=true');
+  });
+
+  it('turns match into matchConstraints and matchConditions, and kinds into the shapes generated', () => {
+    const p = compile({
+      profile: 'pss-baseline',
+      match: {
+        kinds: ['Deployment', 'Pod'],
+        namespaces: ['adm-*'],
+        excludeNamespaces: ['adm-sys'],
+        namespaceSelector: { matchLabels: { tier: 'prod' } },
+      },
+    });
+    const r = renderAdmission(p, NOW);
+    expect(r.names).to.deep.equal(['vigil-p-pods', 'vigil-p-workloads']);
+    const wl = spec(r.objects[2]);
+    expect((wl['matchConstraints'] as Obj)['namespaceSelector']).to.deep.equal({
+      matchLabels: { tier: 'prod' },
+    });
+    expect(wl['matchConditions']).to.deep.equal([
+      {
+        name: 'policy-match',
+        expression: "(request.namespace.matches('^adm-.*$')) && !(request.namespace == 'adm-sys')",
+      },
+      { name: 'policy-kinds', expression: "object.kind in ['Deployment']" },
+    ]);
+  });
+
+  it('applies exceptions: whole-policy ones as matchConditions, per-rule ones as guards; expired ones are dropped', () => {
+    const p = compile({
+      profile: 'pss-baseline',
+      exceptions: [
+        { match: { names: ['legacy'] }, reason: 'r', owner: 'o' },
+        { rules: ['pss-host-namespaces'], match: { names: ['netpod'] }, reason: 'r', owner: 'o' },
+        {
+          rules: ['pss-privileged'],
+          match: { names: ['old'] },
+          reason: 'r',
+          owner: 'o',
+          expiresAt: '2026-05-01T00:00:00Z',
+        },
+      ],
+    });
+    const pods = spec(renderAdmission(p, NOW).objects[0]);
+    expect(pods['matchConditions']).to.deep.equal([
+      { name: 'exception-0', expression: "!((object.metadata.?name.orValue('') == 'legacy'))" },
+    ]);
+    expect(pods['variables']).to.deep.include({
+      name: 'exception1',
+      expression: "(object.metadata.?name.orValue('') == 'netpod')",
+    });
+    expect(JSON.stringify(pods['variables'])).not.to.include('exception2');
+    const guarded = exprs(renderAdmission(p, NOW).objects[0]).filter((e) =>
+      e.startsWith('variables.exception1 || '),
+    );
+    expect(guarded).to.have.length(3); // hostNetwork, hostPID, hostIPC
+    // Before it expires, the third exception guards pss-privileged too.
+    const before = exprs(renderAdmission(p, new Date('2026-04-01T00:00:00Z')).objects[0]);
+    expect(before.filter((e) => e.startsWith('variables.exception2 || '))).to.have.length(3);
+  });
+
+  it('an exception for a rule everywhere removes its validations', () => {
+    const p = compile({
+      profile: 'pss-baseline',
+      exceptions: [{ rules: ['pss-privileged'], reason: 'r', owner: 'o' }],
+    });
+    const all = exprs(renderAdmission(p, NOW).objects[0]).join('\n');
+    expect(all).not.to.include('privileged.orValue(false)');
+    expect(all).to.include('hostNetwork');
+  });
+
+  it('lists rules it cannot translate, with a reason', () => {
+    const r = renderAdmission(compile({ profile: 'all' }), NOW);
+    const reasons = Object.fromEntries(r.untranslatedRules.map((u) => [u.id, u.reason]));
+    expect(r.translatedRules).to.have.length(19);
+    expect(r.untranslatedRules.length + 19).to.equal(ALL_RULES.length);
+    expect(Object.keys(reasons).some((id) => id.startsWith('pss-'))).to.equal(false);
+    for (const reason of Object.values(reasons)) expect(reason).to.be.a('string').and.not.equal('');
+  });
+
+  it('writes globs and selectors as CEL', () => {
+    expect(globToRegex('team-?.*')).to.equal('^team-.\\..*$');
+    expect(selectorCel({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['x'] }] }, 'L')).to.equal(
+      "(!('a' in L) || !(L['a'] in ['x']))",
+    );
+    expect(matchCel({})).to.equal('true');
+  });
+});
