@@ -1,0 +1,273 @@
+/**
+ * One semantics (issue 14 point 6): the ValidatingAdmissionPolicies `renderAdmission` generates
+ * for an enforce policy at pss-baseline and pss-restricted are created on the real API server;
+ * every official Pod Security fixture (the pinned k8s.io/pod-security-admission module) is then
+ * created with server-side dry-run and the admission verdict must equal the engine's verdict for
+ * the same object and level. The namespace carries no PSA labels (the harness's PodSecurity
+ * plugin defaults to privileged), so only the generated policies can reject.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { stringify } from 'yaml';
+import { renderAdmission } from '../../operator/src/admission/translate.ts';
+import { evaluateSubjects } from '../../operator/src/engine/evaluate.ts';
+import { compilePolicy, type CompiledPolicy } from '../../operator/src/engine/policy.ts';
+import type { KubeObject } from '../../operator/src/engine/types.ts';
+import { ALL_RULES } from '../../operator/src/rules/index.ts';
+import { upstreamFixtures } from '../../operator/src/testing/pss-fixtures.ts';
+import { waitFor } from '../controlplane/controlplane.ts';
+import { cluster } from '../harness.ts';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+interface Run {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** kubectl with stdout and stderr kept apart (warnings go to stderr on success). */
+function kubectl(args: string[], input?: string): Run {
+  const k = cluster();
+  const r = spawnSync(k.kubectlPath, ['--kubeconfig', k.kubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
+}
+
+function mustKubectl(args: string[], input?: string): string {
+  const r = kubectl(args, input);
+  if (!r.ok) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function compile(name: string, spec: Record<string, unknown>): CompiledPolicy {
+  const { policy, errors } = compilePolicy(
+    { apiVersion: 'security.vigil.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name }, spec },
+    ALL_RULES,
+  );
+  if (!policy) throw new Error(`policy ${name} does not compile: ${JSON.stringify(errors)}`);
+  return policy;
+}
+
+const toYaml = (objs: unknown[]): string => objs.map((o) => `---\n${stringify(o)}`).join('');
+
+/** Creates the generated objects and waits until the API server has type-checked each policy. */
+async function install(policy: CompiledPolicy): Promise<string[]> {
+  const r = renderAdmission(policy, NOW);
+  mustKubectl(['apply', '--server-side', '-f', '-'], toYaml(r.objects));
+  for (const name of r.names) {
+    let status: { observedGeneration?: number; typeChecking?: { expressionWarnings?: unknown[] } } = {};
+    await waitFor(
+      `type checking of ${name}`,
+      () => {
+        const vap = JSON.parse(mustKubectl(['get', 'validatingadmissionpolicy', name, '-o', 'json'])) as {
+          metadata: { generation: number };
+          status?: typeof status;
+        };
+        status = vap.status ?? {};
+        return Promise.resolve(
+          status.observedGeneration === vap.metadata.generation && status.typeChecking !== undefined,
+        );
+      },
+      60_000,
+    );
+    expect(
+      status.typeChecking?.expressionWarnings ?? [],
+      `${name}: API server type-checking warnings`,
+    ).to.deep.equal([]);
+  }
+  return r.names;
+}
+
+function namespace(name: string): void {
+  mustKubectl(['create', 'namespace', name]);
+}
+
+const privilegedPod = (ns: string): string => `apiVersion: v1
+kind: Pod
+metadata: {name: sentinel, namespace: ${ns}}
+spec:
+  containers: [{name: app, image: registry.k8s.io/pause:3.10, securityContext: {privileged: true}}]
+`;
+
+/** The policy is in force once a privileged pod is refused by it (policies load asynchronously). */
+async function inForce(ns: string, policyPrefix: string): Promise<void> {
+  await waitFor(
+    `${policyPrefix} in force in ${ns}`,
+    () => {
+      const r = kubectl(['create', '--dry-run=server', '-f', '-'], privilegedPod(ns));
+      return Promise.resolve(!r.ok && r.stderr.includes(policyPrefix));
+    },
+    60_000,
+  );
+}
+
+/**
+ * The fixture as both sides see it: in the test namespace (the policy matches only that one),
+ * named after its path (upstream names them after their files, e.g. `capabilities_baseline0`,
+ * which the API server refuses as object names).
+ */
+function placed(obj: KubeObject, ns: string, name: string): KubeObject {
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, namespace: ns, name },
+  };
+}
+
+function dryRun(obj: KubeObject): Run {
+  return kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], stringify(obj));
+}
+
+describe('generated ValidatingAdmissionPolicies on a real API server', function () {
+  this.timeout(900_000);
+
+  for (const level of ['baseline', 'restricted'] as const) {
+    it(`agree with the engine on every official Pod Security fixture at ${level}`, async () => {
+      const policy = compile(`eq-${level}`, {
+        profile: `pss-${level}`,
+        action: 'enforce',
+        match: { namespaces: [`adm-eq-${level}`] },
+      });
+      const ns = `adm-eq-${level}`;
+      namespace(ns);
+      await install(policy);
+      await inForce(ns, `vigil-eq-${level}-`);
+      const fixtures = upstreamFixtures();
+      expect(fixtures.length, 'official fixtures').to.equal(148);
+      const disagreements: string[] = [];
+      let agree = 0;
+      const refusedByValidation: string[] = [];
+      for (const f of fixtures) {
+        const obj = placed(
+          parse(readFileSync(f.file, 'utf8')) as KubeObject,
+          ns,
+          f.path
+            .replace(/\.yaml$/, '')
+            .replace(/[^a-z0-9]+/gi, '-')
+            .toLowerCase(),
+        );
+        const res = evaluateSubjects([{ object: obj }], policy, { now: NOW });
+        expect(res.errors, `${f.path}: engine rule errors`).to.deep.equal([]);
+        const engineDenies = res.findings.length > 0;
+        const r = dryRun(obj);
+        const byPolicy = !r.ok && r.stderr.includes(`ValidatingAdmissionPolicy 'vigil-eq-${level}-`);
+        // Object validation runs before validating admission: a few fixtures (procMount Unmasked
+        // without hostUsers: false) are refused by it, so the API server does not admit them either.
+        const invalid = !r.ok && !byPolicy && r.stderr.includes(' is invalid: ');
+        if (!r.ok && !byPolicy && !invalid)
+          throw new Error(`${f.path}: rejected for another reason: ${r.stderr}`);
+        if (invalid) refusedByValidation.push(f.path);
+        const admitted = r.ok;
+        if (admitted !== engineDenies) agree++;
+        else
+          disagreements.push(
+            `${f.path}: API server ${admitted ? 'admits' : `refuses (${r.stderr.trim()})`}, engine ${engineDenies ? `finds ${res.findings.map((x) => x.ruleId).join(', ')}` : 'finds nothing'}`,
+          );
+      }
+      console.log(
+        `      ${level}: API server and engine agree on ${String(agree)}/${String(fixtures.length)} fixtures ` +
+          `(${String(refusedByValidation.length)} refused by object validation before admission: ${refusedByValidation.join(', ') || 'none'})`,
+      );
+      expect(disagreements.join('\n')).to.equal('');
+    });
+  }
+
+  describe('workloads and actions', () => {
+    before(async () => {
+      namespace('adm-enforce');
+      await install(
+        compile('enforce', {
+          profile: 'pss-baseline',
+          action: 'enforce',
+          match: { namespaces: ['adm-enforce'] },
+        }),
+      );
+      await inForce('adm-enforce', 'vigil-enforce-');
+    });
+
+    it('rejects a Deployment with hostNetwork, naming the rule and the field', () => {
+      const r = kubectl(
+        ['create', '--dry-run=server', '-f', '-'],
+        `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: adm-enforce}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers: [{name: app, image: registry.k8s.io/pause:3.10}]
+`,
+      );
+      expect(r.ok, r.stdout).to.equal(false);
+      expect(r.stderr).to.include('vigil-enforce-workloads');
+      expect(r.stderr).to.include('pss-host-namespaces: pod sets spec.template.spec.hostNetwork=true');
+    });
+
+    it('rejects a CronJob whose container is privileged, naming the container', () => {
+      const r = kubectl(
+        ['create', '--dry-run=server', '-f', '-'],
+        `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: adm-enforce}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: job, image: registry.k8s.io/pause:3.10, securityContext: {privileged: true}}]
+`,
+      );
+      expect(r.ok, r.stdout).to.equal(false);
+      expect(r.stderr).to.include(
+        'pss-privileged: container "job" sets spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged=true',
+      );
+    });
+
+    it('admits a compliant Pod', () => {
+      const r = kubectl(
+        ['create', '--dry-run=server', '-o', 'name', '-f', '-'],
+        `apiVersion: v1
+kind: Pod
+metadata: {name: fine, namespace: adm-enforce}
+spec:
+  containers: [{name: app, image: registry.k8s.io/pause:3.10}]
+`,
+      );
+      expect(r.stderr).to.equal('');
+      expect(r.ok).to.equal(true);
+      expect(r.stdout.trim()).to.equal('pod/fine');
+    });
+
+    it('a warn policy admits with a kubectl warning naming the rule', async () => {
+      namespace('adm-warn');
+      await install(
+        compile('warn', { profile: 'pss-baseline', action: 'warn', match: { namespaces: ['adm-warn'] } }),
+      );
+      await waitFor(
+        'warn policy in force',
+        () =>
+          Promise.resolve(
+            kubectl(['create', '--dry-run=server', '-f', '-'], privilegedPod('adm-warn')).stderr.includes(
+              'Warning:',
+            ),
+          ),
+        60_000,
+      );
+      const r = kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], privilegedPod('adm-warn'));
+      expect(r.ok, r.stderr).to.equal(true);
+      expect(r.stdout.trim()).to.equal('pod/sentinel');
+      expect(r.stderr).to.match(
+        /Warning: .*pss-privileged: container "app" sets spec\.containers\[0\]\.securityContext\.privileged=true/,
+      );
+    });
+  });
+});
