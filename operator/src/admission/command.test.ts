@@ -41,7 +41,7 @@ describe('vigil admission render', () => {
     expect(await main(['admission', 'render', '--policy', file('p.yaml', POLICY)], io)).to.equal(EXIT_OK);
     const text = io.out.join('');
     expect(text).to.match(/^# Translated rules \(15\): pss-allow-privilege-escalation, /m);
-    expect(text).to.match(/^#   policy-exception-expired: judges SecurityPolicy objects/m);
+    expect(text).to.match(/^# {3}policy-exception-expired: judges SecurityPolicy objects/m);
     const docs = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).to.deep.equal(
       ['pods', 'workloads', 'cronjobs'].flatMap((s) => [
