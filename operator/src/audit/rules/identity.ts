@@ -66,7 +66,11 @@ export const auditSaTokenForeignIp: AuditRule = {
   severity: 'high',
   category: AUDIT_CATEGORY,
   mitre: ['T1078', 'T1528'],
-  references: [mitreUrl('T1528'), 'https://kubernetes.io/docs/concepts/security/service-accounts/'],
+  references: [
+    mitreUrl('T1078'),
+    mitreUrl('T1528'),
+    'https://kubernetes.io/docs/concepts/security/service-accounts/',
+  ],
   rationale:
     'ServiceAccount tokens are meant for pods. A request with one from an address outside the pod and node networks usually means the token was copied out of the cluster.',
   remediation:
@@ -154,7 +158,7 @@ export const auditUnapprovedChange: AuditRule = {
   severity: 'medium',
   category: AUDIT_CATEGORY,
   mitre: ['T1078'],
-  references: [K8S_AUDIT],
+  references: [mitreUrl('T1078'), K8S_AUDIT],
   rationale:
     'When changes are meant to go through a deployment pipeline (GitOps, CI), a write by any other identity is drift at best and an intrusion at worst. Unlike field managers, the audit log names the real user.',
   remediation:
