@@ -247,6 +247,43 @@ spec:
       expect(r.stdout.trim()).to.equal('pod/fine');
     });
 
+    it('checks ephemeral containers added to a running Pod (kubectl debug)', () => {
+      mustKubectl(
+        ['create', '-f', '-'],
+        `apiVersion: v1
+kind: Pod
+metadata: {name: target, namespace: adm-enforce}
+spec:
+  containers: [{name: app, image: registry.k8s.io/pause:3.10}]
+`,
+      );
+      const denied = kubectl([
+        'debug',
+        '-n',
+        'adm-enforce',
+        'target',
+        '--image=registry.k8s.io/pause:3.10',
+        '--container=dbg',
+        '--profile=sysadmin',
+        '--attach=false',
+      ]);
+      expect(denied.ok, denied.stdout).to.equal(false);
+      expect(denied.stderr).to.include(
+        'pss-privileged: ephemeral container "dbg" sets spec.ephemeralContainers[0].securityContext.privileged=true',
+      );
+      const allowed = kubectl([
+        'debug',
+        '-n',
+        'adm-enforce',
+        'target',
+        '--image=registry.k8s.io/pause:3.10',
+        '--container=dbg2',
+        '--profile=restricted',
+        '--attach=false',
+      ]);
+      expect(allowed.ok, allowed.stderr).to.equal(true);
+    });
+
     it('a warn policy admits with a kubectl warning naming the rule', async () => {
       namespace('adm-warn');
       await install(
