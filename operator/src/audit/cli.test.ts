@@ -15,7 +15,7 @@ import type { CliIO } from '../cli/io.ts';
 import { AUDIT_RULES } from './rules/index.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const LOG = join(HERE, 'testdata', 'recorded.log');
+const LOG = join(HERE, 'testdata', 'recorded.jsonl');
 const EVENTLIST = join(HERE, 'testdata', 'eventlist.json');
 const POLICY = join(HERE, 'testdata', 'policy.yaml');
 const BIN = join(HERE, '..', '..', '..', 'bin', 'vigil.js');

@@ -11,7 +11,7 @@ import { AuditEvaluator, type RuleFailure } from './evaluate.ts';
 import { readAuditEvents } from './read.ts';
 import { defaultSettings, type AuditSettings } from './types.ts';
 
-const LOG = join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'recorded.log');
+const LOG = join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'recorded.jsonl');
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
