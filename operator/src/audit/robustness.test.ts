@@ -10,19 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { AuditEvaluator, type RuleFailure } from './evaluate.ts';
 import { readAuditEvents } from './read.ts';
 import { defaultSettings, type AuditSettings } from './types.ts';
+import { prng } from '../../../e2e/prng.ts';
 
 const LOG = join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'recorded.jsonl');
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hostile(rand: () => number, depth: number): unknown {
   const pick = Math.floor(rand() * (depth > 3 ? 7 : 10));

@@ -13,3 +13,29 @@ export function usageError(io: CliIO, command: string, message: string, usage: s
   io.stderr.write(`vigil ${command}: ${printable(message)}\n\n${usage}`);
   return EXIT_ERROR;
 }
+
+/** A type guard: `v` is one of `values` (flag values with a fixed set of choices). */
+export function oneOf<T extends string>(values: readonly T[], v: string): v is T {
+  return (values as readonly string[]).includes(v);
+}
+
+/**
+ * --output and --fail-on as `vigil scan` and `vigil audit` take them (defaults: table, high): the
+ * chosen values, or the exit code of the usage error that names the bad one.
+ */
+export function outputAndFailOn<O extends string, F extends string>(
+  io: CliIO,
+  command: string,
+  usage: string,
+  values: { output?: string | undefined; 'fail-on'?: string | undefined },
+  outputs: readonly O[],
+  failOns: readonly F[],
+): { output: O; failOn: F } | number {
+  const output = values.output ?? 'table';
+  if (!oneOf(outputs, output))
+    return usageError(io, command, `unknown output format "${output}" (valid: ${outputs.join(', ')})`, usage);
+  const failOn = values['fail-on'] ?? 'high';
+  if (!oneOf(failOns, failOn))
+    return usageError(io, command, `unknown --fail-on "${failOn}" (valid: ${failOns.join(', ')})`, usage);
+  return { output, failOn };
+}

@@ -11,7 +11,7 @@ import { formatAuditJson, formatAuditTable, summarize } from '../audit/output.ts
 import { DEFAULT_MAX_LINE_BYTES, readAuditEvents } from '../audit/read.ts';
 import { auditSettingsOf } from '../audit/settings.ts';
 import { defaultSettings, type AuditSettings, type Detection } from '../audit/types.ts';
-import { shortParseError, usageError } from './args.ts';
+import { outputAndFailOn, shortParseError, usageError } from './args.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
 import {
   DEFAULT_MAX_ALIAS_COUNT,
@@ -48,10 +48,6 @@ Exit codes:
   2  usage error, or lines that are not audit events (named on stderr, skipped; every
      other event is still judged and reported); 2 takes precedence over 1
 `;
-
-function oneOf<T extends string>(values: readonly T[], v: string): v is T {
-  return (values as readonly string[]).includes(v);
-}
 
 function errorLine(e: InputError): string {
   return `${printable(e.file)}${e.line !== undefined ? `:${e.line}` : ''}: ${printable(e.message)}\n`;
@@ -164,22 +160,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(AUDIT_USAGE);
     return EXIT_OK;
   }
-  const output = v.output ?? 'table';
-  if (!oneOf(AUDIT_OUTPUTS, output))
-    return usageError(
-      io,
-      'audit',
-      `unknown output format "${output}" (valid: ${AUDIT_OUTPUTS.join(', ')})`,
-      AUDIT_USAGE,
-    );
-  const failOn = v['fail-on'] ?? 'high';
-  if (!oneOf(FAIL_ON, failOn))
-    return usageError(
-      io,
-      'audit',
-      `unknown --fail-on "${failOn}" (valid: ${FAIL_ON.join(', ')})`,
-      AUDIT_USAGE,
-    );
+  const chosen = outputAndFailOn(io, 'audit', AUDIT_USAGE, v, AUDIT_OUTPUTS, FAIL_ON);
+  if (typeof chosen === 'number') return chosen;
+  const { output, failOn } = chosen;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
   if (v['max-line-size'] !== undefined) {
     const n = parseSize(v['max-line-size']);

@@ -18,7 +18,7 @@ import {
   type Subject,
 } from '../engine/types.ts';
 import { ALL_RULES } from '../rules/index.ts';
-import { shortParseError, usageError } from './args.ts';
+import { oneOf, outputAndFailOn, shortParseError, usageError } from './args.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
 import {
   decodeText,
@@ -244,10 +244,6 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
   );
 }
 
-function oneOf<T extends string>(values: readonly T[], v: string): v is T {
-  return (values as readonly string[]).includes(v);
-}
-
 export async function run(argv: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
@@ -274,17 +270,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(SCAN_USAGE);
     return EXIT_OK;
   }
-  const output = v.output ?? 'table';
-  if (!oneOf(OUTPUTS, output))
-    return usageError(
-      io,
-      'scan',
-      `unknown output format "${output}" (valid: ${OUTPUTS.join(', ')})`,
-      SCAN_USAGE,
-    );
-  const failOn = v['fail-on'] ?? 'high';
-  if (!oneOf(FAIL_ON, failOn))
-    return usageError(io, 'scan', `unknown --fail-on "${failOn}" (valid: ${FAIL_ON.join(', ')})`, SCAN_USAGE);
+  const chosen = outputAndFailOn(io, 'scan', SCAN_USAGE, v, OUTPUTS, FAIL_ON);
+  if (typeof chosen === 'number') return chosen;
+  const { output, failOn } = chosen;
   if (v.profile !== undefined && !oneOf(PROFILES, v.profile)) {
     io.stderr.write(
       `vigil scan: unknown profile "${printable(v.profile)}" (valid profiles: ${PROFILES.join(', ')})\n`,
