@@ -5,12 +5,17 @@
  * compared per subject with the ScanReports the operator wrote.
  */
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, type ControlPlane } from '../controlplane/controlplane.ts';
+import {
+  REPO_ROOT,
+  issueClientCert,
+  kubeconfigYaml,
+  type ControlPlane,
+} from '../controlplane/controlplane.ts';
 import { SUBJECT_KINDS, isSubject } from '../../operator/src/runtime/kinds.ts';
 import { SEVERITIES } from '../../operator/src/engine/types.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
@@ -118,46 +123,9 @@ export interface ClientIdentity {
  */
 export function makeUser(cp: ControlPlane, name: string): ClientIdentity {
   const d = cp.state.dir;
-  const run = (args: string[]): void => {
-    execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  run(['genrsa', '-out', `${name}.key`, '2048']);
-  run(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`]);
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '30',
-    '-extfile',
-    'client.ext',
-    '-out',
-    `${name}.crt`,
-  ]);
-  const b64 = (f: string): string => readFileSync(join(d, f)).toString('base64');
+  issueClientCert(d, name, name);
   const kubeconfig = join(d, `${name}.kubeconfig`);
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: "https://127.0.0.1:${cp.state.apiPort}", certificate-authority-data: ${b64('ca.crt')}}
-users:
-- name: ${name}
-  user: {client-certificate-data: ${b64(`${name}.crt`)}, client-key-data: ${b64(`${name}.key`)}}
-contexts:
-- name: c
-  context: {cluster: c, user: ${name}}
-current-context: c
-`,
-  );
+  writeFileSync(kubeconfig, kubeconfigYaml(`https://127.0.0.1:${cp.state.apiPort}`, d, name));
   cp.kubectl([
     'create',
     'clusterrolebinding',
