@@ -2,23 +2,16 @@
  * `vigil admission render --policy FILE`: prints the ValidatingAdmissionPolicy and binding YAML
  * that enforce a SecurityPolicy natively in the API server (for GitOps users without the operator).
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { compilePolicy } from '../engine/policy.ts';
 import { asObj, asString } from '../engine/podspec.ts';
-import type { KubeObject, Subject } from '../engine/types.ts';
+import type { KubeObject } from '../engine/types.ts';
 import { ALL_RULES } from '../rules/index.ts';
 import { shortParseError, usageError } from '../cli/args.ts';
+import { readPolicyDocument } from '../cli/policy-file.ts';
 import { EXIT_ERROR, EXIT_OK, printable, type CliIO } from '../cli/io.ts';
-import {
-  decodeText,
-  DEFAULT_MAX_ALIAS_COUNT,
-  DEFAULT_MAX_FILE_BYTES,
-  parseManifests,
-  readFileCapped,
-  type InputError,
-} from '../cli/load.ts';
+import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES } from '../cli/load.ts';
 import { renderAdmission } from './translate.ts';
 
 export const ADMISSION_USAGE = `Usage: vigil admission render --policy FILE
@@ -33,31 +26,12 @@ Options:
   -h, --help         Show this help.
 `;
 
-function errorLine(e: InputError): string {
-  return `${printable(e.line === undefined ? e.file : `${e.file}:${String(e.line)}`)}: ${printable(e.message)}\n`;
-}
-
 function loadPolicyObject(file: string, cwd: string): KubeObject | string[] {
-  const raw = readFileCapped(resolve(cwd, file), file, DEFAULT_MAX_FILE_BYTES);
-  if (!Buffer.isBuffer(raw)) return [errorLine(raw)];
-  const text = decodeText(raw, file);
-  if (typeof text !== 'string') return [errorLine(text)];
-  const docs: Subject[] = [];
-  const errors: InputError[] = [];
-  parseManifests(text, file, docs, errors, { maxAliasCount: DEFAULT_MAX_ALIAS_COUNT });
-  if (errors.length > 0) return errors.map(errorLine);
-  const doc = docs[0];
-  if (!doc || docs.length !== 1)
-    return [
-      errorLine({
-        file,
-        message: `expected exactly one SecurityPolicy document, found ${String(docs.length)}`,
-      }),
-    ];
-  if (doc.object.kind !== 'SecurityPolicy')
-    return [
-      errorLine({ file, message: `kind: expected SecurityPolicy, found ${JSON.stringify(doc.object.kind)}` }),
-    ];
+  const doc = readPolicyDocument(file, cwd, {
+    maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+    maxAliasCount: DEFAULT_MAX_ALIAS_COUNT,
+  });
+  if (Array.isArray(doc)) return doc;
   return doc.object;
 }
 

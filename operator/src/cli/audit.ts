@@ -12,16 +12,9 @@ import { DEFAULT_MAX_LINE_BYTES, readAuditEvents } from '../audit/read.ts';
 import { auditSettingsOf } from '../audit/settings.ts';
 import { defaultSettings, type AuditSettings, type Detection } from '../audit/types.ts';
 import { outputAndFailOn, shortParseError, usageError } from './args.ts';
+import { readPolicyDocument } from './policy-file.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
-import {
-  DEFAULT_MAX_ALIAS_COUNT,
-  DEFAULT_MAX_FILE_BYTES,
-  decodeText,
-  parseManifests,
-  readFileCapped,
-  type InputError,
-} from './load.ts';
-import type { Subject } from '../engine/types.ts';
+import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES } from './load.ts';
 import { FAIL_ON, parseSize, type FailOn } from './scan.ts';
 
 export const AUDIT_OUTPUTS = ['table', 'json'] as const;
@@ -49,29 +42,13 @@ Exit codes:
      other event is still judged and reported); 2 takes precedence over 1
 `;
 
-function errorLine(e: InputError): string {
-  return `${printable(e.file)}${e.line !== undefined ? `:${e.line}` : ''}: ${printable(e.message)}\n`;
-}
-
 /** Reads --policy: its spec.audit, or the lines to print. */
 function loadSettings(file: string, io: CliIO): AuditSettings | string[] {
-  const raw = readFileCapped(resolve(io.cwd, file), file, DEFAULT_MAX_FILE_BYTES);
-  if (!Buffer.isBuffer(raw)) return [errorLine(raw)];
-  const text = decodeText(raw, file);
-  if (typeof text !== 'string') return [errorLine(text)];
-  const docs: Subject[] = [];
-  const errors: InputError[] = [];
-  parseManifests(text, file, docs, errors, { maxAliasCount: DEFAULT_MAX_ALIAS_COUNT });
-  if (errors.length > 0) return errors.map(errorLine);
-  const doc = docs[0];
-  if (!doc || docs.length !== 1)
-    return [
-      errorLine({ file, message: `expected exactly one SecurityPolicy document, found ${docs.length}` }),
-    ];
-  if (doc.object.kind !== 'SecurityPolicy')
-    return [
-      errorLine({ file, message: `kind: expected SecurityPolicy, found ${JSON.stringify(doc.object.kind)}` }),
-    ];
+  const doc = readPolicyDocument(file, io.cwd, {
+    maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+    maxAliasCount: DEFAULT_MAX_ALIAS_COUNT,
+  });
+  if (Array.isArray(doc)) return doc;
   const settings = auditSettingsOf(doc.object);
   return Array.isArray(settings) ? settings.map((m) => `${printable(file)}: ${printable(m)}\n`) : settings;
 }

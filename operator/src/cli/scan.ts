@@ -3,7 +3,6 @@
  * pure engine the controller uses (one ClusterIndex over every file, so cross-resource
  * rules see everything), and prints table, JSON, SARIF or JUnit.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterIndex } from '../engine/cluster-index.ts';
 import { compareFindings, evaluateObject, resourceRef } from '../engine/evaluate.ts';
@@ -19,17 +18,9 @@ import {
 } from '../engine/types.ts';
 import { ALL_RULES } from '../rules/index.ts';
 import { oneOf, outputAndFailOn, shortParseError, usageError } from './args.ts';
+import { inputErrorLine, readPolicyDocument } from './policy-file.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
-import {
-  decodeText,
-  DEFAULT_MAX_ALIAS_COUNT,
-  DEFAULT_MAX_FILE_BYTES,
-  loadInputs,
-  parseManifests,
-  readFileCapped,
-  type InputError,
-  type LoadOptions,
-} from './load.ts';
+import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, loadInputs, type LoadOptions } from './load.ts';
 import { formatJson } from './output/json.ts';
 import { formatJunit } from './output/junit.ts';
 import {
@@ -97,10 +88,6 @@ export interface ScanOptions {
   load: LoadOptions;
 }
 
-function errorLine(e: InputError): string {
-  return `${printable(locationLabel({ file: e.file, line: e.line }))}: ${printable(e.message)}\n`;
-}
-
 interface LoadedPolicy {
   policy: CompiledPolicy;
   subject: Subject;
@@ -116,23 +103,8 @@ function loadPolicy(
   opts: ScanOptions,
   io: CliIO,
 ): LoadedPolicy | string[] {
-  const raw = readFileCapped(resolve(io.cwd, file), file, opts.load.maxFileBytes);
-  if (!Buffer.isBuffer(raw)) return [errorLine(raw)];
-  const text = decodeText(raw, file);
-  if (typeof text !== 'string') return [errorLine(text)];
-  const docs: Subject[] = [];
-  const errors: InputError[] = [];
-  parseManifests(text, file, docs, errors, opts.load);
-  if (errors.length > 0) return errors.map(errorLine);
-  const doc = docs[0];
-  if (!doc || docs.length !== 1)
-    return [
-      errorLine({ file, message: `expected exactly one SecurityPolicy document, found ${docs.length}` }),
-    ];
-  if (doc.object.kind !== 'SecurityPolicy')
-    return [
-      errorLine({ file, message: `kind: expected SecurityPolicy, found ${JSON.stringify(doc.object.kind)}` }),
-    ];
+  const doc = readPolicyDocument(file, io.cwd, opts.load);
+  if (Array.isArray(doc)) return doc;
   const meta = asObj(doc.object.metadata);
   // The policy is also a subject (policy-exception-expired); the engine evaluates a
   // SecurityPolicy only under its own name, so a nameless file gets the CLI's name.
@@ -215,7 +187,7 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
   const loaded = await loadInputs(opts.paths, io.stdin, io.cwd, opts.load);
   for (const n of loaded.notes)
     io.stderr.write(`vigil scan: note: ${printable(n.file)} ${printable(n.message)}\n`);
-  for (const e of loaded.errors) io.stderr.write(errorLine(e));
+  for (const e of loaded.errors) io.stderr.write(inputErrorLine(e));
   const subjects = loaded.subjects;
   if (policySubject) {
     const name = asString(asObj(policySubject.object.metadata)['name']);
