@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const MEDIA = {
@@ -250,16 +250,3 @@ export async function push(
 export function compressedSize(img: BuiltImage): number {
   return img.config.size + img.layers.reduce((n, l) => n + l.size, 0);
 }
-
-/** Bytes of the unpacked layers (sum of uncompressed tar sizes, approximated from the blobs). */
-export function uncompressedSize(img: BuiltImage): number {
-  let n = 0;
-  for (const l of img.layers) {
-    const p = blobPath(img.layout, l.digest);
-    if (!existsSync(p)) continue;
-    n += execFileSync('gzip', ['-dc', p], { maxBuffer: 2 * 1024 * 1024 * 1024 }).length;
-  }
-  return n;
-}
-
-export const fileSize = (p: string): number => statSync(p).size;
