@@ -163,6 +163,13 @@ describe('dogfood: manifests/install.yaml', () => {
     expect(allows(role, 'events.k8s.io', 'events', 'create')).to.equal(true);
     expect(allows(role, 'events.k8s.io', 'events', 'patch')).to.equal(true);
     expect(allows(role, 'coordination.k8s.io', 'leases', 'update')).to.equal(false);
+    // Admission control it generates (warn/enforce): its own two kinds, never webhooks.
+    for (const res of ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'])
+      for (const v of ['create', 'get', 'list', 'patch', 'update', 'delete'])
+        expect(allows(role, 'admissionregistration.k8s.io', res, v), `${v} ${res}`).to.equal(true);
+    for (const res of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'])
+      for (const v of ['create', 'get', 'update', 'patch', 'delete'])
+        expect(allows(role, 'admissionregistration.k8s.io', res, v), `${v} ${res}`).to.equal(false);
   });
 
   it('limits leader election to one named Lease in vigil-system', () => {

@@ -64,7 +64,20 @@ export function apiErrorFromStatus(
   let retryAfterMs = parseRetryAfter(retryAfterHeader, nowMs);
   const ras = s.details?.retryAfterSeconds;
   if (retryAfterMs === undefined && typeof ras === 'number' && ras >= 0) retryAfterMs = ras * 1000;
-  return new ApiError(code, reason, `${code} ${reason || 'Error'}: ${msg.slice(0, 500)}`, retryAfterMs);
+  return new ApiError(
+    code,
+    reason,
+    `${code} ${reason || 'Error'}: ${clipQuoted(msg).slice(0, 500)}`,
+    retryAfterMs,
+  );
+}
+
+/**
+ * Long quoted values (an invalid name the server quotes twice, say) shortened to their ends, so
+ * the reason after them survives the length limit.
+ */
+export function clipQuoted(msg: string): string {
+  return msg.replace(/"([^"]{81,})"/g, (_m, v: string) => `"${v.slice(0, 40)}…${v.slice(-30)}"`);
 }
 
 function codeOf(err: unknown): number | undefined {

@@ -130,6 +130,26 @@ describe('KubeClient (local HTTP server)', () => {
     expect((err as ApiError).message).to.equal('429 TooManyRequests: slow down');
   });
 
+  it('shortens long quoted values in error messages so the reason after them is kept', async () => {
+    const name = `vigil-${'x'.repeat(300)}-workloads`;
+    h.setHandler((_req, res) => {
+      res.writeHead(422).end(
+        JSON.stringify({
+          kind: 'Status',
+          code: 422,
+          reason: 'Invalid',
+          message: `thing "${name}" is invalid: metadata.name: Invalid value: "${name}": must be no more than 253 characters`,
+        }),
+      );
+    });
+    const err = (await h.client
+      .request({ method: 'PATCH', path: '/x' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(err.message).to.match(/^422 Invalid: thing "vigil-x+…x+-workloads" is invalid: metadata\.name: /);
+    expect(err.message).to.match(/must be no more than 253 characters$/);
+    expect(err.message.length).to.be.below(300);
+  });
+
   it('keeps only the code when the error body is not a Status', async () => {
     h.setHandler((_req, res) => {
       res.writeHead(502).end('<html>bad gateway</html>');

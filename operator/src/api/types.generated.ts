@@ -141,7 +141,7 @@ export interface SecurityPolicySpec {
   rules?: SecurityPolicySpecRule[];
   /** Accepted risks. Findings of the named rules on matching resources are not reported while the exception is in force; after expiresAt they are reported again and the lapse is reported. */
   exceptions?: SecurityPolicySpecException[];
-  /** What Vigil does with findings. Every action records them (ScanReports, events, metrics); warn and enforce are reserved for admission control, which Vigil does not perform yet, and until then behave like audit. */
+  /** What Vigil does with findings. Every action records them (ScanReports, events, metrics). warn and enforce also generate ValidatingAdmissionPolicies (with their bindings) for the rules that can be checked on one admitted object: warn admits with a warning and an audit annotation, enforce denies. status.admission says which rules are checked at admission and previews what enforce would reject among the existing objects. */
   action?: 'audit' | 'warn' | 'enforce';
   /** Event settings. */
   events?: SecurityPolicySpecEvents;
@@ -217,7 +217,7 @@ export interface SecurityPolicySpecEvents {
 export interface SecurityPolicyStatus {
   /** The metadata.generation the status reflects. */
   observedGeneration?: number;
-  /** Accepted (the spec is valid) and Ready (every matching resource has been evaluated). */
+  /** Accepted (the spec is valid), Ready (every matching resource has been evaluated) and Enforced (the generated admission policies are in place and cover every rule: True; False with reason AuditOnly, PartiallyEnforced, NotTranslatable, InvalidPolicy or Invalid). */
   conditions?: Condition[];
   /** Findings of this policy across all ScanReports, by severity. */
   summary?: SeverityCounts;
@@ -225,4 +225,40 @@ export interface SecurityPolicyStatus {
   resourcesEvaluated?: number;
   /** When the policy's results last changed or were fully re-evaluated. */
   lastEvaluated?: string;
+  /** Admission control generated from this policy (ValidatingAdmissionPolicies and bindings), and a preview of what it rejects among the objects that exist now. Written for every action, so the preview can be read before switching to warn or enforce. */
+  admission?: SecurityPolicyStatusAdmission;
+}
+
+/** Admission control generated from this policy (ValidatingAdmissionPolicies and bindings), and a preview of what it rejects among the objects that exist now. Written for every action, so the preview can be read before switching to warn or enforce. */
+export interface SecurityPolicyStatusAdmission {
+  /** Rules of the policy checked at admission (CEL in the generated policies). */
+  translatedRules?: string[];
+  /** Rules of the policy that stay audit-only, each with the reason. */
+  untranslatedRules?: SecurityPolicyStatusAdmissionUntranslatedRule[];
+  /** Existing workloads (controllers not owned by another controller, and bare Pods) with a finding of a translated rule: what enforce would reject on their next rollout. */
+  existingViolations?: number;
+  /** The first of those objects (at most 20, sorted), with the rules they break. */
+  wouldReject?: SecurityPolicyStatusAdmissionWouldReject[];
+  /** Names of the generated ValidatingAdmissionPolicies (each binding has the same name); empty for audit. */
+  validatingAdmissionPolicies?: string[];
+  /** The API server's type-checking warnings on the generated expressions (status.typeChecking). */
+  typeCheckingWarnings?: string[];
+}
+
+export interface SecurityPolicyStatusAdmissionUntranslatedRule {
+  /** Rule id. */
+  id: string;
+  /** Why the rule is not checked at admission. */
+  reason: string;
+}
+
+export interface SecurityPolicyStatusAdmissionWouldReject {
+  /** Kind of the object. */
+  kind: string;
+  /** Namespace of the object. */
+  namespace?: string;
+  /** Name of the object. */
+  name: string;
+  /** Translated rules it breaks. */
+  rules: string[];
 }

@@ -28,8 +28,11 @@ import {
   type ScanReport,
   type ScanReportStatusFinding,
   type SecurityPolicyStatus,
+  type SecurityPolicyStatusAdmission,
+  type SecurityPolicyStatusAdmissionWouldReject,
 } from '../api/types.generated.ts';
 import { isAlreadyExists, isNotFound, type KubeApi } from './api.ts';
+import type { AdmissionOutcome, AdmissionSync } from './admission.ts';
 import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
 import {
   CLUSTER_VERSION_KIND,
@@ -91,7 +94,12 @@ export interface ControllerOptions {
   policyStatusDelayMs?: number;
   /** Longest delay before a namespace is re-evaluated after workloads in it come or go (ms). */
   namespaceDelayMs?: number;
+  /** Generates and converges the admission policies of warn/enforce policies (none: not managed). */
+  admission?: AdmissionSync;
 }
+
+/** Objects listed in status.admission.wouldReject, at most. */
+export const WOULD_REJECT_LIMIT = 20;
 
 interface PolicyState {
   name: string;
@@ -285,6 +293,7 @@ export class VigilController {
   /** After the caches synced (and on every periodic resync): evaluate everything. */
   resyncAll(): void {
     this.synced = true;
+    this.o.admission?.invalidate();
     const keys = this.allSubjectKeys();
     for (const st of this.policyStates.values()) for (const k of keys) st.pending.add(k);
     for (const k of keys) this.enqueueSubject(k);
@@ -399,6 +408,13 @@ export class VigilController {
   async reconcilePolicy(name: string): Promise<void> {
     const obj = this.o.cache.get(POLICY_KIND.kind, '', name);
     const st = this.policyStates.get(name);
+    if (!obj && !st) {
+      // Deleted: the garbage collector removes what the policy owned; this makes it prompt.
+      const removed = (await this.o.admission?.remove(name)) ?? 0;
+      if (removed > 0)
+        this.o.logger.info('removed the admission policies of a deleted policy', { policy: name });
+      return;
+    }
     if (!obj || !st) return;
     const now = this.o.clock.now();
     const totals = this.totals.get(name);
@@ -440,11 +456,29 @@ export class VigilController {
       summary,
       resourcesEvaluated: accepted ? evaluated : 0,
     };
+    if (this.o.admission) {
+      const { condition, admission } = await this.admissionStatus(obj, st, now);
+      conds.push(
+        this.condition(
+          existing.conditions,
+          'Enforced',
+          condition.ok,
+          condition.reason,
+          condition.message,
+          st.generation,
+          now,
+        ),
+      );
+      // An invalid spec keeps the last admission status (and the objects it describes).
+      const admissionStatus = admission ?? existing.admission;
+      if (admissionStatus) desired.admission = admissionStatus;
+    }
     const same =
       existing.observedGeneration === desired.observedGeneration &&
       existing.resourcesEvaluated === desired.resourcesEvaluated &&
       JSON.stringify(existing.summary ?? {}) === JSON.stringify(summary) &&
-      JSON.stringify(existing.conditions ?? []) === JSON.stringify(conds);
+      JSON.stringify(existing.conditions ?? []) === JSON.stringify(conds) &&
+      JSON.stringify(existing.admission ?? null) === JSON.stringify(desired.admission ?? null);
     this.o.hooks?.policyReady?.(name, ready);
     this.o.hooks?.policyErrors?.(name, st.errors.length);
     if (same) return;
@@ -461,6 +495,83 @@ export class VigilController {
       if (isNotFound(e)) return;
       throw e;
     }
+  }
+
+  /**
+   * Converges the policy's admission objects and says what they cover. Not accepted: nothing is
+   * touched (a typo does not switch off enforcement already in place).
+   */
+  private async admissionStatus(
+    obj: KubeObject,
+    st: PolicyState,
+    now: number,
+  ): Promise<{
+    condition: { ok: boolean; reason: string; message: string };
+    admission?: SecurityPolicyStatusAdmission;
+  }> {
+    const admission = this.o.admission;
+    if (!st.compiled || !admission)
+      return {
+        condition: {
+          ok: false,
+          reason: 'InvalidPolicy',
+          message:
+            'the policy is not accepted (see the Accepted condition); admission policies generated from an earlier generation, if any, stay as they were',
+        },
+      };
+    const out = await admission.sync(obj, st.compiled, new Date(now));
+    if (out.checking) this.o.policies.addAfter(st.name, 1000);
+    const preview = this.preview(st.name, new Set(out.translatedRules));
+    const status: SecurityPolicyStatusAdmission = {
+      translatedRules: out.translatedRules,
+      untranslatedRules: out.untranslatedRules,
+      existingViolations: preview.count,
+      wouldReject: preview.objects,
+      validatingAdmissionPolicies: out.names,
+      typeCheckingWarnings: out.typeWarnings.slice(0, 64),
+    };
+    // Rules about SecurityPolicies themselves (a lapsed exception) judge no admitted object.
+    const relevant = out.untranslatedRules.filter(
+      (u) => !this.o.rules.find((r) => r.id === u.id)?.kinds.every((k) => k === POLICY_KIND.kind),
+    );
+    return {
+      condition: enforcedCondition(
+        st.compiled.action,
+        { ...out, untranslatedRules: relevant },
+        preview.count,
+      ),
+      admission: status,
+    };
+  }
+
+  /**
+   * Subjects (controllers no other controller owns, and bare Pods) with a finding of a translated
+   * rule: what the generated policies would reject on their next rollout.
+   */
+  private preview(
+    policy: string,
+    translated: ReadonlySet<string>,
+  ): { count: number; objects: SecurityPolicyStatusAdmissionWouldReject[] } {
+    const hits: SecurityPolicyStatusAdmissionWouldReject[] = [];
+    if (translated.size === 0) return { count: 0, objects: [] };
+    for (const [key, contrib] of this.contributions) {
+      const c = contrib.get(policy);
+      if (!c) continue;
+      const rules = new Set<string>();
+      for (const l of c.labels) {
+        const rule = l.slice(l.lastIndexOf('|') + 1);
+        if (translated.has(rule)) rules.add(rule);
+      }
+      if (rules.size === 0) continue;
+      const { kind, namespace, name } = parseSubjectKey(key);
+      const hit: SecurityPolicyStatusAdmissionWouldReject = { kind, name, rules: [...rules].sort() };
+      if (namespace) hit.namespace = namespace;
+      hits.push(hit);
+    }
+    const order = (h: SecurityPolicyStatusAdmissionWouldReject): string =>
+      `${h.namespace ?? ''}/${h.kind}/${h.name}`;
+    hits.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    return { count: hits.length, objects: hits.slice(0, WOULD_REJECT_LIMIT) };
   }
 
   private condition(
@@ -696,6 +807,49 @@ export class VigilController {
     const e = this.policyStates.get(policy)?.compiled?.exceptions.find((x) => x.index === index);
     return e !== undefined && exceptionActive(e, new Date(this.o.clock.now()));
   }
+}
+
+/** The Enforced condition of an accepted policy from what its admission sync did. */
+export function enforcedCondition(
+  action: CompiledPolicy['action'],
+  out: AdmissionOutcome,
+  existingViolations: number,
+): { ok: boolean; reason: string; message: string } {
+  const untranslated = out.untranslatedRules.length;
+  const translated = out.translatedRules.length;
+  const warnings =
+    out.typeWarnings.length > 0 ? `; API server type-checking warnings: ${out.typeWarnings.join('; ')}` : '';
+  if (out.rejected !== undefined)
+    return {
+      ok: false,
+      reason: 'Invalid',
+      message: `the API server rejected a generated admission policy, so none is in place: ${out.rejected}`,
+    };
+  if (action === 'audit')
+    return {
+      ok: false,
+      reason: 'AuditOnly',
+      message: `action is audit: nothing is checked at admission. With warn or enforce, ${String(translated)} rules would be checked and ${String(existingViolations)} existing objects would be rejected on their next rollout (status.admission)`,
+    };
+  if (out.names.length === 0)
+    return {
+      ok: false,
+      reason: 'NotTranslatable',
+      message: `none of the policy's ${String(untranslated)} rules can be checked on one admitted object; they stay audit-only (status.admission.untranslatedRules)`,
+    };
+  const mode = action === 'enforce' ? 'denied' : 'admitted with a warning';
+  const inPlace = `${out.names.join(', ')} in place: objects breaking ${String(translated)} rules are ${mode}`;
+  if (untranslated > 0)
+    return {
+      ok: false,
+      reason: 'PartiallyEnforced',
+      message: `${inPlace}; ${String(untranslated)} rules stay audit-only (status.admission.untranslatedRules)${warnings}`,
+    };
+  return {
+    ok: true,
+    reason: action === 'enforce' ? 'Enforced' : 'Warning',
+    message: `${inPlace}${warnings}`,
+  };
 }
 
 function toPrevious(f: ScanReportStatusFinding): PreviousFinding {

@@ -18,7 +18,8 @@ import { createMetrics, listenOn, startMetricsServer, type VigilMetrics } from '
 import type { Finding, KubeObject, Severity } from '../engine/types.ts';
 import { KubeApi } from './api.ts';
 import { ClusterCache } from './cache.ts';
-import { VigilController, type PreviousFinding } from './controller.ts';
+import { FIELD_MANAGER, VigilController, type PreviousFinding } from './controller.ts';
+import { AdmissionSync } from './admission.ts';
 import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
 import { startWatches, type Watches } from './watches.ts';
 import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
@@ -138,6 +139,7 @@ export class Operator {
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
+      admission: new AdmissionSync(this.api, FIELD_MANAGER, logger),
       hooks: {
         reportWritten: () => m.reportWritten(),
         reportWriteSkipped: () => m.reportWriteSkipped(),
