@@ -56,6 +56,11 @@ import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/
 import { reportName } from '../operator/src/controller/report.ts';
 import { NAMESPACE_DELAY_MS } from '../operator/src/runtime/controller.ts';
 import {
+  metricSum as sumSamples,
+  parseExposition,
+  type Sample,
+} from '../operator/src/observability/exposition.ts';
+import {
   createMemoryCgroup,
   quantityBytes,
   shippedMemoryLimit,
@@ -273,46 +278,17 @@ export function histogramQuantile(q: number, buckets: readonly { le: number; cou
   return prevLe;
 }
 
-export interface PromSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus text exposition (comments skipped). */
-export function parsePrometheus(text: string): PromSample[] {
-  const out: PromSample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[l[1] ?? ''] = (l[2] ?? '').replace(/\\(.)/g, (_s, c: string) => (c === 'n' ? '\n' : c));
-    const raw = m[3] ?? '';
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    out.push({ name: m[1] ?? '', labels, value });
-  }
-  return out;
-}
-
-/** Sum of a metric's samples whose labels include `match`. */
+/** Sum of a metric's samples whose labels include `match` (0 when none). */
 export function metricSum(
-  samples: readonly PromSample[],
+  samples: readonly Sample[],
   name: string,
   match: Record<string, string> = {},
 ): number {
-  let sum = 0;
-  for (const s of samples)
-    if (s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)) sum += s.value;
-  return sum;
+  return sumSamples(samples, name, match) ?? 0;
 }
 
 /** A histogram's cumulative buckets (le → count). */
-export function histogramBuckets(
-  samples: readonly PromSample[],
-  name: string,
-): { le: number; count: number }[] {
+export function histogramBuckets(samples: readonly Sample[], name: string): { le: number; count: number }[] {
   const out: { le: number; count: number }[] = [];
   for (const s of samples) {
     if (s.name !== `${name}_bucket`) continue;
@@ -332,7 +308,7 @@ export function histogramDelta(
 }
 
 /** vigil_api_requests_total by verb. */
-export function requestsByVerb(samples: readonly PromSample[]): Record<string, number> {
+export function requestsByVerb(samples: readonly Sample[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of samples) if (s.name === 'vigil_api_requests_total') out[s.labels['verb'] ?? ''] = s.value;
   return out;
@@ -742,7 +718,7 @@ interface OperatorRun {
   /** performance.now() of the first log line with this message. */
   logTimes: Map<string, number>;
   waitLog(message: string, timeoutMs: number): Promise<number>;
-  scrape(): Promise<PromSample[]>;
+  scrape(): Promise<Sample[]>;
   stop(): Promise<number | null>;
 }
 
@@ -832,7 +808,7 @@ async function startOperator(
     },
     async scrape() {
       const r = await fetch(run.metricsUrl);
-      return parsePrometheus(await r.text());
+      return parseExposition(await r.text()).samples;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

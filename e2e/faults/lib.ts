@@ -19,6 +19,7 @@ import {
 import { SUBJECT_KINDS, isSubject } from '../../operator/src/runtime/kinds.ts';
 import { SEVERITIES } from '../../operator/src/engine/types.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
+import { metricSum, parseExposition } from '../../operator/src/observability/exposition.ts';
 
 /** FAULTS_FULL=1: the full fault set (10-minute soak, full sizes). */
 export const FULL = process.env['FAULTS_FULL'] === '1';
@@ -221,21 +222,7 @@ export function measured(what: string, value: number, unit = 's'): void {
 
 /** The value of one Prometheus series (sum over series matching every given label). */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  let found = false;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const ls: Record<string, string> = {};
-    for (const p of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      ls[p[1] ?? ''] = p[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => ls[k] === v)) {
-      sum += Number(m[4]);
-      found = true;
-    }
-  }
-  return found ? sum : NaN;
+  return metricSum(parseExposition(text).samples, name, labels) ?? NaN;
 }
 
 /** Every severity count in a report's summary equals what its findings (plus omitted ones) say. */

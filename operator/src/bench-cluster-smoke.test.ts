@@ -6,6 +6,7 @@
  * local control plane (`node bench/cluster.ts --smoke` is a two-minute version).
  */
 import { expect } from 'chai';
+import { parseExposition } from './observability/exposition.ts';
 import {
   RESULT_KEYS,
   apportion,
@@ -18,7 +19,6 @@ import {
   histogramQuantile,
   layout,
   metricSum,
-  parsePrometheus,
   percentile,
   podSpec,
   renderMarkdown,
@@ -131,7 +131,7 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
     });
 
     it('parses exposition text and subtracts scrapes', () => {
-      const before = parsePrometheus(
+      const before = parseExposition(
         [
           '# HELP vigil_api_requests_total Requests',
           '# TYPE vigil_api_requests_total counter',
@@ -142,8 +142,8 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
           'workqueue_depth{name="subjects",controller="subject"} 0',
           'odd{msg="a \\"quoted\\" value"} 1',
         ].join('\n'),
-      );
-      const after = parsePrometheus(
+      ).samples;
+      const after = parseExposition(
         [
           'vigil_api_requests_total{verb="PATCH"} 25',
           'vigil_api_requests_total{verb="LIST"} 3',
@@ -152,7 +152,7 @@ describe('in-cluster benchmark harness (smoke, no cluster)', () => {
           'vigil_time_to_finding_seconds_bucket{le="+Inf"} 14',
           'vigil_reports_written_total 7',
         ].join('\n'),
-      );
+      ).samples;
       expect(before.find((s) => s.name === 'odd')?.labels['msg']).to.equal('a "quoted" value');
       expect(metricSum(before, 'workqueue_depth', { name: 'subjects' })).to.equal(0);
       expect(metricSum(after, 'vigil_reports_written_total')).to.equal(7);

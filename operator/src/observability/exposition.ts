@@ -1,8 +1,8 @@
 /**
  * A small parser for the Prometheus text exposition format (what /metrics
- * serves), for tests and for the e2e harness: samples with their labels, and
- * each metric family's type. Not a general-purpose parser: no exemplars, no
- * OpenMetrics extensions.
+ * serves): samples with their labels, and each metric family's type. The one
+ * parser of /metrics for unit tests, the e2e suites and the benchmarks. Not a
+ * general-purpose parser: no exemplars, no OpenMetrics extensions.
  */
 
 export interface Sample {
@@ -51,6 +51,19 @@ export function parseExposition(text: string): Exposition {
     samples.push({ name: m[1], labels, value: parseValue(m[4]) });
   }
   return { samples, types };
+}
+
+/** Sum of the samples named `name` whose labels include `match`; undefined when none matches. */
+export function metricSum(
+  samples: readonly Sample[],
+  name: string,
+  match: Readonly<Record<string, string>> = {},
+): number | undefined {
+  let sum: number | undefined;
+  for (const s of samples)
+    if (s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+      sum = (sum ?? 0) + s.value;
+  return sum;
 }
 
 /** Sample names a family exposes: histograms and summaries add suffixes. */
