@@ -253,7 +253,14 @@ describe('vigil CLI (subprocess)', function () {
       expect(f, 'PSS:privileged finding').to.not.equal(undefined);
       expect(f?.resource).to.deep.equal({ apiVersion: 'v1', kind: 'Pod', namespace: 'team-a', name: 'web' });
       expect(f?.container).to.equal('app');
-      expect(f?.location).to.deep.equal({ file: 'priv.yaml', line: 3 });
+      // The line and column of the offending field; the object starts at line 3.
+      expect(f?.location).to.deep.equal({
+        file: 'priv.yaml',
+        line: 13,
+        column: 9,
+        field: 'spec.containers[0].securityContext.privileged',
+        objectLine: 3,
+      });
       expect(r.report.summary.resources).to.equal(1);
     });
 
@@ -286,7 +293,7 @@ describe('vigil CLI (subprocess)', function () {
         expect(Object.keys(f.resource)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name']);
         expect(f.resource.namespace).to.equal(null);
         expect(f.container === null || typeof f.container === 'string').to.equal(true);
-        expect(Object.keys(f.location)).to.deep.equal(['file', 'line']);
+        expect(Object.keys(f.location)).to.deep.equal(['file', 'line', 'column', 'field', 'objectLine']);
       }
       const counts = Object.fromEntries(
         SEVERITIES.map((s) => [s, r.report.findings.filter((f) => f.severity === s).length]),
@@ -384,11 +391,14 @@ describe('vigil CLI (subprocess)', function () {
         expect(res.message.text).to.be.a('string').and.not.equal('');
         const loc = res.locations[0]?.physicalLocation;
         expect(loc?.artifactLocation.uri).to.equal('deploy/priv.yaml');
-        expect(loc?.region.startLine).to.equal(1);
+        // Every finding of this pod names a field of it, inside the object (lines 1-11).
+        expect(loc?.region.startLine).to.be.within(1, 11);
         expect(Object.values(res.partialFingerprints)[0]).to.match(/^[0-9a-f]{64}$/);
       }
       const priv = results.find((x) => x.ruleId === 'pss-privileged');
       expect(priv?.level).to.equal('error');
+      // `privileged: true` is line 11, column 9 of privilegedPod.
+      expect(priv?.locations[0]?.physicalLocation.region).to.deep.equal({ startLine: 11, startColumn: 9 });
     });
 
     it('JUnit XML: one testcase per (resource, applicable rule), failures counted', () => {
@@ -420,7 +430,7 @@ describe('vigil CLI (subprocess)', function () {
       const r = scanJson(['-'], { input: privilegedPod('from-stdin') });
       expect(r.code).to.equal(1);
       expect(r.report.summary.resources).to.equal(1);
-      expect(r.report.findings[0]?.location).to.deep.equal({ file: '<stdin>', line: 1 });
+      expect(r.report.findings[0]?.location).to.include({ file: '<stdin>', objectLine: 1 });
       expect(r.report.findings[0]?.resource.name).to.equal('from-stdin');
     });
 
@@ -490,9 +500,10 @@ items:
       const lines = Object.fromEntries(
         r.report.findings
           .filter((f) => f.controls.includes('PSS:privileged'))
-          .map((f) => [f.resource.name, f.location.line]),
+          .map((f) => [f.resource.name, [f.location.objectLine, f.location.line, f.location.column]]),
       );
-      expect(lines).to.deep.equal({ one: 4, two: 8, three: 16 });
+      // Each item's first line, and the line and column of its `privileged: true`.
+      expect(lines).to.deep.equal({ one: [4, 7, 65], two: [8, 11, 65], three: [16, 17, 65] });
     });
 
     it('JSON files: a single object and a List', () => {
@@ -533,8 +544,9 @@ items:
       expect(r.report.summary.resources).to.equal(2);
       const names = r.report.findings
         .filter((f) => f.controls.includes('PSS:privileged'))
-        .map((f) => `${f.resource.name}@${f.location.file}:${f.location.line}`);
-      expect(names).to.have.members(['j1@obj.json:1', 'j2@list.json:5']);
+        .map((f) => `${f.resource.name}@${f.location.file}:${f.location.objectLine}:${f.location.line}`);
+      // The object's first line, then the line of its "privileged" key.
+      expect(names).to.have.members(['j1@obj.json:1:14', 'j2@list.json:5:18']);
     });
 
     it('YAML 1.1 booleans as kubectl reads them: privileged: yes is privileged', () => {
@@ -783,7 +795,13 @@ items:
         namespace: null,
         name: 'team-policy',
       });
-      expect(lapse?.location).to.deep.equal({ file: 'pol-exc.yaml', line: 1 });
+      expect(lapse?.location).to.deep.equal({
+        file: 'pol-exc.yaml',
+        line: 1,
+        column: null,
+        field: null,
+        objectLine: 1,
+      });
       expect(lapse?.message).to.contain('team-a');
     });
 

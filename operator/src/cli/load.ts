@@ -399,6 +399,38 @@ function isListKind(obj: Record<string, unknown>): boolean {
 }
 
 /**
+ * The one YAML parser of the CLI: a stream's documents, composed one at a time (compose() is a
+ * generator), so a large multi-document file never holds more than one document's syntax tree.
+ * `lc` learns the stream's line starts as the parser goes. parseManifests reads manifests with
+ * it and the field locator (locate.ts) reads the same text again with it to find node ranges.
+ */
+export function composeDocuments(text: string, lc: LineCounter): Generator<Document.Parsed> {
+  return new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
+}
+
+/** The text of one input, shared by the sources of every subject read from it. */
+export interface SourceText {
+  text: string;
+}
+
+/**
+ * Where a subject's syntax tree is: the text it was parsed from, the index of its document in
+ * the stream (empty documents counted), and for an item of a `kind: List`, the item's index.
+ */
+export interface DocumentSource {
+  source: SourceText;
+  document: number;
+  item?: number;
+}
+
+const sources = new WeakMap<Subject, DocumentSource>();
+
+/** The document a subject was parsed from (undefined for subjects not made by parseManifests). */
+export function documentSource(subject: Subject): DocumentSource | undefined {
+  return sources.get(subject);
+}
+
+/**
  * Parses a YAML stream (or JSON, which is YAML) into subjects with file and line.
  * Empty documents are skipped; every other problem is one InputError and the rest of
  * the stream is still read.
@@ -412,11 +444,20 @@ export function parseManifests(
   nonObjects?: Set<InputError>,
 ): void {
   const lc = new LineCounter();
-  // Documents are composed and converted one at a time (compose() is a generator), so
-  // a large multi-document file never holds more than one document's syntax tree.
-  const docs = new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
+  const docs = composeDocuments(text, lc);
+  const source: SourceText = { text };
+  let document = 0;
   try {
-    for (const doc of docs) addDocument(doc, text, file, lc, out, errors, opts, nonObjects);
+    for (const doc of docs) {
+      const before = out.length;
+      addDocument(doc, text, file, lc, out, errors, opts, nonObjects);
+      for (let i = before; i < out.length; i++) {
+        const s = out[i] as Subject;
+        const listItem = listItems.get(s);
+        sources.set(s, listItem === undefined ? { source, document } : { source, document, item: listItem });
+      }
+      document++;
+    }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     errors.push({
@@ -501,6 +542,9 @@ function addDocument(
   out.push({ object: value as KubeObject, location: line === undefined ? { file } : { file, line } });
 }
 
+/** The item index of subjects that are items of a `kind: List`. */
+const listItems = new WeakMap<Subject, number>();
+
 function addList(
   list: Record<string, unknown>,
   node: unknown,
@@ -535,7 +579,12 @@ function addList(
       errors.push({ file, line, message: `items[${i}]: ${problem.replace(/^document is/, 'item is')}` });
       return;
     }
-    out.push({ object: item as KubeObject, location: line === undefined ? { file } : { file, line } });
+    const subject: Subject = {
+      object: item as KubeObject,
+      location: line === undefined ? { file } : { file, line },
+    };
+    listItems.set(subject, i);
+    out.push(subject);
   });
 }
 

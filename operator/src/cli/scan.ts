@@ -20,7 +20,14 @@ import { ALL_RULES } from '../rules/index.ts';
 import { oneOf, outputAndFailOn, shortParseError, usageError } from './args.ts';
 import { inputErrorLine, readPolicyDocument } from './policy-file.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
-import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, loadInputs, type LoadOptions } from './load.ts';
+import {
+  DEFAULT_MAX_ALIAS_COUNT,
+  DEFAULT_MAX_FILE_BYTES,
+  documentSource,
+  loadInputs,
+  type LoadOptions,
+} from './load.ts';
+import { fieldPathIn, FieldLocator } from './locate.ts';
 import { formatJson } from './output/json.ts';
 import { formatJunit } from './output/junit.ts';
 import {
@@ -28,6 +35,7 @@ import {
   resourceLabel,
   type EvaluatedResource,
   type LocatedRuleError,
+  type ScanFinding,
   type ScanResult,
 } from './output/result.ts';
 import { formatSarif } from './output/sarif.ts';
@@ -56,7 +64,11 @@ Options:
   -h, --help         Show this help.
 
 Output: json keys are stable; resource.namespace, container and location.line are
-null when absent. Table output is coloured on a terminal unless NO_COLOR is set.
+null when absent. location.line and location.column (json, sarif) point at the
+field the finding is about (location.field), or at its nearest existing ancestor
+when the field is absent (a missing securityContext: the container); findings that
+name no field point at the object (location.objectLine). Table output is coloured
+on a terminal unless NO_COLOR is set.
 
 Exit codes:
   0  no finding at or above --fail-on
@@ -119,14 +131,26 @@ function loadPolicy(
   return { policy: compiled.policy, subject: { object, location: doc.location ?? { file } } };
 }
 
-/** Evaluates every subject against the policy over one shared index. */
+/** The finding with the position of the field its message names, when the subject's document has it. */
+function withField(f: Finding, s: Subject, locator: FieldLocator): ScanFinding {
+  const src = documentSource(s);
+  const path = src && fieldPathIn(f.message, s.object);
+  const field = src && path ? locator.locate(src, path) : undefined;
+  return field ? { ...f, field } : f;
+}
+
+/**
+ * Evaluates every subject against the policy over one shared index. Findings of subjects read by
+ * the loader carry the position of the field they name (see locate.ts).
+ */
 export function evaluateAll(
   subjects: readonly Subject[],
   policy: CompiledPolicy,
   now: Date,
 ): Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'> {
   const index = new ClusterIndex(subjects.map((s) => s.object));
-  const findings: Finding[] = [];
+  const locator = new FieldLocator();
+  const findings: ScanFinding[] = [];
   const resources: EvaluatedResource[] = [];
   const ruleErrors: LocatedRuleError[] = [];
   for (const s of subjects) {
@@ -135,7 +159,7 @@ export function evaluateAll(
     resources.push(
       s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
     );
-    for (const f of r.findings) findings.push(f);
+    for (const f of r.findings) findings.push(withField(f, s, locator));
     for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
   }
   findings.sort(compareFindings);

@@ -2,10 +2,12 @@
  * `--output json`: a stable document for scripts. Every finding has the same keys;
  * `namespace` (cluster-scoped objects) and `container` (findings about the whole
  * object) are null when absent rather than left out, and `location.line` is null
- * when unknown.
+ * when unknown. `location.line` and `location.column` point at the offending field the finding
+ * names (`location.field`), or at its nearest existing ancestor when the field is absent; a
+ * finding that names no field points at its object, whose first line is `location.objectLine`.
  */
-import type { Finding, Severity } from '../../engine/types.ts';
-import { summarize, type ScanResult } from './result.ts';
+import type { Severity } from '../../engine/types.ts';
+import { summarize, type ScanFinding, type ScanResult } from './result.ts';
 
 export interface JsonFinding {
   ruleId: string;
@@ -17,7 +19,16 @@ export interface JsonFinding {
   container: string | null;
   message: string;
   remediation: string;
-  location: { file: string | null; line: number | null };
+  location: {
+    file: string | null;
+    line: number | null;
+    /** 1-based column of the field (or its nearest existing ancestor); null when no field is located. */
+    column: number | null;
+    /** The field path the finding is about, e.g. `spec.containers[0].securityContext.privileged`. */
+    field: string | null;
+    /** The first line of the object the finding is about. */
+    objectLine: number | null;
+  };
 }
 
 export interface JsonReport {
@@ -25,7 +36,8 @@ export interface JsonReport {
   summary: { critical: number; high: number; medium: number; low: number; info: number; resources: number };
 }
 
-export function toJsonFinding(f: Finding): JsonFinding {
+export function toJsonFinding(f: ScanFinding): JsonFinding {
+  const objectLine = f.location?.line ?? null;
   return {
     ruleId: f.ruleId,
     title: f.title,
@@ -41,7 +53,13 @@ export function toJsonFinding(f: Finding): JsonFinding {
     container: f.container ?? null,
     message: f.message,
     remediation: f.remediation,
-    location: { file: f.location?.file ?? null, line: f.location?.line ?? null },
+    location: {
+      file: f.location?.file ?? null,
+      line: f.field?.line ?? objectLine,
+      column: f.field?.column ?? null,
+      field: f.field?.path ?? null,
+      objectLine,
+    },
   };
 }
 

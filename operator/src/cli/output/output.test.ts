@@ -96,7 +96,7 @@ describe('cli/output json', () => {
       container: null,
       message: 'container "app" does the bad thing',
       remediation: 'Remediation of alpha: do the concrete thing.',
-      location: { file: '<stdin>', line: null },
+      location: { file: '<stdin>', line: null, column: null, field: null, objectLine: null },
     });
     expect(r.summary).to.deep.equal({ critical: 1, high: 1, medium: 0, low: 0, info: 0, resources: 2 });
   });

@@ -9,6 +9,13 @@ import {
   type SourceLocation,
 } from '../../engine/types.ts';
 import type { InputError } from '../load.ts';
+import type { FieldLocation } from '../locate.ts';
+
+/** A finding of `vigil scan`: the engine's, plus where its offending field is in the file. */
+export interface ScanFinding extends Finding {
+  /** The field the finding names and its position; absent when the message names no field. */
+  field?: FieldLocation;
+}
 
 export interface EvaluatedResource {
   /** Kind of the object (also in `ref`), kept for rule applicability. */
@@ -22,7 +29,7 @@ export interface LocatedRuleError extends RuleError {
 
 export interface ScanResult {
   /** Findings in the engine's stable order (compareFindings). */
-  findings: Finding[];
+  findings: ScanFinding[];
   /** Every resource the policy selected, in input order. */
   resources: EvaluatedResource[];
   policy: CompiledPolicy;

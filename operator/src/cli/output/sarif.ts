@@ -1,7 +1,8 @@
 /**
  * `--output sarif`: SARIF 2.1.0 as GitHub code scanning accepts it. One run; the
  * driver lists every active rule (with GitHub's `security-severity`), each finding is
- * a result pointing at the file and line of its object, and a partial fingerprint
+ * a result pointing at the file, line and column of its offending field (its nearest existing
+ * ancestor when absent; the object's first line when the finding names no field), and a partial fingerprint
  * that ignores the line keeps alerts stable when a manifest moves within its file.
  */
 import { createHash } from 'node:crypto';
@@ -124,7 +125,9 @@ export function toSarif(r: ScanResult, cwd: string): Record<string, unknown> {
       {
         physicalLocation: {
           artifactLocation: { uri: artifactUri(f.location?.file ?? STDIN_NAME, cwd) },
-          region: { startLine: Math.max(1, f.location?.line ?? 1) },
+          region: f.field
+            ? { startLine: Math.max(1, f.field.line), startColumn: Math.max(1, f.field.column) }
+            : { startLine: Math.max(1, f.location?.line ?? 1) },
         },
       },
     ],
