@@ -46,13 +46,13 @@
  * operator of another checkout (e.g. a `git worktree` of an older commit) on the same setup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/controlplane/controlplane.ts';
+import { startOperator as launchOperator } from '../e2e/operator/process.ts';
 import { reportName } from '../operator/src/controller/report.ts';
 import { NAMESPACE_DELAY_MS } from '../operator/src/runtime/controller.ts';
 import {
@@ -730,39 +730,10 @@ async function startOperator(
   nodeOptions: string | undefined,
   cg: MemoryCgroup | undefined,
 ): Promise<OperatorRun> {
-  const metricsPort = await freePort();
-  const probePort = await freePort();
-  const spawnedAt = performance.now();
-  const argv = [
-    process.execPath,
-    join(operatorDir, 'bin', 'vigil.js'),
-    'operator',
-    '--kubeconfig',
-    kubeconfig,
-    '--namespace',
-    'vigil-system',
-    '--metrics-bind-address',
-    `127.0.0.1:${metricsPort}`,
-    '--health-probe-bind-address',
-    `127.0.0.1:${probePort}`,
-    '--log-format',
-    'json',
-    '--log-level',
-    'info',
-    ...(workers === undefined ? [] : ['--workers', String(workers)]),
-  ];
-  const cmd = cg ? cg.wrap(argv) : { command: argv[0] as string, args: argv.slice(1) };
-  const child = spawn(cmd.command, cmd.args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
-  });
-  const log = createWriteStream(logFile);
   const logTimes = new Map<string, number>();
   const waiters: { message: string; resolve: (t: number) => void }[] = [];
-  // The operator logs JSON lines to stderr; stdout is read the same way.
-  const onLine = (line: string): void => {
-    const at = performance.now();
-    log.write(`${line}\n`);
+  // The operator logs JSON lines; the first time each message appears is kept.
+  const onLine = (line: string, at: number): void => {
     let message: unknown;
     try {
       message = (JSON.parse(line) as { message?: unknown }).message;
@@ -773,14 +744,27 @@ async function startOperator(
     logTimes.set(message, at);
     for (const w of waiters.filter((x) => x.message === message)) w.resolve(at);
   };
-  createInterface({ input: child.stderr }).on('line', onLine);
-  createInterface({ input: child.stdout }).on('line', onLine);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const op = await launchOperator({
+    kubeconfig,
+    repoDir: operatorDir,
+    logLevel: 'info',
+    args: ['--log-format', 'json', ...(workers === undefined ? [] : ['--workers', String(workers)])],
+    env: nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions },
+    logFile,
+    onLine,
+    waitReady: false,
+    ...(cg ? { wrap: (argv: string[]) => cg.wrap(argv) } : {}),
+  });
+  const { child } = op;
+  const exited = new Promise<number | null>((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) r(child.exitCode);
+    else child.once('exit', (code) => r(code));
+  });
   const run: OperatorRun = {
     child,
     pid: child.pid ?? 0,
-    spawnedAt,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    spawnedAt: op.spawnedAt,
+    metricsUrl: op.metricsUrl,
     logTimes,
     waitLog(message, timeoutMs) {
       const seen = logTimes.get(message);
@@ -807,18 +791,9 @@ async function startOperator(
       });
     },
     async scrape() {
-      const r = await fetch(run.metricsUrl);
-      return parseExposition(await r.text()).samples;
+      return parseExposition(await op.metrics()).samples;
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const code = await exited;
-      clearTimeout(t);
-      log.end();
-      return code;
-    },
+    stop: () => op.stop(30_000),
   };
   return run;
 }
