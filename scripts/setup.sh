@@ -36,6 +36,8 @@ for w in "${want[@]}"; do
       if ! command -v go >/dev/null; then apt_install golang-go; fi
       # Debian's Go may be older than the pinned Kubernetes needs; the Go module proxy serves newer toolchains.
       GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/controlplane-build.sh >/dev/null
+      # The real-world corpus test's manifests (rules/corpus.test.ts), pinned by this module's go.sum.
+      (cd operator/src/testing/corpus && GOTOOLCHAIN=${GOTOOLCHAIN:-auto} GOFLAGS=-mod=readonly go mod download github.com/argoproj/argo-cd/v3 github.com/prometheus-operator/prometheus-operator)
       ;;
     image)
       # make image: apt downloads the runtime libraries' packages; the local registry serves the image.

@@ -1,0 +1,132 @@
+/**
+ * Issue 19: the real-world corpus. Public install manifests (pinned Go modules, read from the
+ * module cache; see testing/corpus.ts) scanned as `vigil scan --profile all -o json` scans them,
+ * with the per-rule finding counts compared to corpus.expected.json, where every count comes with
+ * the reason for it (reviewed by hand against the manifests). A rule change that adds or loses
+ * findings on real manifests fails here; update the table only with a reason.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CliIO } from '../cli/io.ts';
+import type { JsonReport } from '../cli/output/json.ts';
+import { run } from '../cli/scan.ts';
+import { CORPUS_SOURCES, corpusPaths } from '../testing/corpus.ts';
+import expected from './corpus.expected.json' with { type: 'json' };
+
+interface Expected {
+  module: string;
+  version: string;
+  resources: number;
+  counts: Record<string, number>;
+  why: Record<string, string>;
+}
+
+const EXPECTED = expected as Record<string, Expected>;
+
+interface Scanned {
+  version: string;
+  paths: string[];
+  code: number;
+  stderr: string;
+  report: JsonReport;
+}
+
+/** `vigil scan --profile all -o json --fail-on never PATH...`, in process. */
+async function scanSource(paths: string[]): Promise<Omit<Scanned, 'version' | 'paths'>> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    stdin: (async function* () {})(),
+    env: {},
+    cwd: '/',
+  };
+  const args = ['--profile', 'all', '-o', 'json', '--fail-on', 'never', '--now', '2026-06-01T00:00:00Z'];
+  const code = await run([...args, ...paths], io);
+  return { code, stderr: err.join(''), report: JSON.parse(out.join('')) as JsonReport };
+}
+
+function countByRule(report: JsonReport): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of report.findings) counts[f.ruleId] = (counts[f.ruleId] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+describe('real-world corpus: findings per rule', function () {
+  // The first run may download the pinned modules into the Go module cache.
+  this.timeout(300_000);
+  const scanned = new Map<string, Scanned>();
+
+  before(async () => {
+    for (const source of CORPUS_SOURCES) {
+      const { version, paths } = corpusPaths(source);
+      scanned.set(source.name, { version, paths, ...(await scanSource(paths)) });
+    }
+  });
+
+  it('the expected table covers exactly the corpus sources, each count with its reason', () => {
+    expect(Object.keys(EXPECTED).sort()).to.deep.equal(CORPUS_SOURCES.map((s) => s.name).sort());
+    for (const [name, e] of Object.entries(EXPECTED)) {
+      expect(Object.keys(e.why).sort(), name).to.deep.equal(Object.keys(e.counts).sort());
+      for (const [rule, n] of Object.entries(e.counts)) expect(n, `${name} ${rule}`).to.be.greaterThan(0);
+    }
+  });
+
+  for (const source of CORPUS_SOURCES) {
+    describe(source.name, () => {
+      const get = (): Scanned => {
+        const s = scanned.get(source.name);
+        if (!s) throw new Error(`${source.name} was not scanned`);
+        return s;
+      };
+      const want = (): Expected => {
+        const e = EXPECTED[source.name];
+        if (!e) throw new Error(`corpus.expected.json has no entry for ${source.name}`);
+        return e;
+      };
+
+      it('is the pinned version, and scans without input or rule errors', () => {
+        const s = get();
+        expect(want().module).to.equal(source.module);
+        expect(s.version, 'go.mod and corpus.expected.json must pin the same version').to.equal(
+          want().version,
+        );
+        expect(s.stderr).to.equal('');
+        expect(s.code).to.equal(0);
+        expect(s.report.summary.resources).to.equal(want().resources);
+      });
+
+      it('gives the expected number of findings per rule', () => {
+        expect(countByRule(get().report)).to.deep.equal(want().counts);
+      });
+
+      it('locates each finding that names a field inside its object', () => {
+        const s = get();
+        const lineCounts = new Map<string, number>();
+        const linesOf = (file: string): number => {
+          let n = lineCounts.get(file);
+          if (n === undefined) {
+            n = readFileSync(file, 'utf8').split('\n').length;
+            lineCounts.set(file, n);
+          }
+          return n;
+        };
+        let located = 0;
+        for (const f of s.report.findings) {
+          const loc = f.location;
+          if (loc.field === null) {
+            expect(loc.line, f.message).to.equal(loc.objectLine);
+            continue;
+          }
+          located++;
+          expect(loc.file, f.message).to.be.a('string');
+          expect(loc.line, f.message).to.be.within(loc.objectLine ?? 1, linesOf(join('/', loc.file ?? '')));
+          expect(loc.column, f.message).to.be.greaterThan(0);
+        }
+        expect(located, 'findings with a located field').to.be.greaterThan(0);
+      });
+    });
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * The real-world corpus (issue 19): public install manifests, read at test time from the Go
+ * modules that hold them, pinned with their checksums in operator/src/testing/corpus/go.mod and
+ * go.sum. `go mod download -json <module>` there prints the module's directory in the Go module
+ * cache, downloading (and verifying against go.sum) first if it is not there yet; scripts/setup.sh
+ * controlplane warms the cache. Nothing is copied into the repository.
+ *
+ * Only sources published as Go modules can be pinned this way. Of the manifests issue 19 names,
+ * Argo CD (manifests/install.yaml) is; kube-prometheus is not on the Go module proxy, so its core,
+ * the Prometheus Operator's own example manifests, stands in for it. kubernetes-goat, badPods,
+ * microservices-demo and the Kubernetes Dashboard chart are not Go modules on the proxy.
+ *
+ * Used only by tests: rules/corpus.test.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The Go module whose go.mod and go.sum pin the corpus. */
+export const CORPUS_MODULE = resolve(here, 'corpus');
+
+export interface CorpusSource {
+  /** Short name, the key of the expected counts. */
+  name: string;
+  /** Go module path, required in CORPUS_MODULE/go.mod. */
+  module: string;
+  /** Files or directories inside the module, scanned together as one `vigil scan` run. */
+  paths: string[];
+}
+
+export const CORPUS_SOURCES: readonly CorpusSource[] = [
+  { name: 'argo-cd', module: 'github.com/argoproj/argo-cd/v3', paths: ['manifests/install.yaml'] },
+  {
+    name: 'prometheus-operator',
+    module: 'github.com/prometheus-operator/prometheus-operator',
+    paths: ['example/rbac/prometheus-operator', 'example/rbac/prometheus', 'example/admission-webhook'],
+  },
+];
+
+export interface LocatedModule {
+  module: string;
+  /** The version CORPUS_MODULE's go.mod selects. */
+  version: string;
+  /** Its directory in the Go module cache. */
+  dir: string;
+}
+
+function fail(module: string, message: string): never {
+  throw new Error(
+    `real-world corpus: ${message}\n` +
+      `It comes from the Go module ${module} pinned in ${CORPUS_MODULE}/go.mod; install Go (>= 1.26) ` +
+      `and run \`go mod download ${module}\` there (scripts/setup.sh controlplane does).`,
+  );
+}
+
+function errorText(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return String(err);
+  const e = err as { code?: unknown; stderr?: unknown; stdout?: unknown; message?: unknown };
+  if (e.code === 'ENOENT') return 'the `go` command was not found on PATH';
+  const parts = [e.stdout, e.stderr, e.message].filter((p) => typeof p === 'string' && p.trim() !== '');
+  return parts.map((p) => String(p).trim()).join('\n');
+}
+
+const located = new Map<string, LocatedModule>();
+
+/**
+ * Locates a pinned corpus module, downloading it if needed; throws with a clear message if it
+ * cannot. -mod=readonly: a go.sum without the module's checksum is an error, never filled in.
+ */
+export function corpusModule(module: string): LocatedModule {
+  const known = located.get(module);
+  if (known) return known;
+  let out: string;
+  try {
+    out = execFileSync('go', ['mod', 'download', '-json', module], {
+      cwd: CORPUS_MODULE,
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=readonly' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
+  } catch (err) {
+    return fail(module, `\`go mod download -json ${module}\` in ${CORPUS_MODULE} failed: ${errorText(err)}`);
+  }
+  let info: { Version?: unknown; Dir?: unknown; Error?: unknown };
+  try {
+    info = JSON.parse(out) as typeof info;
+  } catch {
+    return fail(module, `\`go mod download -json\` printed something that is not JSON:\n${out}`);
+  }
+  if (typeof info.Error === 'string') return fail(module, `go mod download: ${info.Error}`);
+  if (typeof info.Dir !== 'string' || typeof info.Version !== 'string' || !existsSync(info.Dir))
+    return fail(module, `go mod download gave no module directory:\n${out}`);
+  const m = { module, version: info.Version, dir: info.Dir };
+  located.set(module, m);
+  return m;
+}
+
+/** The absolute paths of a source's files and directories; throws if one is missing. */
+export function corpusPaths(source: CorpusSource): { version: string; paths: string[] } {
+  const { version, dir } = corpusModule(source.module);
+  const paths = source.paths.map((p) => join(dir, p));
+  for (const p of paths)
+    if (!existsSync(p)) fail(source.module, `${source.module}@${version} has no ${p.slice(dir.length + 1)}`);
+  return { version, paths };
+}
