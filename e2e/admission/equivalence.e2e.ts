@@ -7,86 +7,23 @@
  * plugin defaults to privileged), so only the generated policies can reject.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { stringify } from 'yaml';
-import { renderAdmission } from '../../operator/src/admission/translate.ts';
 import { evaluateSubjects } from '../../operator/src/engine/evaluate.ts';
-import { compilePolicy, type CompiledPolicy } from '../../operator/src/engine/policy.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
-import { ALL_RULES } from '../../operator/src/rules/index.ts';
 import { upstreamFixtures } from '../../operator/src/testing/pss-fixtures.ts';
 import { waitFor } from '../controlplane/controlplane.ts';
-import { cluster } from '../harness.ts';
-
-const NOW = new Date('2026-06-01T00:00:00Z');
-
-interface Run {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
-
-/** kubectl with stdout and stderr kept apart (warnings go to stderr on success). */
-function kubectl(args: string[], input?: string): Run {
-  const k = cluster();
-  const r = spawnSync(k.kubectlPath, ['--kubeconfig', k.kubeconfig, ...args], {
-    encoding: 'utf8',
-    input,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
-}
-
-function mustKubectl(args: string[], input?: string): string {
-  const r = kubectl(args, input);
-  if (!r.ok) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-function compile(name: string, spec: Record<string, unknown>): CompiledPolicy {
-  const { policy, errors } = compilePolicy(
-    { apiVersion: 'security.vigil.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name }, spec },
-    ALL_RULES,
-  );
-  if (!policy) throw new Error(`policy ${name} does not compile: ${JSON.stringify(errors)}`);
-  return policy;
-}
-
-const toYaml = (objs: unknown[]): string => objs.map((o) => `---\n${stringify(o)}`).join('');
-
-/** Creates the generated objects and waits until the API server has type-checked each policy. */
-async function install(policy: CompiledPolicy): Promise<string[]> {
-  const r = renderAdmission(policy, NOW);
-  mustKubectl(['apply', '--server-side', '-f', '-'], toYaml(r.objects));
-  for (const name of r.names) {
-    let status: { observedGeneration?: number; typeChecking?: { expressionWarnings?: unknown[] } } = {};
-    await waitFor(
-      `type checking of ${name}`,
-      () => {
-        const vap = JSON.parse(mustKubectl(['get', 'validatingadmissionpolicy', name, '-o', 'json'])) as {
-          metadata: { generation: number };
-          status?: typeof status;
-        };
-        status = vap.status ?? {};
-        return Promise.resolve(
-          status.observedGeneration === vap.metadata.generation && status.typeChecking !== undefined,
-        );
-      },
-      60_000,
-    );
-    expect(
-      status.typeChecking?.expressionWarnings ?? [],
-      `${name}: API server type-checking warnings`,
-    ).to.deep.equal([]);
-  }
-  return r.names;
-}
-
-function namespace(name: string): void {
-  mustKubectl(['create', 'namespace', name]);
-}
+import {
+  NOW,
+  compile,
+  dryRun,
+  inForce as inForceWith,
+  install,
+  kubectl,
+  mustKubectl,
+  namespace,
+  placed,
+} from './lib.ts';
 
 const privilegedPod = (ns: string): string => `apiVersion: v1
 kind: Pod
@@ -96,32 +33,8 @@ spec:
 `;
 
 /** The policy is in force once a privileged pod is refused by it (policies load asynchronously). */
-async function inForce(ns: string, policyPrefix: string): Promise<void> {
-  await waitFor(
-    `${policyPrefix} in force in ${ns}`,
-    () => {
-      const r = kubectl(['create', '--dry-run=server', '-f', '-'], privilegedPod(ns));
-      return Promise.resolve(!r.ok && r.stderr.includes(policyPrefix));
-    },
-    60_000,
-  );
-}
-
-/**
- * The fixture as both sides see it: in the test namespace (the policy matches only that one),
- * named after its path (upstream names them after their files, e.g. `capabilities_baseline0`,
- * which the API server refuses as object names).
- */
-function placed(obj: KubeObject, ns: string, name: string): KubeObject {
-  return {
-    ...obj,
-    metadata: { ...obj.metadata, namespace: ns, name },
-  };
-}
-
-function dryRun(obj: KubeObject): Run {
-  return kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], stringify(obj));
-}
+const inForce = (ns: string, policyPrefix: string): Promise<void> =>
+  inForceWith(policyPrefix, privilegedPod(ns));
 
 describe('generated ValidatingAdmissionPolicies on a real API server', function () {
   this.timeout(900_000);
