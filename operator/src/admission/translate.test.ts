@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { compilePolicy, type CompiledPolicy } from '../engine/policy.ts';
 import { ALL_RULES } from '../rules/index.ts';
 import { rules as podSecurity } from '../rules/pod-security/index.ts';
-import { globToRegex, matchCel, renderAdmission, selectorCel } from './translate.ts';
+import { WORKLOAD_KINDS } from '../engine/podspec.ts';
+import { RULES_CEL } from './rules-cel.ts';
+import { UNTRANSLATED_REASONS, globToRegex, matchCel, renderAdmission, selectorCel } from './translate.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -135,10 +137,49 @@ describe('admission translator', () => {
   it('lists rules it cannot translate, with a reason', () => {
     const r = renderAdmission(compile({ profile: 'all' }), NOW);
     const reasons = Object.fromEntries(r.untranslatedRules.map((u) => [u.id, u.reason]));
-    expect(r.translatedRules).to.have.length(19);
-    expect(r.untranslatedRules.length + 19).to.equal(ALL_RULES.length);
+    const single = Object.keys(RULES_CEL);
+    expect(single).to.have.length(12);
+    expect(new Set(r.translatedRules)).to.deep.equal(new Set([...podSecurity.map((x) => x.id), ...single]));
+    expect(r.untranslatedRules.length + r.translatedRules.length).to.equal(ALL_RULES.length);
     expect(Object.keys(reasons).some((id) => id.startsWith('pss-'))).to.equal(false);
     for (const reason of Object.values(reasons)) expect(reason).to.be.a('string').and.not.equal('');
+    // Every untranslated rule that judges pods or their controllers says which other objects it needs.
+    const podRules = ALL_RULES.filter((x) =>
+      x.kinds.some((k) => (WORKLOAD_KINDS as readonly string[]).includes(k)),
+    );
+    for (const rule of podRules)
+      if (!r.translatedRules.includes(rule.id))
+        expect(reasons[rule.id], rule.id).to.equal(UNTRANSLATED_REASONS[rule.id]);
+    expect(
+      Object.keys(UNTRANSLATED_REASONS).filter((id) => !podRules.some((x) => x.id === id)),
+    ).to.deep.equal([]);
+    expect(reasons['container-requests-missing']).to.include('LimitRange');
+    expect(reasons['container-readiness-probe-missing']).to.include('Service');
+    expect(reasons['container-hardcoded-secret']).to.include('entropy');
+    expect(reasons['rbac-cluster-admin-binding']).to.include('not pods or their controllers');
+  });
+
+  it('translates the single-object rules with the policy params baked in', () => {
+    const p = compile({
+      profile: 'recommended',
+      rules: [
+        { id: 'image-registry-not-allowed', params: { allowedRegistries: ['ghcr.io/acme'] } },
+        { id: 'container-root-filesystem-writable', params: { exemptContainers: ['istio-proxy'] } },
+      ],
+    });
+    const r = renderAdmission(p, NOW);
+    expect(r.translatedRules).to.include.members([
+      'image-registry-not-allowed',
+      'container-root-filesystem-writable',
+    ]);
+    const pods = JSON.stringify(spec(r.objects[0])['validations']);
+    expect(pods).to.include(`repo.startsWith('acme/')`);
+    expect(pods).to.include(`c.name == 'istio-proxy'`);
+    expect(pods).to.include(`'container-root-filesystem-writable: container \\"'`);
+    // Defaults: an empty allow-list translates to no validation at all.
+    const d = renderAdmission(compile({ profile: 'recommended' }), NOW);
+    expect(d.translatedRules).to.include('image-registry-not-allowed');
+    expect(JSON.stringify(d.objects)).not.to.include('image-registry-not-allowed: ');
   });
 
   it('writes globs and selectors as CEL', () => {

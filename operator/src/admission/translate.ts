@@ -25,6 +25,7 @@ import {
 import { WORKLOAD_KINDS } from '../engine/podspec.ts';
 import type { Rule } from '../engine/types.ts';
 import { PSS_CEL, lit, type CelValidation } from './pss-cel.ts';
+import { RULES_CEL } from './rules-cel.ts';
 
 export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'vigil' } as const;
 
@@ -118,12 +119,53 @@ const NEEDS_OTHER_OBJECTS: Readonly<Record<string, string>> = {
   'management-tools': 'needs other objects (Services, Deployments and their exposure)',
 };
 
+const LIMIT_RANGE = "needs the namespace's LimitRanges (a LimitRange default counts as set)";
+const SERVICE_ACCOUNT =
+  "needs the pod's ServiceAccount (its automountServiceAccountToken decides when the pod leaves the field unset)";
+const TOOL =
+  'needs the owning controller (owned pods are represented by it) and the Services, Ingresses and RBAC bindings that make the tool exposed or cluster-admin';
+const SECRET_SCAN =
+  'needs Shannon entropy, base64/JSON decoding (JWT headers) and look-behind/look-ahead regexes, which CEL and RE2 do not have: a translation would not give the same answers';
+
+/** Why each pod-template rule that has no CEL translation stays audit-only. */
+export const UNTRANSLATED_REASONS: Readonly<Record<string, string>> = {
+  'container-requests-missing': LIMIT_RANGE,
+  'container-memory-limit-missing': LIMIT_RANGE,
+  'container-cpu-limit-missing': LIMIT_RANGE,
+  'container-readiness-probe-missing':
+    'needs the Services that select the pod (it only fires for pods behind one)',
+  'default-service-account-used': SERVICE_ACCOUNT,
+  'service-account-token-automounted': SERVICE_ACCOUNT,
+  'deployment-single-replica':
+    'needs the HorizontalPodAutoscalers of the namespace (one targeting the Deployment excuses it)',
+  'pod-disruption-budget-missing':
+    'needs the PodDisruptionBudgets and HorizontalPodAutoscalers of the namespace',
+  'container-known-credential': SECRET_SCAN,
+  'container-hardcoded-secret': SECRET_SCAN,
+  'rbac-workload-cluster-admin':
+    "needs RBAC resolution of the pod's ServiceAccount (cluster-admin bindings), the ServiceAccount and the owning controller",
+  'network-workload-not-isolated':
+    'needs the NetworkPolicies and the Namespace object of the namespace, and the owning controller',
+  'kubernetes-dashboard-insecure-flags': TOOL,
+  'kubernetes-dashboard-cluster-admin': TOOL,
+  'helm-tiller-deployed': TOOL,
+  'weave-scope-deployed': TOOL,
+  'kubectl-proxy-exposed': TOOL,
+  'jupyter-without-authentication': TOOL,
+  'change-unapproved-field-manager':
+    'needs the history of field managers (managedFields over time), not one admission request',
+  'workload-missing-ownership-labels':
+    'needs the owning controller (a pod or ReplicaSet owned by a workload in scope is represented by it)',
+};
+
 function untranslatedReason(rule: Rule): string {
+  const specific = UNTRANSLATED_REASONS[rule.id];
+  if (specific) return specific;
   if (!rule.kinds.some((k) => (WORKLOAD_KINDS as readonly string[]).includes(k)))
     return `judges ${rule.kinds.join(', ')} objects, not pods or their controllers`;
   return (
     NEEDS_OTHER_OBJECTS[rule.category] ??
-    'single-object, not translated to CEL yet: audit only (the operator and vigil scan report it)'
+    'no CEL translation: audit only (the operator and vigil scan report it)'
   );
 }
 
@@ -189,8 +231,9 @@ function validationActions(action: CompiledPolicy['action']): string[] {
 export function renderAdmission(policy: CompiledPolicy, now: Date): AdmissionRender {
   const translatedRules: string[] = [];
   const untranslatedRules: UntranslatedRule[] = [];
+  const params = new Map(policy.rules.map((a) => [a.rule.id, a.params]));
   for (const a of policy.rules) {
-    if (PSS_CEL[a.rule.id]) translatedRules.push(a.rule.id);
+    if (PSS_CEL[a.rule.id] || RULES_CEL[a.rule.id]) translatedRules.push(a.rule.id);
     else untranslatedRules.push({ id: a.rule.id, reason: untranslatedReason(a.rule) });
   }
   const exceptions = policy.exceptions.filter((e) => exceptionActive(e, now));
@@ -222,9 +265,9 @@ export function renderAdmission(policy: CompiledPolicy, now: Date): AdmissionRen
       const covering = ruleExceptions.filter((e) => exceptionCovers(e, id));
       if (covering.some((e) => e.match === undefined)) continue;
       const guard = covering.map((e) => `variables.exception${String(e.index)}`);
-      const make = PSS_CEL[id];
+      const make = PSS_CEL[id] ?? RULES_CEL[id];
       if (!make) continue;
-      for (const v of make(shape.path))
+      for (const v of make(shape.path, params.get(id) ?? {}))
         validations.push(
           guard.length === 0 ? v : { ...v, expression: `${guard.join(' || ')} || (${v.expression})` },
         );
