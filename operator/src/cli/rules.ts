@@ -1,7 +1,7 @@
 /** `vigil rules`: the rule catalogue (id, severity, category, profiles), as a table or JSON. */
 import { parseArgs } from 'node:util';
 import { rulesOfProfile } from '../engine/policy.ts';
-import { PROFILES, type ProfileName, type Rule } from '../engine/types.ts';
+import { PROFILES, severityRank, type ProfileName, type Rule } from '../engine/types.ts';
 import { ALL_RULES } from '../rules/index.ts';
 import { shortParseError, usageError } from './args.ts';
 import { EXIT_ERROR, EXIT_OK, type CliIO } from './io.ts';
@@ -9,6 +9,9 @@ import { EXIT_ERROR, EXIT_OK, type CliIO } from './io.ts';
 export const RULES_USAGE = `Usage: vigil rules [options]
 
 Lists the rules Vigil ships, sorted by id.
+
+SEVERITY is the rule's severity; "medium (up to critical)" means some findings are
+raised above it (json: raisedTo, with which findings).
 
 Options:
   --profile NAME     Only the rules of a profile: ${PROFILES.join(', ')}.
@@ -22,11 +25,20 @@ export function profilesOf(rule: Rule): ProfileName[] {
   return [...rule.profiles, 'all'];
 }
 
+/** `medium`, or `medium (up to critical)` for a rule that raises some findings (the highest raise). */
+export function severityLabel(rule: Rule): string {
+  const raised = (rule.raisedTo ?? []).map((x) => x.severity);
+  if (raised.length === 0) return rule.severity;
+  const top = raised.reduce((a, b) => (severityRank(b) > severityRank(a) ? b : a));
+  return `${rule.severity} (up to ${top})`;
+}
+
 export function rulesJson(rules: readonly Rule[]): unknown[] {
   return rules.map((r) => ({
     id: r.id,
     title: r.title,
     severity: r.severity,
+    raisedTo: (r.raisedTo ?? []).map((x) => ({ severity: x.severity, when: x.when })),
     category: r.category,
     profiles: profilesOf(r),
     controls: r.controls,
@@ -44,7 +56,7 @@ export function rulesJson(rules: readonly Rule[]): unknown[] {
 
 export function rulesTable(rules: readonly Rule[]): string {
   const header = ['ID', 'SEVERITY', 'CATEGORY', 'PROFILES', 'TITLE'];
-  const rows = rules.map((r) => [r.id, r.severity, r.category, profilesOf(r).join(','), r.title]);
+  const rows = rules.map((r) => [r.id, severityLabel(r), r.category, profilesOf(r).join(','), r.title]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const fmt = (row: string[]): string =>
     row

@@ -139,11 +139,23 @@ export interface ClusterFacts {
   serverVersion?: string;
 }
 
+/** A severity above a rule's own that some of its findings get, and when. */
+export interface RaisedSeverity {
+  severity: Severity;
+  /** Which findings, e.g. "a hostPath volume (pss-restricted)". */
+  when: string;
+}
+
 export interface RuleMeta {
   /** Stable kebab-case id. */
   id: string;
   title: string;
   severity: Severity;
+  /**
+   * The severities above `severity` that some findings of the rule are raised to. `vigil rules`
+   * lists them beside `severity`, and the rule raises its findings to these values (one source).
+   */
+  raisedTo?: readonly RaisedSeverity[];
   category: Category;
   /** Framework references: `PSS:<checkId>`, `CIS:5.2.2`, `NSA:...`, `CVE-...`. */
   controls: string[];

@@ -1,4 +1,10 @@
-import { severityRank, type Rule, type RuleHit, type Severity } from '../../engine/types.ts';
+import {
+  severityRank,
+  type RaisedSeverity,
+  type Rule,
+  type RuleHit,
+  type Severity,
+} from '../../engine/types.ts';
 import { asArray, isObj } from '../../engine/podspec.ts';
 import {
   BASELINE_ONLY_PROFILES,
@@ -34,11 +40,22 @@ function inSet(set: ReadonlySet<string>, c: unknown): boolean {
   return typeof c === 'string' && set.has(c);
 }
 
+/** Adding a root-equivalent capability (or ALL). */
+const ROOT_EQUIVALENT: RaisedSeverity = {
+  severity: 'critical',
+  when: 'adding a root-equivalent capability (SYS_ADMIN, SYS_MODULE, ... or ALL)',
+};
+/** Adding a capability outside the runtime default set (the baseline rating). */
+const OUTSIDE_DEFAULT: RaisedSeverity = {
+  severity: 'high',
+  when: 'adding a capability outside the runtime default set, where pss-capabilities-baseline does not run (pss-restricted)',
+};
+
 /** Severity of adding `caps`, or undefined when it is the rule's own (so policy overrides apply). */
 function addSeverity(caps: unknown[], ruleSeverity: Severity): Severity | undefined {
   let sev: Severity = 'medium';
-  if (caps.some(isRootEquivalentCapability)) sev = 'critical';
-  else if (caps.some((c) => !inSet(BASELINE_CAPABILITIES, c))) sev = 'high';
+  if (caps.some(isRootEquivalentCapability)) sev = ROOT_EQUIVALENT.severity;
+  else if (caps.some((c) => !inSet(BASELINE_CAPABILITIES, c))) sev = OUTSIDE_DEFAULT.severity;
   return severityRank(sev) > severityRank(ruleSeverity) ? sev : undefined;
 }
 
@@ -60,6 +77,7 @@ export const pssCapabilitiesBaseline: Rule = {
   id: 'pss-capabilities-baseline',
   title: 'Container adds non-default capabilities',
   severity: 'high',
+  raisedTo: [ROOT_EQUIVALENT],
   category: 'pod-security',
   controls: ['PSS:capabilities_baseline', 'CIS:5.2.8', 'CIS:5.2.9', 'NSA:Pod security', 'MITRE:T1611'],
   rationale: `${CAP_RATIONALE} Rated high; a finding that adds a root-equivalent capability (or ALL) is raised to critical.`,
@@ -82,7 +100,7 @@ export const pssCapabilitiesBaseline: Rule = {
             container: c.name,
             message: `${who(c)} adds ${list(bad)} in ${c.path}.securityContext.capabilities.add`,
           },
-          addSeverity(bad, 'high'),
+          addSeverity(bad, pssCapabilitiesBaseline.severity),
         ),
       );
     }
@@ -98,6 +116,7 @@ export const pssCapabilitiesRestricted: Rule = {
   id: 'pss-capabilities-restricted',
   title: 'Container does not drop ALL capabilities',
   severity: 'medium',
+  raisedTo: [OUTSIDE_DEFAULT, ROOT_EQUIVALENT],
   category: 'pod-security',
   controls: ['PSS:capabilities_restricted', 'CIS:5.2.8', 'CIS:5.2.9', 'CIS:5.2.10', 'NSA:Pod security'],
   rationale: `${CAP_RATIONALE} Restricted asks every container to start from no capabilities. A missing drop of ALL is rated medium (the runtime default set stays); adding a capability outside the default set is raised to high and a root-equivalent one to critical, unless pss-capabilities-baseline runs too (recommended, all), which then reports those additions itself.`,
@@ -135,7 +154,7 @@ export const pssCapabilitiesRestricted: Rule = {
               container: c.name,
               message: `${who(c)} adds ${list(bad)} in ${c.path}.securityContext.capabilities.add (only "NET_BIND_SERVICE" is allowed)`,
             },
-            addSeverity(bad, 'medium'),
+            addSeverity(bad, pssCapabilitiesRestricted.severity),
           ),
         );
     }

@@ -4,9 +4,13 @@
  * once, by the baseline rule, at its listed severity. pss-restricted keeps PSA's semantics.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { rulesJson } from '../../cli/rules.ts';
 import { evaluateSubjects } from '../../engine/evaluate.ts';
 import { compilePolicy } from '../../engine/policy.ts';
-import type { Finding, KubeObject, ProfileName } from '../../engine/types.ts';
+import { severityRank, type Finding, type KubeObject, type ProfileName } from '../../engine/types.ts';
+import { upstreamFixtures } from '../../testing/pss-fixtures.ts';
 import { ALL_RULES, ruleById } from '../index.ts';
 import { FIXED_NOW, pod, podWithContainer } from '../testing.ts';
 
@@ -92,5 +96,62 @@ describe('one finding per problem per profile (PSS overrides)', () => {
     expect(show(fs.filter((f) => f.message.includes('volumes[0]')))).to.deep.equal([
       'pss-restricted-volumes critical',
     ]);
+  });
+});
+
+/** The severities `vigil rules` lists for a rule: its own and the ones it declares raising to. */
+function listedSeverities(ruleId: string): string[] {
+  const r = ruleById(ruleId);
+  return r ? [r.severity, ...(r.raisedTo ?? []).map((x) => x.severity)] : [];
+}
+
+describe('severities: what a scan reports is what `vigil rules` lists (issue 19 item 8)', () => {
+  it('pss-restricted-volumes: a hostPath volume in pss-restricted is critical, which vigil rules lists', () => {
+    const listed = rulesJson(ALL_RULES).find(
+      (r) => (r as { id: string }).id === 'pss-restricted-volumes',
+    ) as {
+      severity: string;
+      raisedTo: { severity: string; when: string }[];
+    };
+    expect(listed.severity).to.equal('medium');
+    expect(listed.raisedTo.map((x) => x.severity)).to.deep.equal([
+      ruleById('pss-host-path-volumes')?.severity,
+    ]);
+    expect(listed.raisedTo[0]?.when).to.contain('hostPath');
+    const fs = scan(hostPath, 'pss-restricted').filter((f) => f.ruleId === 'pss-restricted-volumes');
+    expect(fs.map((f) => f.severity)).to.deep.equal(['critical']);
+    const nfs = pod({ volumes: [{ name: 'n', nfs: { server: 'x', path: '/' } }] });
+    expect(scan(nfs, 'pss-restricted').map((f) => `${f.ruleId} ${f.severity}`)).to.include(
+      'pss-restricted-volumes medium',
+    );
+  });
+
+  it('every Pod Security finding on the upstream fixtures, in every profile, has a listed severity', () => {
+    const pods = [
+      hostPath,
+      sysAdmin,
+      unconfined,
+      unmasked,
+      ...upstreamFixtures().map((e) => parse(readFileSync(e.file, 'utf8')) as KubeObject),
+    ];
+    const off: string[] = [];
+    let seen = 0;
+    for (const profile of ['pss-baseline', 'pss-restricted', 'recommended', 'all'] as const)
+      for (const p of pods)
+        for (const f of scan(p, profile)) {
+          seen++;
+          if (!listedSeverities(f.ruleId).includes(f.severity))
+            off.push(`${profile} ${f.ruleId} ${f.severity}`);
+        }
+    expect(seen).to.be.greaterThan(300);
+    expect([...new Set(off)]).to.deep.equal([]);
+  });
+
+  it('rules raise only above their own severity', () => {
+    for (const r of ALL_RULES)
+      for (const x of r.raisedTo ?? [])
+        expect(severityRank(x.severity), `${r.id} raised to ${x.severity}`).to.be.greaterThan(
+          severityRank(r.severity),
+        );
   });
 });

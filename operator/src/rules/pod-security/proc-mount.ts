@@ -1,4 +1,4 @@
-import type { KubeObject, Rule, RuleHit } from '../../engine/types.ts';
+import type { KubeObject, RaisedSeverity, Rule, RuleHit } from '../../engine/types.ts';
 import {
   BASELINE_ONLY_PROFILES,
   KINDS,
@@ -59,10 +59,17 @@ export const pssProcMount: Rule = {
  * PSS restricted `procMount_restricted` (v1.35+): container procMount must be unset or Default
  * whatever spec.hostUsers is. Overrides the baseline procMount check.
  */
+/** A pod sharing the host user namespace keeps pss-proc-mount's severity where this rule reports it. */
+const HOST_USERS_RAISED: RaisedSeverity = {
+  severity: pssProcMount.severity,
+  when: 'a pod that shares the host user namespace, which this rule reports only where pss-proc-mount does not run (pss-restricted)',
+};
+
 export const pssProcMountRestricted: Rule = {
   id: 'pss-proc-mount-restricted',
   title: 'Container unmasks /proc (restricted)',
   severity: 'medium',
+  raisedTo: [HOST_USERS_RAISED],
   category: 'pod-security',
   controls: ['PSS:procMount_restricted', 'NSA:Pod security'],
   rationale: `${RATIONALE} The restricted level allows no relaxation. Rated medium for user-namespaced pods; a finding on a pod that shares the host user namespace is raised to high, the baseline rating, unless pss-proc-mount runs too (recommended, all), which then reports it itself.`,
@@ -75,6 +82,6 @@ export const pssProcMountRestricted: Rule = {
     if (!p) return [];
     // Beside pss-proc-mount, pods sharing the host user namespace are its findings.
     if (!userNamespaced(p) && leftToBaseline(ctx, 'pss-proc-mount')) return [];
-    return nonDefaultProcMount(p, (pv) => (userNamespaced(pv) ? undefined : 'high'));
+    return nonDefaultProcMount(p, (pv) => (userNamespaced(pv) ? undefined : HOST_USERS_RAISED.severity));
   },
 };

@@ -1,6 +1,7 @@
-import type { Rule, RuleHit } from '../../engine/types.ts';
+import type { RaisedSeverity, Rule, RuleHit } from '../../engine/types.ts';
 import { asArray, asString, isObj } from '../../engine/podspec.ts';
 import { KINDS, RESTRICTED_PROFILES, isSet, leftToBaseline, podView, q } from './_pss.ts';
+import { pssHostPathVolumes } from './host-path-volumes.ts';
 
 /** Volume sources the restricted level allows. */
 export const ALLOWED_VOLUME_SOURCES: readonly string[] = [
@@ -48,10 +49,17 @@ export const FORBIDDEN_VOLUME_SOURCES: readonly string[] = [
  * an emptyDir, so such a volume passes here as it does in a cluster (the upstream fixture
  * restricted/pass/restrictedvolumes0.yaml relies on that).
  */
+/** A hostPath volume keeps pss-host-path-volumes' severity where this rule reports it. */
+const HOST_PATH_RAISED: RaisedSeverity = {
+  severity: pssHostPathVolumes.severity,
+  when: 'a hostPath volume, which this rule reports only where pss-host-path-volumes does not run (pss-restricted)',
+};
+
 export const pssRestrictedVolumes: Rule = {
   id: 'pss-restricted-volumes',
   title: 'Volume type not allowed by restricted',
   severity: 'medium',
+  raisedTo: [HOST_PATH_RAISED],
   category: 'pod-security',
   controls: ['PSS:restrictedVolumes', 'CIS:5.2.12', 'NSA:Pod security'],
   rationale:
@@ -75,7 +83,7 @@ export const pssRestrictedVolumes: Rule = {
       const hit: RuleHit = {
         message: `volume ${q(name)} uses restricted volume type ${q(type)} (${p.path}.volumes[${i}].${type})`,
       };
-      if (type === 'hostPath') hit.severity = 'critical';
+      if (type === 'hostPath') hit.severity = HOST_PATH_RAISED.severity;
       hits.push(hit);
     });
     return hits;

@@ -1,4 +1,4 @@
-import type { Rule, RuleHit } from '../../engine/types.ts';
+import type { RaisedSeverity, Rule, RuleHit } from '../../engine/types.ts';
 import { isObj } from '../../engine/podspec.ts';
 import {
   BASELINE_ONLY_PROFILES,
@@ -75,10 +75,17 @@ export const pssSeccompProfileBaseline: Rule = {
  * or Localhost, set on the container or inherited from a valid pod-level profile; explicit other
  * types fail. Windows pods (spec.os.name: windows) are exempt. Overrides seccompProfile_baseline.
  */
+/** An explicit Unconfined (or other) type keeps the baseline rule's severity where this rule reports it. */
+const EXPLICIT_RAISED: RaisedSeverity = {
+  severity: pssSeccompProfileBaseline.severity,
+  when: 'an explicit Unconfined (or other) type, which this rule reports only where pss-seccomp-profile-baseline does not run (pss-restricted)',
+};
+
 export const pssSeccompProfileRestricted: Rule = {
   id: 'pss-seccomp-profile-restricted',
   title: 'Seccomp profile not set to RuntimeDefault or Localhost',
   severity: 'medium',
+  raisedTo: [EXPLICIT_RAISED],
   category: 'pod-security',
   controls: ['PSS:seccompProfile_restricted', 'CIS:5.7.2', 'NSA:Pod security'],
   rationale: `${RATIONALE} Containers without a profile run Unconfined on most runtimes unless the kubelet enables seccomp-default. Rated medium for a missing profile; an explicit Unconfined (or other) type is raised to high, the baseline rating, unless pss-seccomp-profile-baseline runs too (recommended, all), which then reports it itself.`,
@@ -92,7 +99,7 @@ export const pssSeccompProfileRestricted: Rule = {
     // Beside pss-seccomp-profile-baseline, explicit bad types are its findings.
     const hits: RuleHit[] = leftToBaseline(ctx, 'pss-seccomp-profile-baseline')
       ? []
-      : explicitHits(p).map((h) => ({ ...h, severity: 'high' }));
+      : explicitHits(p).map((h) => ({ ...h, severity: EXPLICIT_RAISED.severity }));
     const podProfile = p.sc['seccompProfile'];
     const podValid = isSet(podProfile) && !explicitlyBad(podProfile);
     if (!podValid) {
