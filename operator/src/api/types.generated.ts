@@ -145,6 +145,8 @@ export interface SecurityPolicySpec {
   action?: 'audit' | 'warn' | 'enforce';
   /** Event settings. */
   events?: SecurityPolicySpecEvents;
+  /** Settings of the audit-event detections (the operator's audit webhook and `vigil audit --policy`). The API server sends one stream of events, so one policy's audit settings apply: of the policies with this section, the first by name (docs/audit.md). */
+  audit?: SecurityPolicySpecAudit;
 }
 
 /** Selects resources by namespace, name, kind and labels. All given criteria must hold. */
@@ -211,6 +213,34 @@ export interface SecurityPolicySpecException {
 export interface SecurityPolicySpecEvents {
   /** Lowest severity that produces a Warning event on the offending object. */
   minSeverity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+}
+
+/** Settings of the audit-event detections (the operator's audit webhook and `vigil audit --policy`). The API server sends one stream of events, so one policy's audit settings apply: of the policies with this section, the first by name (docs/audit.md). */
+export interface SecurityPolicySpecAudit {
+  /** Identities (globs, for example system:serviceaccount:cert-manager:*) expected to read Secrets, beyond the control plane's controllers and the node authorizer. */
+  expectedSecretReaders?: string[];
+  /** Identities (globs) of the approved deployment pipeline; changes by anyone else are reported by audit-unapproved-change. Empty turns that rule off. */
+  approvedChangers?: string[];
+  /** The pod and node networks: a ServiceAccount token used from elsewhere is reported by audit-sa-token-foreign-ip. Empty turns that rule off. */
+  clusterCIDRs?: string[];
+  /** ServiceAccounts (namespace/name globs) whose tokens are powerful, beyond kube-system. */
+  powerfulServiceAccounts?: string[];
+  /** ClusterRoles a binding to which is reported (default admin, edit, system:controller:*). */
+  powerfulRoles?: string[];
+  /** A burst of denied (403) requests from one identity within a sliding window. */
+  deniedBurst?: SecurityPolicySpecAuditDeniedBurst;
+  /** Severity per audit rule id, instead of the rule's default. */
+  severities?: Record<string, 'critical' | 'high' | 'medium' | 'low' | 'info'>;
+  /** Audit rule ids not to run. */
+  disabledRules?: string[];
+}
+
+/** A burst of denied (403) requests from one identity within a sliding window. */
+export interface SecurityPolicySpecAuditDeniedBurst {
+  /** Denied requests in the window that make a detection (default 20). */
+  threshold?: number;
+  /** The window, in seconds (default 60). */
+  windowSeconds?: number;
 }
 
 /** Observed state, written by Vigil. */

@@ -13,16 +13,32 @@ export interface RuleFailure {
 }
 
 export class AuditEvaluator {
-  readonly rules: readonly AuditRule[];
+  private enabled: readonly AuditRule[];
+  private readonly all: readonly AuditRule[];
   private readonly state = new Map<string, Map<string, unknown>>();
   /** Events judged (ResponseComplete and Panic stages). */
   judged = 0;
 
-  private readonly settings: AuditSettings;
+  private settings: AuditSettings;
 
   constructor(settings: AuditSettings, rules: readonly AuditRule[] = AUDIT_RULES) {
+    this.all = rules;
     this.settings = settings;
-    this.rules = rules.filter((r) => !settings.disabledRules.includes(r.id));
+    this.enabled = rules.filter((r) => !settings.disabledRules.includes(r.id));
+  }
+
+  /** The enabled rules. */
+  get rules(): readonly AuditRule[] {
+    return this.enabled;
+  }
+
+  /**
+   * New settings for the events still to come (the operator applies a changed SecurityPolicy).
+   * The windowed rules keep their state, so a burst under way is not forgotten.
+   */
+  reconfigure(settings: AuditSettings): void {
+    this.settings = settings;
+    this.enabled = this.all.filter((r) => !settings.disabledRules.includes(r.id));
   }
 
   /** Detections for one event; empty for stages other than ResponseComplete and Panic. */
@@ -30,7 +46,7 @@ export class AuditEvaluator {
     if (!JUDGED_STAGES.has(ev.stage)) return [];
     this.judged++;
     const out: Detection[] = [];
-    for (const rule of this.rules) {
+    for (const rule of this.enabled) {
       let state = this.state.get(rule.id);
       if (!state) {
         state = new Map();

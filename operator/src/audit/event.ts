@@ -53,6 +53,10 @@ export function toAuditEvent(raw: unknown): AuditEvent | string {
     code: typeof code === 'number' && Number.isFinite(code) ? code : 0,
     annotations,
   };
+  const refVersion = str(ref['apiVersion']);
+  if (refVersion !== '') ev.refApiVersion = refVersion;
+  const refUID = str(ref['uid']);
+  if (refUID !== '') ev.refUID = refUID;
   const imp = str(asObj(raw['impersonatedUser'])['username']);
   if (imp !== '') ev.impersonatedUser = imp;
   if (isObj(raw['requestObject'])) ev.requestObject = raw['requestObject'];

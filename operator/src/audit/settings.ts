@@ -1,7 +1,8 @@
 /**
- * Reads a SecurityPolicy's `spec.audit` section into AuditSettings. The CRD does not declare the
- * section yet (it comes with the operator half of the audit pipeline), so the CLI reads it here,
- * checking every field it knows and reporting the ones it does not.
+ * Reads a SecurityPolicy's `spec.audit` section into AuditSettings: `vigil audit --policy` and the
+ * operator's webhook pipeline both read it here. The CRD declares the section (the API server
+ * checks types); this check also runs on files the API server never saw, and reports every field
+ * it does not know.
  */
 import { asObj, isObj } from '../engine/podspec.ts';
 import { SEVERITIES, type Severity } from '../engine/types.ts';
@@ -97,4 +98,41 @@ export function auditSettingsOf(policy: unknown): AuditSettings | string[] {
     severities,
     disabledRules: disabled ?? s.disabledRules,
   };
+}
+
+/** The audit settings the operator judges with, and where they came from. */
+export interface ChosenAuditSettings {
+  settings: AuditSettings;
+  /** The SecurityPolicy whose spec.audit applies; undefined: none has one, defaults apply. */
+  policy?: string;
+  /** Policies with a spec.audit that is not used: `name: why`. */
+  ignored: string[];
+}
+
+/**
+ * One set of audit settings for the whole cluster (the API server sends one stream of events):
+ * the spec.audit of the SecurityPolicy with that section that comes first by name, skipping
+ * sections that are invalid. Other policies' sections are reported as ignored.
+ */
+export function chooseAuditSettings(policies: readonly unknown[]): ChosenAuditSettings {
+  const named = policies
+    .map((p) => {
+      const name = asObj(asObj(p)['metadata'])['name'];
+      return { p, name: typeof name === 'string' ? name : '' };
+    })
+    .filter(({ p }) => asObj(asObj(p)['spec'])['audit'] !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: ChosenAuditSettings = { settings: defaultSettings(), ignored: [] };
+  for (const { p, name } of named) {
+    const s = auditSettingsOf(p);
+    if (Array.isArray(s)) {
+      out.ignored.push(`${name}: ${s.join('; ')}`);
+      continue;
+    }
+    if (out.policy === undefined) {
+      out.policy = name;
+      out.settings = s;
+    } else out.ignored.push(`${name}: policy ${out.policy} comes first by name and its spec.audit applies`);
+  }
+  return out;
 }

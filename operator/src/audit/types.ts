@@ -29,6 +29,9 @@ export interface AuditEvent {
     namespace: string;
     name: string;
   };
+  /** objectRef.apiVersion and objectRef.uid, when the API server set them (Events on the object use them). */
+  refApiVersion?: string;
+  refUID?: string;
   /** responseStatus.code; 0 when absent. */
   code: number;
   /** Present at RequestResponse/Request level only. */

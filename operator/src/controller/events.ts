@@ -23,6 +23,8 @@ import { TokenBucket } from './rate-limiter.ts';
 export const REASON_FINDING_DETECTED = 'FindingDetected';
 export const REASON_FINDING_RESOLVED = 'FindingResolved';
 export type FindingEventReason = typeof REASON_FINDING_DETECTED | typeof REASON_FINDING_RESOLVED;
+/** Reason of the Warning events the audit pipeline posts on the object a detection is about (audit/events.ts). */
+export const REASON_AUDIT_DETECTION = 'AuditDetection';
 
 export const REPORTING_CONTROLLER = 'vigil';
 /** Kubernetes rejects a longer note (validation counts bytes). */
@@ -77,7 +79,7 @@ export interface EventV1 {
   reportingController: string;
   reportingInstance: string;
   action: string;
-  reason: FindingEventReason;
+  reason: FindingEventReason | typeof REASON_AUDIT_DETECTION;
   type: 'Normal' | 'Warning';
   regarding: ObjectReferenceV1;
   related?: ObjectReferenceV1;

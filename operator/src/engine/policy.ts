@@ -214,7 +214,12 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     return { errors: [{ field: 'spec', message: 'spec must be an object', reason: 'InvalidSpec' }] };
   }
   const spec = asObj(specRaw);
-  checkKnownKeys(spec, ['profile', 'match', 'rules', 'exceptions', 'action', 'events'], 'spec', errors);
+  checkKnownKeys(
+    spec,
+    ['profile', 'match', 'rules', 'exceptions', 'action', 'events', 'audit'],
+    'spec',
+    errors,
+  );
   checkKnownKeys(spec['events'], ['minSeverity'], 'spec.events', errors);
 
   const profileRaw = spec['profile'] ?? DEFAULT_PROFILE;

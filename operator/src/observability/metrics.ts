@@ -72,6 +72,14 @@ export type ReconcileResultLabel = (typeof RECONCILE_RESULTS)[number];
 export const CLUSTER_COMPONENTS = ['control-plane', 'node'] as const;
 export type ClusterComponent = (typeof CLUSTER_COMPONENTS)[number];
 
+/**
+ * Why audit events the webhook receiver was sent were not judged (`vigil_audit_dropped_total{reason}`).
+ * queue_full and malformed count events (a malformed body whose events cannot be counted counts 1);
+ * unauthenticated and too_large count requests, whose events are never read.
+ */
+export const AUDIT_DROP_REASONS = ['queue_full', 'unauthenticated', 'malformed', 'too_large'] as const;
+export type AuditDropReason = (typeof AUDIT_DROP_REASONS)[number];
+
 /** One cell of a policy's findings: how many findings share these labels. */
 export interface FindingTally {
   severity: Severity;
@@ -174,6 +182,16 @@ export interface VigilMetrics {
   workQueueMetrics(name: string, controller?: string): WorkQueueMetrics;
   /** Reads `workqueue_unfinished_work_seconds` / `…longest_running_processor_seconds` from `source` on scrape. */
   observeQueue(name: string, source: QueueGaugeSource, controller?: string): void;
+
+  /** Initialises `vigil_audit_detections_total` at 0 for each (rule, severity) pair. Idempotent. */
+  registerAuditRules(rules: Iterable<{ id: string; severity: Severity }>): void;
+  /** Audit events received and queued for judging (every stage). */
+  auditEvents(n: number): void;
+  /** One audit detection; `lagSeconds` is from the event's stageTimestamp to the detection. */
+  auditDetection(rule: string, severity: Severity, lagSeconds: number | undefined): void;
+  auditDropped(reason: AuditDropReason, n?: number): void;
+  /** Reads `vigil_audit_queue_length` from `source` on scrape. */
+  observeAuditQueue(source: () => number): void;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -194,6 +212,8 @@ function nonNegative(n: number): number {
 /** Verbs of vigil_api_requests_total (anything else counts as OTHER). */
 export const API_VERBS = ['LIST', 'WATCH', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OTHER'] as const;
 
+/** Audit lag: from the event's stageTimestamp to its detection (the API server batches up to seconds). */
+const AUDIT_LAG_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 const TIME_TO_FINDING_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
 /** controller-runtime's reconcile_time_seconds buckets (5 ms – 60 s). */
 const RECONCILE_BUCKETS = [
@@ -369,6 +389,40 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     help: 'Kubernetes Events not emitted because the events budget was exhausted.',
     registers: [registry],
   });
+  const auditEventsC = new Counter({
+    name: 'vigil_audit_events_total',
+    help: 'Audit events the webhook receiver accepted and queued for judging (every stage).',
+    registers: [registry],
+  });
+  const auditDetectionsC = new Counter({
+    name: 'vigil_audit_detections_total',
+    help: 'Audit detections by rule and severity (rule ids are the audit rules Vigil ships).',
+    labelNames: ['rule', 'severity'] as const,
+    registers: [registry],
+  });
+  const auditDroppedC = new Counter({
+    name: 'vigil_audit_dropped_total',
+    help: 'Audit events not judged, by reason (queue_full and malformed: events; unauthenticated and too_large: requests).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of AUDIT_DROP_REASONS) auditDroppedC.inc({ reason }, 0);
+  const auditLag = new Histogram({
+    name: 'vigil_audit_detection_lag_seconds',
+    help: "Seconds from an audit event's stageTimestamp to its detection (API server batching, queueing, judging).",
+    buckets: AUDIT_LAG_BUCKETS,
+    registers: [registry],
+  });
+  let auditQueueSource: (() => number) | undefined;
+  new Gauge({
+    name: 'vigil_audit_queue_length',
+    help: 'Audit events received and waiting to be judged.',
+    registers: [registry],
+    collect() {
+      this.set(auditQueueSource ? nonNegative(auditQueueSource()) : 0);
+    },
+  });
+  const auditRules = new Set<string>();
   const policyReady = new Gauge({
     name: 'vigil_policy_ready',
     help: 'SecurityPolicy Ready condition (1 ready, 0 not ready).',
@@ -743,6 +797,33 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     observeQueue(name, source, controller = name) {
       registerQueue(name, controller);
       queueSources.set(name, { controller, source });
+    },
+    registerAuditRules(rules) {
+      for (const r of rules) {
+        check(RULE_ID.test(r.id), 'rule id', r.id);
+        check((SEVERITIES as readonly string[]).includes(r.severity), 'severity', r.severity);
+        const key = `${r.id}|${r.severity}`;
+        if (auditRules.has(key)) continue;
+        auditRules.add(key);
+        auditDetectionsC.inc({ rule: r.id, severity: r.severity }, 0);
+      }
+    },
+    auditEvents(n) {
+      auditEventsC.inc(nonNegative(n));
+    },
+    auditDetection(rule, severity, lagSeconds) {
+      check(RULE_ID.test(rule), 'rule id', rule);
+      check((SEVERITIES as readonly string[]).includes(severity), 'severity', severity);
+      auditRules.add(`${rule}|${severity}`);
+      auditDetectionsC.inc({ rule, severity });
+      if (lagSeconds !== undefined && Number.isFinite(lagSeconds)) auditLag.observe(nonNegative(lagSeconds));
+    },
+    auditDropped(reason, n = 1) {
+      check((AUDIT_DROP_REASONS as readonly string[]).includes(reason), 'audit drop reason', reason);
+      auditDroppedC.inc({ reason }, nonNegative(n));
+    },
+    observeAuditQueue(source) {
+      auditQueueSource = source;
     },
   };
   metrics.setLeader(leader);

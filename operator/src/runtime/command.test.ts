@@ -1,10 +1,52 @@
 import { expect } from 'chai';
-import { HELP, OPTIONS } from './command.ts';
+import { HELP, OPTIONS, auditWebhookConfig } from './command.ts';
 
 describe('vigil operator --help', () => {
   it('documents every flag the command takes', () => {
     const flags = Object.keys(OPTIONS).filter((f) => f !== 'help');
     expect(flags).to.include.members(['lease-name', 'event-qps']);
     for (const f of flags) expect(HELP, `--${f}`).to.match(new RegExp(`^  --${f}\\b`, 'm'));
+  });
+});
+
+describe('vigil operator audit webhook flags (auditWebhookConfig)', () => {
+  const base = {
+    'audit-webhook-bind-address': ':8443',
+    'audit-webhook-tls-cert-file': '/tls/tls.crt',
+    'audit-webhook-tls-key-file': '/tls/tls.key',
+  };
+
+  it('is off without a bind address, and refuses its other flags then', () => {
+    expect(auditWebhookConfig({})).to.equal(undefined);
+    expect(auditWebhookConfig({ 'audit-webhook-bind-address': '0' })).to.equal(undefined);
+    expect(() => auditWebhookConfig({ 'audit-queue-size': '10' })).to.throw(
+      /--audit-queue-size needs --audit-webhook-bind-address/,
+    );
+  });
+
+  it('needs a serving certificate and a way to authenticate the API server', () => {
+    expect(() => auditWebhookConfig({ 'audit-webhook-bind-address': ':8443' })).to.throw(/tls-cert-file/);
+    expect(() => auditWebhookConfig(base)).to.throw(/client-ca-file or --audit-webhook-token-file/);
+  });
+
+  it('reads the flags, with defaults for the queue and the body limit', () => {
+    expect(auditWebhookConfig({ ...base, 'audit-webhook-token-file': '/token/token' })).to.deep.equal({
+      bindAddress: ':8443',
+      tlsCertFile: '/tls/tls.crt',
+      tlsKeyFile: '/tls/tls.key',
+      tokenFile: '/token/token',
+      queueSize: 20_000,
+      maxBodyBytes: 8 * 1024 * 1024,
+    });
+    const c = auditWebhookConfig({
+      ...base,
+      'audit-webhook-client-ca-file': '/ca.crt',
+      'audit-queue-size': '500',
+      'audit-max-body-bytes': '1024',
+    });
+    expect(c).to.deep.include({ clientCaFile: '/ca.crt', queueSize: 500, maxBodyBytes: 1024 });
+    expect(() =>
+      auditWebhookConfig({ ...base, 'audit-webhook-token-file': '/t', 'audit-queue-size': '0' }),
+    ).to.throw(/positive integer/);
   });
 });

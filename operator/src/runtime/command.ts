@@ -7,7 +7,9 @@ import winston from 'winston';
 import type { CliIO } from '../cli/io.ts';
 import { EXIT_ERROR, EXIT_OK } from '../cli/io.ts';
 import type { Logger } from '../controller/logger.ts';
-import { DEFAULTS, Operator, type OperatorConfig } from './manager.ts';
+import { DEFAULTS, Operator, type AuditWebhookConfig, type OperatorConfig } from './manager.ts';
+import { DEFAULT_AUDIT_MAX_BODY_BYTES, DEFAULT_AUDIT_QUEUE_SIZE } from '../audit/receiver.ts';
+import { parseBindAddress } from '../observability/metrics.ts';
 import { loadKubeAuth } from '../adapters/kubeconfig.ts';
 
 export const HELP = `Usage: vigil operator [options]
@@ -33,6 +35,20 @@ Options:
                                     bookmark, for this long (default 90)
   --log-level LEVEL                 error|warn|info|debug (default info)
   --log-format FORMAT               json|text (default json)
+
+Audit webhook (off unless --audit-webhook-bind-address is set; docs/audit.md):
+  --audit-webhook-bind-address ADDR HTTPS address for the API server's audit webhook backend
+                                    (POST /audit, audit.k8s.io/v1 EventList), e.g. :8443
+  --audit-webhook-tls-cert-file F   serving certificate (PEM)
+  --audit-webhook-tls-key-file F    its private key (PEM)
+  --audit-webhook-client-ca-file F  accept senders whose client certificate verifies against F
+  --audit-webhook-token-file F      accept 'Authorization: Bearer' with the token in F (a
+                                    mounted Secret; re-read when it changes). At least one of
+                                    the two is required; anything else gets 401 and is counted
+  --audit-queue-size N              events received and not yet judged, at most; a batch that
+                                    does not fit gets 429 and the API server retries it
+                                    (default 20000)
+  --audit-max-body-bytes N          largest request body; larger gets 413 (default 8388608)
 `;
 
 export function createLogger(level: string, format: string): winston.Logger {
@@ -72,8 +88,67 @@ export const OPTIONS = {
   'event-qps': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'audit-webhook-bind-address': { type: 'string' },
+  'audit-webhook-tls-cert-file': { type: 'string' },
+  'audit-webhook-tls-key-file': { type: 'string' },
+  'audit-webhook-client-ca-file': { type: 'string' },
+  'audit-webhook-token-file': { type: 'string' },
+  'audit-queue-size': { type: 'string' },
+  'audit-max-body-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+type AuditFlags = Partial<
+  Record<
+    | 'audit-webhook-bind-address'
+    | 'audit-webhook-tls-cert-file'
+    | 'audit-webhook-tls-key-file'
+    | 'audit-webhook-client-ca-file'
+    | 'audit-webhook-token-file'
+    | 'audit-queue-size'
+    | 'audit-max-body-bytes',
+    string
+  >
+>;
+
+/** The audit webhook's configuration from the flags: undefined when off; throws on a bad combination. */
+export function auditWebhookConfig(v: AuditFlags): AuditWebhookConfig | undefined {
+  const bind = v['audit-webhook-bind-address'];
+  const others = Object.entries(v).filter(([k, x]) => k !== 'audit-webhook-bind-address' && x !== undefined);
+  if (bind === undefined || bind === '0') {
+    if (others.length > 0)
+      throw new Error(`--${others[0]?.[0] ?? ''} needs --audit-webhook-bind-address (the webhook is off)`);
+    return undefined;
+  }
+  const cert = v['audit-webhook-tls-cert-file'];
+  const key = v['audit-webhook-tls-key-file'];
+  if (!cert || !key)
+    throw new Error(
+      '--audit-webhook-bind-address needs --audit-webhook-tls-cert-file and --audit-webhook-tls-key-file',
+    );
+  const ca = v['audit-webhook-client-ca-file'];
+  const token = v['audit-webhook-token-file'];
+  if (!ca && !token)
+    throw new Error(
+      '--audit-webhook-bind-address needs --audit-webhook-client-ca-file or --audit-webhook-token-file to authenticate the API server',
+    );
+  const int = (name: keyof AuditFlags, dflt: number): number => {
+    const raw = v[name];
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  return {
+    bindAddress: bind,
+    tlsCertFile: cert,
+    tlsKeyFile: key,
+    ...(ca ? { clientCaFile: ca } : {}),
+    ...(token ? { tokenFile: token } : {}),
+    queueSize: int('audit-queue-size', DEFAULT_AUDIT_QUEUE_SIZE),
+    maxBodyBytes: int('audit-max-body-bytes', DEFAULT_AUDIT_MAX_BODY_BYTES),
+  };
+}
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   let values;
@@ -120,6 +195,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     };
     if (values['report-budget-bytes'] !== undefined)
       cfg.reportBudgetBytes = num(values['report-budget-bytes'], 'report-budget-bytes', 0);
+    const audit = auditWebhookConfig(values);
+    if (audit) {
+      parseBindAddress(audit.bindAddress);
+      cfg.audit = audit;
+    }
     const inactivity = values['watch-inactivity-timeout']?.replace(/s$/, '');
     if (inactivity !== undefined)
       cfg.watchInactivityTimeoutMs = num(inactivity, 'watch-inactivity-timeout', 0) * 1000;
@@ -157,6 +237,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     metrics: cfg.metricsBindAddress,
     probes: cfg.probeBindAddress,
     leaderElect: cfg.leaderElect,
+    auditWebhook: cfg.audit?.bindAddress ?? 'off',
   });
   op.start().catch((e: unknown) => {
     logger.error('operator failed to start', { error: e instanceof Error ? e.message : String(e) });

@@ -24,6 +24,8 @@ import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind
 import { startWatches, type Watches } from './watches.ts';
 import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
 import { VERSION } from '../cli/version.ts';
+import { EventSink, KubeEventPoster } from '../adapters/event-sink.ts';
+import { AuditService } from '../audit/service.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -42,6 +44,19 @@ export interface OperatorConfig {
   /** Events per second and burst for the global event budget. */
   eventQps: number;
   eventBurst: number;
+  /** The audit webhook receiver; off when undefined. */
+  audit?: AuditWebhookConfig;
+}
+
+export interface AuditWebhookConfig {
+  bindAddress: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  clientCaFile?: string;
+  tokenFile?: string;
+  /** Events received and not yet judged, at most. */
+  queueSize: number;
+  maxBodyBytes: number;
 }
 
 export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
@@ -71,6 +86,8 @@ export class Operator {
   readonly policies: WorkQueue;
   readonly controller: VigilController;
   private readonly planner: FindingEventPlanner;
+  /** The audit webhook pipeline, when configured. */
+  readonly audit: AuditService | undefined;
   private watches: Watches | undefined;
   private servers: Server[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -129,6 +146,29 @@ export class Operator {
       },
     });
     const m = this.metrics;
+    if (cfg.audit) {
+      const a = cfg.audit;
+      this.audit = new AuditService({
+        receiver: {
+          bindAddress: a.bindAddress,
+          tlsCertFile: a.tlsCertFile,
+          tlsKeyFile: a.tlsKeyFile,
+          maxBodyBytes: a.maxBodyBytes,
+          ...(a.clientCaFile !== undefined ? { clientCaFile: a.clientCaFile } : {}),
+          ...(a.tokenFile !== undefined ? { tokenFile: a.tokenFile } : {}),
+        },
+        queueSize: a.queueSize,
+        clock,
+        logger,
+        metrics: m,
+        events: new EventSink({ poster: new KubeEventPoster(this.api.client), logger }),
+        policies: () => this.cache.ofKind(POLICY_KIND.kind),
+        uidOf: (kind, ns, name) => this.cache.get(kind, ns, name)?.metadata?.uid,
+        reportingInstance: (process.env['POD_NAME'] ?? hostname()).slice(0, 128),
+        eventQps: cfg.eventQps,
+        eventBurst: cfg.eventBurst,
+      });
+    }
     this.controller = new VigilController({
       api: this.api,
       cache: this.cache,
@@ -180,6 +220,9 @@ export class Operator {
     await this.watches.synced;
     this.cachesSynced = true;
     this.logger.info('caches synced', { kinds: SUBJECT_KINDS.length + 2 });
+    // After the sync, so the first events are judged with the SecurityPolicies' audit settings.
+    // Every replica receives (the API server reaches whichever a Service picks), leader or not.
+    await this.audit?.start();
     if (this.cfg.leaderElect) {
       // Standbys keep their caches warm and take over as soon as the lease is theirs.
       this.leader = new LeaderElector({
@@ -396,6 +439,7 @@ export class Operator {
     );
     await step('workers', this.workersDone ?? Promise.resolve(), 5_000);
     await step('release lease', this.leader?.stop() ?? Promise.resolve(), 5_000);
+    await step('audit receiver', this.audit?.stop() ?? Promise.resolve(), 5_000);
     for (const s of this.servers) {
       s.closeAllConnections();
       s.close();
