@@ -111,51 +111,40 @@ describe('CRDs on a real API server', function () {
     });
   }
 
-  it('stores a ScanReport with status through the status subresource and prints severity columns', () => {
+  it('stores a ScanReport with its status in one request and prints severity columns', () => {
     const k = cluster();
     k.kubectl(['create', 'namespace', 'crd-test']);
-    k.kubectl(
-      ['apply', '-f', '-'],
-      `apiVersion: security.vigil.dev/v1alpha1
-kind: ScanReport
-metadata: {name: deployment-web, namespace: crd-test}
-spec:
-  subject: {apiVersion: apps/v1, kind: Deployment, namespace: crd-test, name: web}
-`,
-    );
     const status = {
-      status: {
-        summary: { critical: 1, high: 2, medium: 0, low: 3, info: 0 },
-        findings: [
-          {
-            ruleId: 'pss-privileged',
-            severity: 'critical',
-            message: 'container "app" is privileged',
-            firstSeen: '2026-01-01T00:00:00Z',
-          },
-        ],
-        conditions: [
-          {
-            type: 'Ready',
-            status: 'True',
-            reason: 'Evaluated',
-            message: 'ok',
-            lastTransitionTime: '2026-01-01T00:00:00Z',
-          },
-        ],
-      },
+      summary: { critical: 1, high: 2, medium: 0, low: 3, info: 0 },
+      findings: [
+        {
+          ruleId: 'pss-privileged',
+          severity: 'critical',
+          message: 'container "app" is privileged',
+          firstSeen: '2026-01-01T00:00:00Z',
+        },
+      ],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Evaluated',
+          message: 'ok',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
     };
-    k.kubectl([
-      'patch',
-      'scanreport',
-      'deployment-web',
-      '-n',
-      'crd-test',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(status),
-    ]);
+    // No status subresource: Vigil creates a report with its findings in one request.
+    k.kubectl(
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'security.vigil.dev/v1alpha1',
+        kind: 'ScanReport',
+        metadata: { name: 'deployment-web', namespace: 'crd-test' },
+        spec: { subject: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'crd-test', name: 'web' } },
+        status,
+      }),
+    );
     const table = k.kubectl(['get', 'sr', '-n', 'crd-test']);
     expect((table.split('\n')[0] ?? '').split(/\s+/)).to.include.members([
       'NAME',
@@ -186,7 +175,6 @@ spec:
       'deployment-web',
       '-n',
       'crd-test',
-      '--subresource=status',
       '--type=merge',
       '-p',
       JSON.stringify(bad),

@@ -79,18 +79,8 @@ describe('fault: ScanReport tampering is restored', function () {
     );
     measured(`${what} restored`, r.ms);
   };
-  const patch = (type: 'merge' | 'json', body: unknown, status = false): void => {
-    k.run([
-      'patch',
-      'scanreport',
-      NAME,
-      '-n',
-      'f7-a',
-      ...(status ? ['--subresource=status'] : []),
-      `--type=${type}`,
-      '-p',
-      JSON.stringify(body),
-    ]);
+  const patch = (type: 'merge' | 'json', body: unknown): void => {
+    k.run(['patch', 'scanreport', NAME, '-n', 'f7-a', `--type=${type}`, '-p', JSON.stringify(body)]);
   };
 
   it('restores Vigil’s labels', async () => {
@@ -113,14 +103,10 @@ describe('fault: ScanReport tampering is restored', function () {
     const r = k.report('f7-a', NAME) as Report;
     const findings = [...(r.status?.findings ?? [])].slice(1);
     findings.push({ ruleId: 'made-up', severity: 'info', message: 'nothing to see here' });
-    patch(
-      'merge',
-      { status: { findings, summary: { critical: 0, high: 0, medium: 0, low: 0, info: 1 } } },
-      true,
-    );
+    patch('merge', { status: { findings, summary: { critical: 0, high: 0, medium: 0, low: 0, info: 1 } } });
     // The removed finding comes back with a new firstSeen: the report was the only record of it.
     await restored('edited findings list', false);
-    patch('json', [{ op: 'replace', path: '/status/findings/0/severity', value: 'info' }], true);
+    patch('json', [{ op: 'replace', path: '/status/findings/0/severity', value: 'info' }]);
     await restored('downgraded severity', false);
   });
 

@@ -226,7 +226,6 @@ spec:
       'pod-priv',
       '-n',
       'team-a',
-      '--subresource=status',
       '--type=merge',
       '-p',
       '{"status":{"summary":{"critical":0,"high":0}}}',

@@ -124,7 +124,7 @@ export interface BuildReportInput {
 }
 
 export interface ReportChanges {
-  /** No previous report: create it (then write status through the status subresource). */
+  /** No previous report: create it (findings included: ScanReports have no status subresource). */
   create: boolean;
   /** metadata (labels, owner) or spec differ. */
   metadata: boolean;

@@ -96,6 +96,8 @@ export interface ControllerOptions {
   namespaceDelayMs?: number;
   /** Generates and converges the admission policies of warn/enforce policies (none: not managed). */
   admission?: AdmissionSync;
+  /** Queue of subjects whose ScanReport is to be converged (none: written within the subject reconcile). */
+  reports?: WorkQueue;
 }
 
 /** Objects listed in status.admission.wouldReject, at most. */
@@ -150,6 +152,8 @@ export class VigilController {
   private readonly displaced = new Map<string, ScanReport>();
   /** subject key → time the first unprocessed watch event for it arrived. */
   private readonly eventTimes = new Map<string, number>();
+  /** subject key → its last evaluation, until its report has been converged. */
+  private readonly evaluated = new Map<string, { findings: Finding[]; minSeverity: Map<string, Severity> }>();
   private clusterVersion: KubeObject | undefined;
   private synced = false;
 
@@ -598,24 +602,16 @@ export class VigilController {
 
   // ---- subjects -----------------------------------------------------------------------------
 
-  /** Converges one subject's ScanReport. */
+  /**
+   * Re-evaluates one subject: its findings count at once in the policies' totals, status and
+   * metrics; its ScanReport is then converged by persistReport, through the reports queue when
+   * there is one (so evaluating the cluster is not paced by report writes), else right away.
+   */
   async reconcileSubject(key: string): Promise<void> {
     const { kind, namespace, name } = parseSubjectKey(key);
     const now = this.o.clock.now();
     const obj = this.o.cache.get(kind, namespace, name);
     const live = obj !== undefined && isSubject(obj) ? obj : undefined;
-    const rName = reportName({ kind, name, namespace });
-    const rNs = reportNamespace({ namespace }, this.o.operatorNamespace);
-    const existing = this.o.cache.get(REPORT_KIND.kind, rNs, rName) as unknown as ScanReport | undefined;
-    const displaced = this.displaced.get(`${rNs}/${rName}`);
-    const ownsDisplaced =
-      displaced?.spec?.subject?.kind === kind &&
-      displaced.spec.subject.name === name &&
-      (displaced.spec.subject.namespace ?? '') === namespace;
-    const ownsExisting =
-      existing?.spec?.subject?.kind === kind &&
-      existing.spec.subject.name === name &&
-      (existing.spec.subject.namespace ?? '') === namespace;
 
     const findings: Finding[] = [];
     const perPolicy = new Map<string, Finding[]>();
@@ -633,6 +629,37 @@ export class VigilController {
       if (st.pending.size === 0) this.o.policies.addAfter(st.name, this.o.policyStatusDelayMs ?? 250);
     }
     this.updateContributions(key, namespace, perPolicy);
+    this.evaluated.set(key, { findings, minSeverity });
+    if (this.o.reports) this.o.reports.add(key);
+    else await this.persistReport(key);
+  }
+
+  /** Subjects evaluated whose report is still to be converged (the reports queue's backlog). */
+  unpersisted(): number {
+    return this.evaluated.size;
+  }
+
+  /** Converges one subject's ScanReport with its last evaluation (idempotent; nothing to do when none is pending). */
+  async persistReport(key: string): Promise<void> {
+    const evaluation = this.evaluated.get(key);
+    if (!evaluation) return;
+    const { findings, minSeverity } = evaluation;
+    const { kind, namespace, name } = parseSubjectKey(key);
+    const now = this.o.clock.now();
+    const obj = this.o.cache.get(kind, namespace, name);
+    const live = obj !== undefined && isSubject(obj) ? obj : undefined;
+    const rName = reportName({ kind, name, namespace });
+    const rNs = reportNamespace({ namespace }, this.o.operatorNamespace);
+    const existing = this.o.cache.get(REPORT_KIND.kind, rNs, rName) as unknown as ScanReport | undefined;
+    const displaced = this.displaced.get(`${rNs}/${rName}`);
+    const ownsDisplaced =
+      displaced?.spec?.subject?.kind === kind &&
+      displaced.spec.subject.name === name &&
+      (displaced.spec.subject.namespace ?? '') === namespace;
+    const ownsExisting =
+      existing?.spec?.subject?.kind === kind &&
+      existing.spec.subject.name === name &&
+      (existing.spec.subject.namespace ?? '') === namespace;
 
     const previous: PreviousFinding[] = ownsExisting ? (existing.status?.findings ?? []).map(toPrevious) : [];
     const path = objectPath(REPORT_KIND, rNs, rName);
@@ -652,43 +679,31 @@ export class VigilController {
       });
       const { report } = built;
       if (built.omitted > 0) this.o.hooks?.reportTruncated?.();
-      const written: (string | undefined)[] = [];
-      if (built.changes.create || built.changes.metadata || !ownsExisting) {
+      if (built.changes.create || built.changes.metadata || built.changes.status || !ownsExisting) {
+        // One request: ScanReports have no status subresource (Vigil owns the whole object), so
+        // a new report is created with its findings by a plain POST (cheaper for the API server
+        // than an apply that creates), and a changed one, or one that exists after all (the cache
+        // lagged) or must be taken over, is applied whole.
         const body = {
           apiVersion: report.apiVersion,
           kind: report.kind,
           metadata: report.metadata,
           spec: report.spec,
+          status: report.status,
         };
-        // A new report is created with a plain POST (cheaper for the API server); one that
-        // exists after all (the cache lagged) or must be taken over is applied.
         const res = existing
           ? await this.o.api.apply<KubeObject | undefined>(path, body, FIELD_MANAGER)
           : await this.createOrApply(path, body);
-        written.push(res?.metadata?.resourceVersion);
-        this.rememberOwnWrite(`${rNs}/${rName}`, written);
-        wrote = true;
-      }
-      if (built.changes.create || built.changes.status || !ownsExisting) {
-        const res = await this.o.api.apply<KubeObject>(
-          path + '/status',
-          {
-            apiVersion: report.apiVersion,
-            kind: report.kind,
-            metadata: { name: rName, namespace: rNs },
-            status: report.status,
-          },
-          FIELD_MANAGER,
-        );
-        written.push(res.metadata?.resourceVersion);
-        this.rememberOwnWrite(`${rNs}/${rName}`, written);
-        this.o.cache.put(REPORT_KIND.kind, res);
+        this.rememberOwnWrite(`${rNs}/${rName}`, [res?.metadata?.resourceVersion]);
+        if (res) this.o.cache.put(REPORT_KIND.kind, res);
         wrote = true;
       }
     }
     // Written (or nothing to restore): the displaced version has served. A failed write threw
-    // above and keeps it for the retry.
+    // above and keeps it (and the evaluation) for the retry. A newer evaluation that arrived
+    // meanwhile stays, for the next pass.
     this.displaced.delete(`${rNs}/${rName}`);
+    if (this.evaluated.get(key) === evaluation) this.evaluated.delete(key);
     if (wrote) this.o.hooks?.reportWritten?.();
     else this.o.hooks?.reportWriteSkipped?.();
 

@@ -84,6 +84,8 @@ export class Operator {
   readonly metrics: VigilMetrics;
   readonly subjects: WorkQueue;
   readonly policies: WorkQueue;
+  /** Subjects evaluated whose ScanReport is to be converged (written apart from evaluation). */
+  readonly reports: WorkQueue;
   readonly controller: VigilController;
   private readonly planner: FindingEventPlanner;
   /** The audit webhook pipeline, when configured. */
@@ -96,6 +98,8 @@ export class Operator {
   private cachesSynced = false;
   /** Set by every full resync; cleared (and the timestamp metric set) once it has been worked off. */
   private awaitingFullEvaluation = false;
+  /** Set by every full resync; cleared once every subject is evaluated (reports may still be pending). */
+  private awaitingFindingsKnown = false;
   /** CVEs per platform subject (Nodes, the API server), for the vigil_cluster_vulnerable gauges. */
   private readonly vulnerabilities = new Map<
     string,
@@ -132,10 +136,18 @@ export class Operator {
       logger,
       metrics: this.metrics.workQueueMetrics('securitypolicies', 'securitypolicy'),
     });
+    this.reports = new WorkQueue({
+      name: 'scanreports',
+      clock,
+      logger,
+      metrics: this.metrics.workQueueMetrics('scanreports', 'scanreport'),
+    });
     this.metrics.observeQueue('subjects', this.subjects, 'subject');
     this.metrics.observeQueue('securitypolicies', this.policies, 'securitypolicy');
+    this.metrics.observeQueue('scanreports', this.reports, 'scanreport');
     this.metrics.registerController('subject', cfg.workers);
     this.metrics.registerController('securitypolicy', 1);
+    this.metrics.registerController('scanreport', cfg.workers);
     this.planner = new FindingEventPlanner({
       clock,
       reportingInstance: (process.env['POD_NAME'] ?? hostname()).slice(0, 128),
@@ -176,6 +188,7 @@ export class Operator {
       operatorNamespace: cfg.namespace,
       subjects: this.subjects,
       policies: this.policies,
+      reports: this.reports,
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
@@ -261,6 +274,7 @@ export class Operator {
 
   private resync(): void {
     this.awaitingFullEvaluation = true;
+    this.awaitingFindingsKnown = true;
     this.controller.resyncAll();
   }
 
@@ -283,22 +297,38 @@ export class Operator {
         error: err instanceof Error ? err.message : String(err),
       });
     const subjectHooks = this.metrics.reconcileHooks('subject');
+    const reportHooks = this.metrics.reconcileHooks('scanreport');
+    // Every subject evaluated: findings are known (metrics, policy status); then every report
+    // converged: the full evaluation is complete.
+    const progress = (): void => {
+      if (this.subjects.len() > 0 || this.subjects.processingLen() > 0) return;
+      if (this.controller.stats().pending > 0) return;
+      if (this.awaitingFindingsKnown) {
+        this.awaitingFindingsKnown = false;
+        this.logger.info('findings known', { reportsToWrite: this.controller.unpersisted() });
+      }
+      if (this.awaitingFullEvaluation && this.reports.len() === 0 && this.controller.unpersisted() === 0) {
+        this.awaitingFullEvaluation = false;
+        this.metrics.fullEvaluationCompleted();
+        this.logger.info('full evaluation complete');
+      }
+    };
     this.workersDone = Promise.all([
       this.subjects.runWorkers(this.cfg.workers, (key) => this.controller.reconcileSubject(key), {
         ...subjectHooks,
         onResult: (outcome, seconds, key) => {
           subjectHooks.onResult?.(outcome, seconds, key);
-          if (
-            this.awaitingFullEvaluation &&
-            this.subjects.len() === 0 &&
-            this.controller.stats().pending === 0
-          ) {
-            this.awaitingFullEvaluation = false;
-            this.metrics.fullEvaluationCompleted();
-            this.logger.info('full evaluation complete');
-          }
+          progress();
         },
         onError: onError('subject'),
+      }),
+      this.reports.runWorkers(this.cfg.workers, (key) => this.controller.persistReport(key), {
+        ...reportHooks,
+        onResult: (outcome, seconds, key) => {
+          reportHooks.onResult?.(outcome, seconds, key);
+          progress();
+        },
+        onError: onError('scanreport'),
       }),
       this.policies.runWorkers(1, (name) => this.controller.reconcilePolicy(name), {
         ...this.metrics.reconcileHooks('securitypolicy'),
@@ -434,7 +464,10 @@ export class Operator {
     await step('stop watches', this.watches?.stop() ?? Promise.resolve(), 5_000);
     await step(
       'drain queues',
-      Promise.all([this.subjects.shutDownWithDrain(), this.policies.shutDownWithDrain()]),
+      // Subjects first: what they evaluate is then written by the draining reports queue.
+      this.subjects
+        .shutDownWithDrain()
+        .then(() => Promise.all([this.reports.shutDownWithDrain(), this.policies.shutDownWithDrain()])),
       20_000,
     );
     await step('workers', this.workersDone ?? Promise.resolve(), 5_000);
