@@ -408,18 +408,21 @@ export function composeDocuments(text: string, lc: LineCounter): Generator<Docum
   return new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
 }
 
-/** The text of one input, shared by the sources of every subject read from it. */
+/** The text of one input and its line starts, shared by the sources of every subject read from it. */
 export interface SourceText {
   text: string;
+  lines: LineCounter;
 }
 
 /**
- * Where a subject's syntax tree is: the text it was parsed from, the index of its document in
- * the stream (empty documents counted), and for an item of a `kind: List`, the item's index.
+ * Where a subject's document is in the text it was parsed from: `start` is the end of the
+ * previous document (so the slice keeps this document's directives), `end` its own end; and for
+ * an item of a `kind: List`, the item's index.
  */
 export interface DocumentSource {
   source: SourceText;
-  document: number;
+  start: number;
+  end: number;
   item?: number;
 }
 
@@ -445,18 +448,19 @@ export function parseManifests(
 ): void {
   const lc = new LineCounter();
   const docs = composeDocuments(text, lc);
-  const source: SourceText = { text };
-  let document = 0;
+  const source: SourceText = { text, lines: lc };
+  let start = 0;
   try {
     for (const doc of docs) {
       const before = out.length;
       addDocument(doc, text, file, lc, out, errors, opts, nonObjects);
+      const end = doc.range[2];
       for (let i = before; i < out.length; i++) {
         const s = out[i] as Subject;
-        const listItem = listItems.get(s);
-        sources.set(s, listItem === undefined ? { source, document } : { source, document, item: listItem });
+        const item = listItems.get(s);
+        sources.set(s, item === undefined ? { source, start, end } : { source, start, end, item });
       }
-      document++;
+      start = end;
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

@@ -110,6 +110,25 @@ spec:
     ]);
   });
 
+  it('a document after an explicit end (...) and a %YAML directive: lines count from the file start', () => {
+    const text = `# first
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+...
+%YAML 1.1
+---
+# the pod
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: a}
+spec:
+  hostPID: true
+  containers: [{name: app, image: x}]
+`;
+    expect(where(text, 'pss-host-namespaces')).to.deep.equal(['13:3 spec.hostPID']);
+  });
+
   it('items of a kind: List are located inside their item', () => {
     const list = `apiVersion: v1
 kind: List

@@ -1,13 +1,13 @@
 /**
  * Where in its file a finding's offending field is. Rules name the field in their message as a
  * path from the object's root (`spec.template.spec.containers[0].securityContext.privileged`);
- * the locator reads the object's document again with the loader's one YAML parser
+ * the locator parses the object's document again, alone, with the loader's one YAML parser
  * (composeDocuments) and follows the path through the node ranges. A field that is absent (a
  * missing securityContext) is located at its nearest existing ancestor (the container).
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
 import type { KubeObject } from '../engine/types.ts';
-import { composeDocuments, type DocumentSource, type SourceText } from './load.ts';
+import { composeDocuments, type DocumentSource } from './load.ts';
 
 export type PathSegment = string | number;
 
@@ -110,52 +110,37 @@ function stepInto(node: unknown, seg: PathSegment, doc: Document.Parsed, depth =
   return undefined;
 }
 
-/** Re-reads one input's documents in order, holding only the current one. */
-class DocumentCursor {
-  lc = new LineCounter();
-  private docs: Generator<Document.Parsed>;
-  private index = -1;
-  private current: Document.Parsed | undefined;
-
-  readonly source: SourceText;
-
-  constructor(source: SourceText) {
-    this.source = source;
-    this.docs = composeDocuments(source.text, this.lc);
+/** The document of `src`, parsed again on its own from its slice of the text. */
+function documentOf(src: DocumentSource): Document.Parsed | undefined {
+  const slice = src.source.text.slice(src.start, src.end);
+  for (const doc of composeDocuments(slice, new LineCounter())) {
+    if (doc.errors.length > 0) return undefined;
+    if (doc.contents !== null) return doc;
   }
-
-  get(index: number): Document.Parsed | undefined {
-    if (index < this.index) {
-      this.lc = new LineCounter();
-      this.docs = composeDocuments(this.source.text, this.lc);
-      this.index = -1;
-      this.current = undefined;
-    }
-    while (this.index < index) {
-      const next = this.docs.next();
-      if (next.done) return undefined;
-      this.current = next.value;
-      this.index++;
-    }
-    return this.current;
-  }
+  return undefined;
 }
 
 /**
- * Locates fields in the documents subjects were read from. Keeps the input last used open, so
- * findings in input order (as the scan produces them) parse each input once more at most.
+ * Locates fields in the documents subjects were read from. Each document is parsed again alone,
+ * with the loader's parser; the last one is kept, as a subject's findings come together.
  */
 export class FieldLocator {
-  private cursor: DocumentCursor | undefined;
+  private last: { src: DocumentSource; doc: Document.Parsed | undefined } | undefined;
 
-  /** Where `path` is in the subject's document; undefined when the document cannot be read back. */
+  private document(src: DocumentSource): Document.Parsed | undefined {
+    const last = this.last;
+    if (last && last.src.source === src.source && last.src.start === src.start) return last.doc;
+    const doc = documentOf(src);
+    this.last = { src, doc };
+    return doc;
+  }
+
+  /** Where `path` is in the subject's document; undefined when it is not a path or the document cannot be read back. */
   locate(src: DocumentSource, path: string): FieldLocation | undefined {
     const segments = parseFieldPath(path);
     if (!segments) return undefined;
-    if (this.cursor?.source !== src.source) this.cursor = new DocumentCursor(src.source);
-    const cursor = this.cursor;
-    const doc = cursor.get(src.document);
-    if (!doc || doc.errors.length > 0 || !doc.contents) return undefined;
+    const doc = this.document(src);
+    if (!doc?.contents) return undefined;
     let node: unknown = doc.contents;
     let offset = doc.contents.range[0];
     if (src.item !== undefined) {
@@ -175,7 +160,7 @@ export class FieldLocator {
       node = next.node;
       offset = next.offset;
     }
-    const { line, col } = cursor.lc.linePos(offset);
+    const { line, col } = src.source.lines.linePos(src.start + offset);
     return { path, line, column: col, exact };
   }
 }
