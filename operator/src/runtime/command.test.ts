@@ -19,6 +19,12 @@ describe('vigil operator audit webhook flags (auditWebhookConfig)', () => {
   it('is off without a bind address, and refuses its other flags then', () => {
     expect(auditWebhookConfig({})).to.equal(undefined);
     expect(auditWebhookConfig({ 'audit-webhook-bind-address': '0' })).to.equal(undefined);
+    // It is given every flag of the command: the others are not its business.
+    expect(
+      auditWebhookConfig({ kubeconfig: '/k', namespace: 'vigil-system' } as Parameters<
+        typeof auditWebhookConfig
+      >[0]),
+    ).to.equal(undefined);
     expect(() => auditWebhookConfig({ 'audit-queue-size': '10' })).to.throw(
       /--audit-queue-size needs --audit-webhook-bind-address/,
     );

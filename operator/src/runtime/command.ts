@@ -114,7 +114,9 @@ type AuditFlags = Partial<
 /** The audit webhook's configuration from the flags: undefined when off; throws on a bad combination. */
 export function auditWebhookConfig(v: AuditFlags): AuditWebhookConfig | undefined {
   const bind = v['audit-webhook-bind-address'];
-  const others = Object.entries(v).filter(([k, x]) => k !== 'audit-webhook-bind-address' && x !== undefined);
+  const others = Object.entries(v).filter(
+    ([k, x]) => k.startsWith('audit-') && k !== 'audit-webhook-bind-address' && x !== undefined,
+  );
   if (bind === undefined || bind === '0') {
     if (others.length > 0)
       throw new Error(`--${others[0]?.[0] ?? ''} needs --audit-webhook-bind-address (the webhook is off)`);
