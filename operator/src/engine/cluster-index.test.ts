@@ -27,6 +27,18 @@ describe('engine/cluster-index ClusterIndex', () => {
     expect(index.get('Pod', 'zeta', 'b')).to.equal(undefined);
   });
 
+  it('a cluster-scoped object that names a namespace is indexed without it, as the API server stores it', () => {
+    const role: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'system:network-policies', namespace: 'kube-system' },
+    };
+    const idx = new ClusterIndex([role]);
+    expect(idx.get('ClusterRole', '', 'system:network-policies')).to.equal(role);
+    expect(idx.get('ClusterRole', 'kube-system', 'system:network-policies')).to.equal(undefined);
+    expect(idx.namespaces()).to.deep.equal([]);
+  });
+
   it('namespaces: from objects and Namespace objects, sorted', () => {
     expect(index.namespaces()).to.deep.equal(['alpha', 'bare', 'mid', 'odd', 'zeta']);
   });

@@ -6,6 +6,7 @@
 import type { ClusterFacts, ClusterIndexView, KubeObject } from './types.ts';
 import { asString, isObj } from './podspec.ts';
 import { labelsOf } from './match.ts';
+import { CLUSTER_SCOPED_KINDS } from './policy.ts';
 
 export class ClusterIndex implements ClusterIndexView {
   private readonly byKind = new Map<string, KubeObject[]>();
@@ -25,7 +26,9 @@ export class ClusterIndex implements ClusterIndexView {
     if (list) list.push(o);
     else this.byKind.set(kind, [o]);
     const meta = isObj(o.metadata) ? o.metadata : {};
-    const ns = asString(meta.namespace) ?? '';
+    // The API server drops metadata.namespace of a cluster-scoped object (a ClusterRole
+    // manifest that names one is still the cluster's ClusterRole), so the index does too.
+    const ns = CLUSTER_SCOPED_KINDS.has(kind) ? '' : (asString(meta.namespace) ?? '');
     const name = asString(meta.name) ?? '';
     this.byKey.set(`${kind}/${ns}/${name}`, o);
     if (ns) this.nsNames.add(ns);

@@ -25,6 +25,13 @@ describe('rule rbac-role-ref-unresolved', () => {
       expect: [],
     },
     {
+      // Kubernetes' own cluster/addons/kube-network-policies manifest (real-world corpus).
+      name: 'role in scope whose manifest names a namespace, which a ClusterRole does not have',
+      obj: clusterRoleBinding('x', 'r', [user('alice')]),
+      others: [{ ...clusterRole('r', []), metadata: { name: 'r', namespace: 'kube-system' } }],
+      expect: [],
+    },
+    {
       name: 'RoleBinding to a missing Role',
       obj: roleBinding('team-a', 'x', { kind: 'Role', name: 'gone' }, [user('alice')]),
       expect: ['info'],
