@@ -1,9 +1,10 @@
 /**
- * Issue 19: the real-world corpus. Public install manifests (pinned Go modules, read from the
- * module cache; see testing/corpus.ts) scanned as `vigil scan --profile all -o json` scans them,
- * with the per-rule finding counts compared to corpus.expected.json, where every count comes with
- * the reason for it (reviewed by hand against the manifests). A rule change that adds or loses
- * findings on real manifests fails here; update the table only with a reason.
+ * Issue 19: the real-world corpus. Public install manifests (Argo CD, the Prometheus Operator,
+ * Kubernetes' own node add-ons: pinned Go modules read from the module cache, see
+ * testing/corpus.ts) scanned as `vigil scan --profile all -o json` scans them, with the per-rule
+ * finding counts compared to corpus.expected.json, where every count comes with the reason for it
+ * (reviewed by hand against the manifests). A rule change that adds or loses findings on real
+ * manifests fails here; update the table only with a reason.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
@@ -72,6 +73,23 @@ describe('real-world corpus: findings per rule', function () {
       expect(Object.keys(e.why).sort(), name).to.deep.equal(Object.keys(e.counts).sort());
       for (const [rule, n] of Object.entries(e.counts)) expect(n, `${name} ${rule}`).to.be.greaterThan(0);
     }
+  });
+
+  it("points pss-privileged at ip-masq-agent's `privileged: true`, as the upstream file has it", () => {
+    const s = scanned.get('kubernetes-addons');
+    const f = s?.report.findings.find(
+      (x) => x.ruleId === 'pss-privileged' && x.resource.name === 'ip-masq-agent',
+    );
+    const file = f?.location.file ?? '';
+    expect(file.endsWith('cluster/addons/ip-masq-agent/ip-masq-agent.yaml'), file).to.equal(true);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => /^\s*privileged: true\s*$/.test(l));
+    expect(at).to.be.greaterThan(-1);
+    expect(f?.location).to.include({
+      line: at + 1,
+      column: (lines[at] ?? '').indexOf('privileged') + 1,
+      field: 'spec.template.spec.containers[0].securityContext.privileged',
+    });
   });
 
   for (const source of CORPUS_SOURCES) {

@@ -1,14 +1,17 @@
 /**
  * The real-world corpus (issue 19): public install manifests, read at test time from the Go
  * modules that hold them, pinned with their checksums in operator/src/testing/corpus/go.mod and
- * go.sum. `go mod download -json <module>` there prints the module's directory in the Go module
- * cache, downloading (and verifying against go.sum) first if it is not there yet; scripts/setup.sh
- * controlplane warms the cache. Nothing is copied into the repository.
+ * go.sum (Kubernetes itself: in e2e/controlplane/tools/go.mod, which already pins it for the
+ * control plane). `go mod download -json <module>` there prints the module's directory in the Go
+ * module cache, downloading (and verifying against go.sum) first if it is not there yet;
+ * scripts/setup.sh controlplane warms the cache. Nothing is copied into the repository.
  *
  * Only sources published as Go modules can be pinned this way. Of the manifests issue 19 names,
  * Argo CD (manifests/install.yaml) is; kube-prometheus is not on the Go module proxy, so its core,
  * the Prometheus Operator's own example manifests, stands in for it. kubernetes-goat, badPods,
- * microservices-demo and the Kubernetes Dashboard chart are not Go modules on the proxy.
+ * microservices-demo and the Kubernetes Dashboard chart are not Go modules on the proxy; the
+ * privileged node agents among Kubernetes' own cluster add-ons give the corpus the host-level
+ * workloads they would have.
  *
  * Used only by tests: rules/corpus.test.ts.
  */
@@ -16,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOOLS_MODULE } from './pss-fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The Go module whose go.mod and go.sum pin the corpus. */
@@ -24,18 +28,36 @@ export const CORPUS_MODULE = resolve(here, 'corpus');
 export interface CorpusSource {
   /** Short name, the key of the expected counts. */
   name: string;
-  /** Go module path, required in CORPUS_MODULE/go.mod. */
+  /** Go module path, required in the go.mod of `pinnedIn`. */
   module: string;
+  /** The directory of the go.mod and go.sum that pin the module. */
+  pinnedIn: string;
   /** Files or directories inside the module, scanned together as one `vigil scan` run. */
   paths: string[];
 }
 
 export const CORPUS_SOURCES: readonly CorpusSource[] = [
-  { name: 'argo-cd', module: 'github.com/argoproj/argo-cd/v3', paths: ['manifests/install.yaml'] },
+  {
+    name: 'argo-cd',
+    module: 'github.com/argoproj/argo-cd/v3',
+    pinnedIn: CORPUS_MODULE,
+    paths: ['manifests/install.yaml'],
+  },
   {
     name: 'prometheus-operator',
     module: 'github.com/prometheus-operator/prometheus-operator',
+    pinnedIn: CORPUS_MODULE,
     paths: ['example/rbac/prometheus-operator', 'example/rbac/prometheus', 'example/admission-webhook'],
+  },
+  {
+    name: 'kubernetes-addons',
+    module: 'k8s.io/kubernetes',
+    pinnedIn: TOOLS_MODULE,
+    paths: [
+      'cluster/addons/dns/nodelocaldns',
+      'cluster/addons/ip-masq-agent',
+      'cluster/addons/kube-network-policies',
+    ],
   },
 ];
 
@@ -47,10 +69,10 @@ export interface LocatedModule {
   dir: string;
 }
 
-function fail(module: string, message: string): never {
+function fail(module: string, pinnedIn: string, message: string): never {
   throw new Error(
     `real-world corpus: ${message}\n` +
-      `It comes from the Go module ${module} pinned in ${CORPUS_MODULE}/go.mod; install Go (>= 1.26) ` +
+      `It comes from the Go module ${module} pinned in ${pinnedIn}/go.mod; install Go (>= 1.26) ` +
       `and run \`go mod download ${module}\` there (scripts/setup.sh controlplane does).`,
   );
 }
@@ -69,30 +91,31 @@ const located = new Map<string, LocatedModule>();
  * Locates a pinned corpus module, downloading it if needed; throws with a clear message if it
  * cannot. -mod=readonly: a go.sum without the module's checksum is an error, never filled in.
  */
-export function corpusModule(module: string): LocatedModule {
+export function corpusModule(module: string, pinnedIn: string): LocatedModule {
   const known = located.get(module);
   if (known) return known;
+  const failHere = (message: string): never => fail(module, pinnedIn, message);
   let out: string;
   try {
     out = execFileSync('go', ['mod', 'download', '-json', module], {
-      cwd: CORPUS_MODULE,
+      cwd: pinnedIn,
       encoding: 'utf8',
       env: { ...process.env, GOFLAGS: '-mod=readonly' },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 300_000,
     });
   } catch (err) {
-    return fail(module, `\`go mod download -json ${module}\` in ${CORPUS_MODULE} failed: ${errorText(err)}`);
+    return failHere(`\`go mod download -json ${module}\` in ${pinnedIn} failed: ${errorText(err)}`);
   }
   let info: { Version?: unknown; Dir?: unknown; Error?: unknown };
   try {
     info = JSON.parse(out) as typeof info;
   } catch {
-    return fail(module, `\`go mod download -json\` printed something that is not JSON:\n${out}`);
+    return failHere(`\`go mod download -json\` printed something that is not JSON:\n${out}`);
   }
-  if (typeof info.Error === 'string') return fail(module, `go mod download: ${info.Error}`);
+  if (typeof info.Error === 'string') return failHere(`go mod download: ${info.Error}`);
   if (typeof info.Dir !== 'string' || typeof info.Version !== 'string' || !existsSync(info.Dir))
-    return fail(module, `go mod download gave no module directory:\n${out}`);
+    return failHere(`go mod download gave no module directory:\n${out}`);
   const m = { module, version: info.Version, dir: info.Dir };
   located.set(module, m);
   return m;
@@ -100,9 +123,10 @@ export function corpusModule(module: string): LocatedModule {
 
 /** The absolute paths of a source's files and directories; throws if one is missing. */
 export function corpusPaths(source: CorpusSource): { version: string; paths: string[] } {
-  const { version, dir } = corpusModule(source.module);
+  const { version, dir } = corpusModule(source.module, source.pinnedIn);
   const paths = source.paths.map((p) => join(dir, p));
   for (const p of paths)
-    if (!existsSync(p)) fail(source.module, `${source.module}@${version} has no ${p.slice(dir.length + 1)}`);
+    if (!existsSync(p))
+      fail(source.module, source.pinnedIn, `${source.module}@${version} has no ${p.slice(dir.length + 1)}`);
   return { version, paths };
 }
