@@ -213,12 +213,17 @@ function registryFacts(body: string): string {
 
 const IMAGE_TEXT = `'image "' + ${clip('img')} + '"'`;
 
+/**
+ * A tag rule: every container whose image is not exempt (`exemptImages`) and parses is free of
+ * `hit(c)`; `what(c, cpath)` is the rest of the message. Unparseable images are skipped, as in
+ * the engine.
+ */
 function imageRule(
   id: string,
   path: string,
   params: Params,
-  hit: string,
-  what: (cpath: string) => string,
+  hit: (c: string) => string,
+  what: (c: string, cpath: string) => string,
 ): CelValidation[] {
   const exempt = asStringArray(params['exemptImages']);
   return perContainer(
@@ -227,8 +232,8 @@ function imageRule(
     ALL,
     [],
     (c) =>
-      `${exempt.length > 0 ? `${globsCel(`${c}.?image.orValue('')`, exempt)} || ` : ''}${imageFacts(c, `!(parsed && ${hit})`)}`,
-    (c, cpath) => imageFacts(c, what(cpath)),
+      `${exempt.length > 0 ? `${globsCel(`${c}.?image.orValue('')`, exempt)} || ` : ''}${imageFacts(c, `!(parsed && ${hit(c)})`)}`,
+    (c, cpath) => imageFacts(c, what(c, cpath)),
   );
 }
 
@@ -384,8 +389,8 @@ export const RULES_CEL: Readonly<Record<string, CelRule>> = {
       'image-latest-tag',
       path,
       params,
-      `!img.contains('@') && (tg == '' || tg == 'latest')`,
-      (cpath) =>
+      () => `!img.contains('@') && (tg == '' || tg == 'latest')`,
+      (_c, cpath) =>
         `${IMAGE_TEXT} + (tg == '' ? ' has no tag and pulls :latest (' : ' uses the latest tag (') + ${cpath} + '.image)'`,
     ),
   'image-not-pinned-by-digest': (path, params) =>
@@ -393,8 +398,8 @@ export const RULES_CEL: Readonly<Record<string, CelRule>> = {
       'image-not-pinned-by-digest',
       path,
       params,
-      `!img.contains('@')`,
-      (cpath) => `${IMAGE_TEXT} + ' is not pinned by digest (' + ${cpath} + '.image)'`,
+      () => `!img.contains('@')`,
+      (_c, cpath) => `${IMAGE_TEXT} + ' is not pinned by digest (' + ${cpath} + '.image)'`,
     ),
   'image-pull-policy-stale': (path, params) => {
     const channels = asStringArray(params['mutableTags']).map((p) => p.toLowerCase());
@@ -405,20 +410,13 @@ export const RULES_CEL: Readonly<Record<string, CelRule>> = {
     const policy = (c: string): string =>
       `(${c}.?imagePullPolicy.orValue('') != '' ? ${c}.imagePullPolicy : (tg == '' || tg == 'latest' ? 'Always' : 'IfNotPresent'))`;
     const why = `(tg == '' ? 'has no tag (pulls latest)' : tg == 'latest' ? 'uses the latest tag' : ${channel} ? 'uses the channel tag "' + ${clip('tg', 60)} + '"' : 'uses the floating version tag "' + ${clip('tg', 60)} + '"')`;
-    return perContainer(
+    return imageRule(
       'image-pull-policy-stale',
       path,
-      ALL,
-      [],
-      (c) => {
-        const exempt = asStringArray(params['exemptImages']);
-        return `${exempt.length > 0 ? `${globsCel(`${c}.?image.orValue('')`, exempt)} || ` : ''}${imageFacts(c, `!(parsed && ${mutable} && ${policy(c)} in ['IfNotPresent', 'Never'])`)}`;
-      },
+      params,
+      (c) => `${mutable} && ${policy(c)} in ['IfNotPresent', 'Never']`,
       (c, cpath) =>
-        imageFacts(
-          c,
-          `${IMAGE_TEXT} + ' ' + ${why} + (${c}.?imagePullPolicy.orValue('') != '' ? ' but imagePullPolicy is ' : ' but imagePullPolicy defaults to ') + ${policy(c)} + ' (' + ${cpath} + '.imagePullPolicy)'`,
-        ),
+        `${IMAGE_TEXT} + ' ' + ${why} + (${c}.?imagePullPolicy.orValue('') != '' ? ' but imagePullPolicy is ' : ' but imagePullPolicy defaults to ') + ${policy(c)} + ' (' + ${cpath} + '.imagePullPolicy)'`,
     );
   },
   'image-registry-not-allowed': (path, params) => {
