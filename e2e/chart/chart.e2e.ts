@@ -135,6 +135,25 @@ describe('Helm chart charts/vigil', function () {
       expect(objs.filter((o) => o.kind === 'Role')).to.deep.equal([]);
     });
 
+    it('openReports.enabled adds --openreports and the OpenReports RBAC, and nothing else', () => {
+      const r = helmRun(helm, helmTemplateArgs({ helm, setJson: ['openReports.enabled=true'] }));
+      expect(r.ok, r.out).to.equal(true);
+      const objs = parseObjects(r.out, 'helm template');
+      const args = (find(objs, 'Deployment').spec as PodTemplate).template.spec.containers[0]?.args;
+      expect(args).to.include('--openreports');
+      const rules = (find(objs, 'ClusterRole', 'vigil').rules ?? []) as { apiGroups: string[]; resources: string[] }[];
+      expect(rules.filter((x) => x.apiGroups.includes('openreports.io'))).to.deep.equal([
+        {
+          apiGroups: ['openreports.io'],
+          resources: ['reports', 'clusterreports'],
+          verbs: ['create', 'delete', 'get', 'patch', 'update'],
+        },
+      ]);
+      const off = parseObjects(helmRun(helm, helmTemplateArgs({ helm })).out, 'helm template');
+      const offRules = (find(off, 'ClusterRole', 'vigil').rules ?? []) as { apiGroups: string[] }[];
+      expect(offRules.some((x) => x.apiGroups.includes('openreports.io'))).to.equal(false);
+    });
+
     it('refuses to take over a namespace Vigil does not own (default, kube-system)', () => {
       for (const namespace of ['default', 'kube-system']) {
         const r = helmRun(helm, helmTemplateArgs({ helm, namespace }));

@@ -233,10 +233,14 @@ describe('runtime/AdmissionSync', () => {
     };
     expect(enforcedCondition('audit', base, 3)).to.include({ ok: false, reason: 'AuditOnly' });
     expect(enforcedCondition('audit', base, 3).message).to.include('3 existing objects would be rejected');
-    expect(enforcedCondition('enforce', { ...base, names: [] }, 0)).to.include({
+    expect(enforcedCondition('enforce', { ...base, names: [], translatedRules: [] }, 0)).to.include({
       ok: false,
       reason: 'NotTranslatable',
     });
+    // Translated rules whose parameters accept everything (an empty allow-list) generate nothing.
+    expect(enforcedCondition('enforce', { ...base, names: [] }, 0).message).to.match(
+      /^the 1 rules that translate accept every object/,
+    );
     expect(
       enforcedCondition('enforce', { ...base, untranslatedRules: [{ id: 'x', reason: 'y' }] }, 0),
     ).to.include({ ok: false, reason: 'PartiallyEnforced' });

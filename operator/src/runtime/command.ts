@@ -30,6 +30,9 @@ Options:
   --event-qps N                     Kubernetes Events posted per second at most (default 10)
   --resync-seconds N                periodic full re-evaluation (default 600)
   --metrics-rule-label              add the rule label to vigil_findings (more series)
+  --openreports                     also write each ScanReport as an OpenReports
+                                    (openreports.io/v1alpha1) Report or ClusterReport; needs
+                                    their CRDs and RBAC (docs/openreports.md)
   --report-budget-bytes N           largest serialized ScanReport (default 524288)
   --watch-inactivity-timeout SEC    restart a watch that delivers nothing, not even a
                                     bookmark, for this long (default 90)
@@ -85,6 +88,7 @@ export const OPTIONS = {
   'report-budget-bytes': { type: 'string' },
   'watch-inactivity-timeout': { type: 'string' },
   'metrics-rule-label': { type: 'boolean' },
+  openreports: { type: 'boolean' },
   'event-qps': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -193,6 +197,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       workers: num(values.workers, 'workers', DEFAULTS.workers),
       resyncSeconds: num(values['resync-seconds'], 'resync-seconds', DEFAULTS.resyncSeconds),
       findingsRuleLabel: values['metrics-rule-label'] ?? false,
+      openReports: values.openreports ?? false,
       eventQps: num(values['event-qps'], 'event-qps', DEFAULTS.eventQps),
     };
     if (values['report-budget-bytes'] !== undefined)

@@ -18,6 +18,7 @@ import {
   type SeverityCounts,
 } from '../engine/types.ts';
 import { buildReport, reportName, reportNamespace } from '../controller/report.ts';
+import { openReportCollection, toOpenReport } from '../controller/openreports.ts';
 import { formatTime } from '../controller/names.ts';
 import type { Clock, Timer } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
@@ -98,6 +99,8 @@ export interface ControllerOptions {
   admission?: AdmissionSync;
   /** Queue of subjects whose ScanReport is to be converged (none: written within the subject reconcile). */
   reports?: WorkQueue;
+  /** Also write each ScanReport as an OpenReports (openreports.io/v1alpha1) Report or ClusterReport. */
+  openReports?: boolean;
 }
 
 /** Objects listed in status.admission.wouldReject, at most. */
@@ -152,6 +155,8 @@ export class VigilController {
   private readonly displaced = new Map<string, ScanReport>();
   /** subject key → time the first unprocessed watch event for it arrived. */
   private readonly eventTimes = new Map<string, number>();
+  /** Subjects whose OpenReports copy this process has written (see ControllerOptions.openReports). */
+  private readonly openReportsWritten = new Set<string>();
   /** subject key → its last evaluation, until its report has been converged. */
   private readonly evaluated = new Map<string, { findings: Finding[]; minSeverity: Map<string, Severity> }>();
   private clusterVersion: KubeObject | undefined;
@@ -667,6 +672,10 @@ export class VigilController {
     if (findings.length === 0) {
       if (existing && (ownsExisting || !live)) wrote = await this.o.api.deleteIfExists(path);
       if (wrote) this.o.cache.remove(REPORT_KIND.kind, `${rNs}/${rName}`);
+      if (this.o.openReports && (wrote || this.openReportsWritten.has(key))) {
+        await this.o.api.deleteIfExists(`${openReportCollection(namespace)}/${encodeURIComponent(rName)}`);
+        this.openReportsWritten.delete(key);
+      }
     } else if (live) {
       const built = buildReport({
         subject: resourceRef(live),
@@ -697,6 +706,17 @@ export class VigilController {
         this.rememberOwnWrite(`${rNs}/${rName}`, [res?.metadata?.resourceVersion]);
         if (res) this.o.cache.put(REPORT_KIND.kind, res);
         wrote = true;
+      }
+      // The OpenReports copy follows the ScanReport; once per subject after a start, it is
+      // written even when the ScanReport was already in place (its copy may not be).
+      if (this.o.openReports && (wrote || !this.openReportsWritten.has(key))) {
+        const open = toOpenReport(report);
+        await this.o.api.apply(
+          `${openReportCollection(namespace)}/${encodeURIComponent(open.metadata.name)}`,
+          open,
+          FIELD_MANAGER,
+        );
+        this.openReportsWritten.add(key);
       }
     }
     // Written (or nothing to restore): the displaced version has served. A failed write threw
@@ -850,7 +870,10 @@ export function enforcedCondition(
     return {
       ok: false,
       reason: 'NotTranslatable',
-      message: `none of the policy's ${String(untranslated)} rules can be checked on one admitted object; they stay audit-only (status.admission.untranslatedRules)`,
+      message:
+        translated === 0
+          ? `none of the policy's ${String(untranslated)} rules can be checked on one admitted object; they stay audit-only (status.admission.untranslatedRules)`
+          : `the ${String(translated)} rules that translate accept every object with this policy's parameters (for example an empty allow-list), so no admission policy is generated; ${String(untranslated)} rules stay audit-only`,
     };
   const mode = action === 'enforce' ? 'denied' : 'admitted with a warning';
   const inPlace = `${out.names.join(', ')} in place: objects breaking ${String(translated)} rules are ${mode}`;

@@ -38,6 +38,8 @@ export interface OperatorConfig {
   resyncSeconds: number;
   versionPollSeconds: number;
   findingsRuleLabel: boolean;
+  /** Write OpenReports copies of the ScanReports (openreports.io/v1alpha1). */
+  openReports: boolean;
   reportBudgetBytes?: number;
   /** Restart a watch silent for this long (default: the reflector's 90 s). */
   watchInactivityTimeoutMs?: number;
@@ -71,6 +73,7 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   resyncSeconds: 600,
   versionPollSeconds: 60,
   findingsRuleLabel: false,
+  openReports: false,
   eventQps: 10,
   eventBurst: 50,
 };
@@ -189,6 +192,7 @@ export class Operator {
       subjects: this.subjects,
       policies: this.policies,
       reports: this.reports,
+      openReports: cfg.openReports,
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
