@@ -95,6 +95,8 @@ describe('rule network-ingress-without-tls', () => {
     expect(plain.map((h) => h.severity ?? ingressWithoutTls.severity)).to.deep.equal(['medium']);
     const raised = runRule(ingressWithoutTls, ing, { others: [svc, priv] });
     expect(raised.map((h) => h.severity)).to.deep.equal(['high']);
+    // vigil rules lists the raise (issue 19 item 8: one source for the severities a scan reports).
+    expect(ingressWithoutTls.raisedTo?.map((x) => x.severity)).to.deep.equal(['high']);
     expect(raised[0]?.message).to.contain('fronts privileged pods of Deployment/web (hostNetwork)');
     // The same privileged workload behind a Service the Ingress does not use: not raised.
     const other = service('a', 'other', { selector: { app: 'web' } });

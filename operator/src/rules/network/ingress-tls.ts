@@ -8,7 +8,7 @@
  * privileged pods (privileged containers, host namespaces, hostPath) in scope.
  */
 import { asObj, asObjArray, asString, asStringArray, isObj } from '../../engine/podspec.ts';
-import type { Rule, RuleHit } from '../../engine/types.ts';
+import type { RaisedSeverity, Rule, RuleHit } from '../../engine/types.ts';
 import { listShort, privilegedBehindIngress } from './_net.ts';
 
 const CLOUD_TLS_ANNOTATIONS = [
@@ -33,10 +33,17 @@ function covered(host: string, tlsHosts: readonly string[]): boolean {
   return false;
 }
 
+/** In front of privileged pods. */
+const FRONTS_PRIVILEGED: RaisedSeverity = {
+  severity: 'high',
+  when: 'an Ingress in front of privileged pods (privileged containers, host namespaces, hostPath)',
+};
+
 export const ingressWithoutTls: Rule = {
   id: 'network-ingress-without-tls',
   title: 'Ingress serves hosts without TLS',
   severity: 'medium',
+  raisedTo: [FRONTS_PRIVILEGED],
   category: 'network',
   controls: ['NSA:Encryption'],
   rationale:
@@ -66,8 +73,8 @@ export const ingressWithoutTls: Rule = {
     const risky = privilegedBehindIngress(obj, ctx.index);
     if (risky.length === 0) return [{ message: msg }];
     const hit: RuleHit = {
-      message: `${msg}; raised to high: it fronts privileged pods of ${listShort(risky, 3)}, so whoever reads or alters the traffic reaches a workload that can take over its node`,
-      severity: 'high',
+      message: `${msg}; raised to ${FRONTS_PRIVILEGED.severity}: it fronts privileged pods of ${listShort(risky, 3)}, so whoever reads or alters the traffic reaches a workload that can take over its node`,
+      severity: FRONTS_PRIVILEGED.severity,
     };
     return [hit];
   },

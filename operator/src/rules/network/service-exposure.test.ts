@@ -160,6 +160,9 @@ describe('rule network-service-exposed', () => {
         const hits = runRule(serviceExposed, c.obj, { others: c.others });
         expect(hits.map((h) => h.severity ?? serviceExposed.severity)).to.deep.equal(c.expect);
         for (const t of c.contains ?? []) expect(hits[0]?.message).to.contain(t);
+        // Every severity reported is one vigil rules lists (issue 19 item 8).
+        const listed = [serviceExposed.severity, ...(serviceExposed.raisedTo ?? []).map((x) => x.severity)];
+        for (const sev of c.expect) expect(listed).to.include(sev);
       });
   });
 });

@@ -14,11 +14,18 @@ import { asObj, asObjArray, asString, asStringArray } from '../../engine/podspec
 import {
   severityRank,
   type KubeObject,
+  type RaisedSeverity,
   type Rule,
   type RuleContext,
   type RuleHit,
 } from '../../engine/types.ts';
 import { describeWorkload, listShort, privilegeReasons, serviceType, workloadsBehind } from './_net.ts';
+
+/** The one raise above the rule's own severity: an open LoadBalancer (medium) in front of privileged pods. */
+const FRONTS_PRIVILEGED: RaisedSeverity = {
+  severity: 'high',
+  when: 'a LoadBalancer open to any address in front of privileged pods (privileged containers, host namespaces, hostPath): one step up',
+};
 
 /**
  * Context that raises an exposure: the Service fronts privileged pods, so a compromise from
@@ -30,7 +37,8 @@ function withContext(svc: KubeObject, ctx: RuleContext, hit: RuleHit): RuleHit {
     .filter((x) => x.why.length > 0);
   if (risky.length === 0) return hit;
   const sev = hit.severity ?? 'medium';
-  const raised = sev === 'low' ? 'medium' : severityRank(sev) < severityRank('high') ? 'high' : sev;
+  const top = FRONTS_PRIVILEGED.severity;
+  const raised = sev === 'low' ? 'medium' : severityRank(sev) < severityRank(top) ? top : sev;
   const shown = listShort(
     risky.map((x) => `${describeWorkload(x.w)} (${x.why.join(', ')})`),
     3,
@@ -75,6 +83,7 @@ export const serviceExposed: Rule = {
   id: 'network-service-exposed',
   title: 'Service is exposed outside the cluster (NodePort or LoadBalancer)',
   severity: 'medium',
+  raisedTo: [FRONTS_PRIVILEGED],
   category: 'network',
   controls: ['NSA:Network separation and hardening'],
   rationale:

@@ -1,5 +1,5 @@
 import type { Rule, RuleHit } from '../../engine/types.ts';
-import { DATASET, type RuntimeAdvisory } from './dataset.ts';
+import { DATASET, raisedByEntries, type RuntimeAdvisory } from './dataset.ts';
 import { nodeInfo, nodeLabel } from './_subjects.ts';
 import { affectedBy, parseVersion, suggestedFix, type Version } from './version.ts';
 
@@ -37,6 +37,7 @@ export const containerRuntimeCve: Rule = {
   id: 'platform-container-runtime-cve',
   title: 'Node container runtime version has a known CVE',
   severity: 'high',
+  raisedTo: raisedByEntries('high', DATASET.runtimeAdvisories, 'an advisory'),
   category: 'platform',
   controls: [],
   rationale:

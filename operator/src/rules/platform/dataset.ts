@@ -16,7 +16,7 @@ import releasesJson from '../../../../data/platform/kubernetes-releases.json' wi
 import runtimesJson from '../../../../data/platform/container-runtimes.json' with { type: 'json' };
 import osJson from '../../../../data/platform/os-images.json' with { type: 'json' };
 import kernelsJson from '../../../../data/platform/kernels.json' with { type: 'json' };
-import { SEVERITIES, type Severity } from '../../engine/types.ts';
+import { SEVERITIES, severityRank, type RaisedSeverity, type Severity } from '../../engine/types.ts';
 import { isObj, type Obj } from '../../engine/podspec.ts';
 import { parseBound, compareVersions, type VersionRange } from './version.ts';
 
@@ -497,6 +497,22 @@ const osImages = loadOsImages(osJson);
 const kernels = loadKernels(kernelsJson);
 
 /** The validated, bundled dataset. */
+/**
+ * The severities above `listed` that a rule reporting entries at their own severity raises
+ * findings to (RuleMeta.raisedTo), read from the dataset itself, highest first.
+ */
+export function raisedByEntries(
+  listed: Severity,
+  entries: readonly { severity: Severity }[],
+  what: string,
+): RaisedSeverity[] {
+  const above = new Set(entries.map((e) => e.severity).filter((s) => severityRank(s) > severityRank(listed)));
+  return SEVERITIES.filter((s) => above.has(s)).map((severity) => ({
+    severity,
+    when: `${what} the bundled dataset rates ${severity}`,
+  }));
+}
+
 export const DATASET = {
   kubernetesCves: cves.entries,
   runtimeAdvisories: runtimes.entries,

@@ -116,6 +116,10 @@ describe('rule platform-kubernetes-cve', () => {
   it('names the field, the severity, the fix for the minor and the advisory', () => {
     const hit = hitFor(runRule(kubernetesCve, clusterVersion('v1.12.2'), { now }), 'CVE-2018-1002105');
     expect(hit?.severity).to.equal('critical');
+    // vigil rules lists it: the raise comes from the dataset (issue 19 item 8).
+    expect(kubernetesCve.raisedTo).to.deep.equal([
+      { severity: 'critical', when: 'a CVE the bundled dataset rates critical' },
+    ]);
     expect(hit?.message)
       .to.contain('kube-apiserver v1.12.2 (status.gitVersion)')
       .and.contain('CVSS 9.8')

@@ -1,5 +1,5 @@
 import type { KubeObject, Rule, RuleContext, RuleHit } from '../../engine/types.ts';
-import { DATASET, type K8sComponent, type KubernetesCve } from './dataset.ts';
+import { DATASET, raisedByEntries, type K8sComponent, type KubernetesCve } from './dataset.ts';
 import { apiServerVersion, CLUSTER_VERSION_KIND, nodeInfo, nodeLabel, vendorNote } from './_subjects.ts';
 import { affectedBy, parseVersion, suggestedFix, type Version } from './version.ts';
 
@@ -103,6 +103,11 @@ export const kubernetesCve: Rule = {
   id: 'platform-kubernetes-cve',
   title: 'Kubernetes component version has a known CVE',
   severity: 'high',
+  raisedTo: raisedByEntries(
+    'high',
+    DATASET.kubernetesCves.filter((c) => c.unfixed === undefined),
+    'a CVE',
+  ),
   category: 'platform',
   controls: [],
   rationale:
@@ -120,6 +125,11 @@ export const kubernetesUnfixedCve: Rule = {
   id: 'platform-kubernetes-unfixed-cve',
   title: 'Kubernetes version is exposed to a CVE that has no fix',
   severity: 'medium',
+  raisedTo: raisedByEntries(
+    'medium',
+    DATASET.kubernetesCves.filter((c) => c.unfixed !== undefined),
+    'a CVE',
+  ),
   category: 'platform',
   controls: [],
   rationale:
