@@ -45,6 +45,37 @@ export interface ControlPlaneOptions {
    * Default from VIGIL_CONTROLPLANE_RUNTIME.
    */
   runtime?: 'process' | 'docker';
+  /** Audit backends of the API server (off when omitted). */
+  audit?: AuditBackendOptions;
+}
+
+/** The API server's audit log and webhook backends (kube-apiserver --audit-* flags). */
+export interface AuditBackendOptions {
+  /** An audit.k8s.io/v1 Policy (--audit-policy-file). */
+  policyFile: string;
+  /** The log backend: JSON lines of audit.k8s.io/v1 Event (--audit-log-path). */
+  logPath?: string;
+  /** The webhook backend's kubeconfig (--audit-webhook-config-file), in batch mode. */
+  webhookConfigFile?: string;
+  /** --audit-webhook-batch-max-wait (the API server's default is 30s). */
+  webhookBatchMaxWait?: string;
+  /** --audit-webhook-initial-backoff (default 10s): the wait before a failed batch is retried. */
+  webhookInitialBackoff?: string;
+}
+
+/** kube-apiserver flags for the audit backends. */
+export function auditFlags(a: AuditBackendOptions): string[] {
+  const flags = [`--audit-policy-file=${a.policyFile}`];
+  if (a.logPath !== undefined)
+    flags.push(`--audit-log-path=${a.logPath}`, '--audit-log-format=json', '--audit-log-mode=blocking');
+  if (a.webhookConfigFile !== undefined) {
+    flags.push(`--audit-webhook-config-file=${a.webhookConfigFile}`, '--audit-webhook-mode=batch');
+    if (a.webhookBatchMaxWait !== undefined)
+      flags.push(`--audit-webhook-batch-max-wait=${a.webhookBatchMaxWait}`);
+    if (a.webhookInitialBackoff !== undefined)
+      flags.push(`--audit-webhook-initial-backoff=${a.webhookInitialBackoff}`);
+  }
+  return flags;
 }
 
 export interface ControlPlaneState {
@@ -374,7 +405,7 @@ export class ControlPlane {
     );
   }
 
-  async startApiServer(): Promise<void> {
+  async startApiServer(audit: AuditBackendOptions | undefined = this.opts.audit): Promise<void> {
     const s = this.state;
     const d = s.dir;
     const base = [
@@ -395,7 +426,7 @@ export class ControlPlane {
       '--endpoint-reconciler-type=none',
       '--v=1',
     ];
-    const args = mergeFlags(base, this.opts.apiServerFlags);
+    const args = mergeFlags(base, [...(this.opts.apiServerFlags ?? []), ...(audit ? auditFlags(audit) : [])]);
     s.apiServerArgs = args;
     await this.launch('kube-apiserver', 'kube-apiserver', args);
     await waitFor(
@@ -444,6 +475,23 @@ export class ControlPlane {
       60_000,
       () => this.logHint('kube-controller-manager'),
     );
+  }
+
+  /**
+   * Restarts kube-apiserver (same ports, certificates and etcd) with these audit backends
+   * instead of its options' (undefined: none), and waits until it is ready again.
+   */
+  async restartApiServerWithAudit(audit: AuditBackendOptions | undefined): Promise<void> {
+    const c = this.children.get('kube-apiserver');
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    } else await this.killContainer('kube-apiserver');
+    this.children.delete('kube-apiserver');
+    await this.startApiServer(audit);
   }
 
   /** Kills a component (SIGKILL), for fault tests. */

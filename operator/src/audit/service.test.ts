@@ -205,6 +205,8 @@ describe('AuditService outputs', () => {
       ['audit-secret-read-unexpected', 'r2', 'mallory'],
     ]);
     expect(lines[0]?.meta).to.deep.include({ severity: 'high', policy: 'audit', lagSeconds: 2.5 });
+    expect(lines[0]?.meta['detail']).to.match(/mallory .*shop\/db/);
+    expect(lines[0]?.meta).not.to.have.property('message');
     expect(
       logger.records.some((r) => r.message === 'audit settings' && r.meta['policy'] === 'audit'),
     ).to.equal(true);

@@ -1,8 +1,9 @@
 /**
  * The audit pipeline as the operator runs it: the webhook receiver feeds the bounded queue, the
  * queue feeds the AuditEvaluator `vigil audit` uses, and each detection becomes
- * - one structured JSON log line (`msg: "audit detection"`, the fields of `vigil audit -o json`,
- *   plus the policy whose settings applied and the lag) for a SIEM;
+ * - one structured JSON log line (`"message": "audit detection"`, the fields of `vigil audit -o
+ *   json` with the detection's message as `detail`, plus the policy whose settings applied and
+ *   the lag) for a SIEM;
  * - `vigil_audit_detections_total{rule,severity}` and the lag histogram;
  * - a Warning `AuditDetection` Event on the object, deduplicated (audit/events.ts) and posted
  *   through the EventSink, which never blocks and drops over its backlog.
@@ -130,7 +131,8 @@ export class AuditService {
       verb: d.verb,
       resource: d.resource,
       sourceIPs: d.sourceIPs,
-      message: d.message,
+      // `message` is the log line's own ("audit detection"): the detection's message is `detail`.
+      detail: d.message,
       remediation: d.remediation,
       policy: this.chosen.policy ?? '',
       ...(lag !== undefined ? { lagSeconds: Math.round(lag * 1000) / 1000 } : {}),
