@@ -11,7 +11,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliIO } from '../cli/io.ts';
 import type { JsonReport } from '../cli/output/json.ts';
+import { rulesJson } from '../cli/rules.ts';
 import { run } from '../cli/scan.ts';
+import { severityRank, type Severity } from '../engine/types.ts';
+import { ALL_RULES } from './index.ts';
 import { CORPUS_SOURCES, corpusPaths } from '../testing/corpus.ts';
 import expected from './corpus.expected.json' with { type: 'json' };
 
@@ -21,20 +24,26 @@ interface Expected {
   resources: number;
   counts: Record<string, number>;
   why: Record<string, string>;
+  /** The same scan with --profile pss-restricted (PSA's overrides: see pod-security/overlap.test.ts). */
+  pssRestricted: { counts: Record<string, number>; why: Record<string, string> };
 }
 
 const EXPECTED = expected as Record<string, Expected>;
 
-interface Scanned {
-  version: string;
-  paths: string[];
+interface Scan {
   code: number;
   stderr: string;
   report: JsonReport;
 }
 
-/** `vigil scan --profile all -o json --fail-on never PATH...`, in process. */
-async function scanSource(paths: string[]): Promise<Omit<Scanned, 'version' | 'paths'>> {
+interface Scanned extends Scan {
+  version: string;
+  paths: string[];
+  restricted: Scan;
+}
+
+/** `vigil scan --profile PROFILE -o json --fail-on never PATH...`, in process. */
+async function scanSource(paths: string[], profile: string): Promise<Scan> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIO = {
@@ -44,7 +53,7 @@ async function scanSource(paths: string[]): Promise<Omit<Scanned, 'version' | 'p
     env: {},
     cwd: '/',
   };
-  const args = ['--profile', 'all', '-o', 'json', '--fail-on', 'never', '--now', '2026-06-01T00:00:00Z'];
+  const args = ['--profile', profile, '-o', 'json', '--fail-on', 'never', '--now', '2026-06-01T00:00:00Z'];
   const code = await run([...args, ...paths], io);
   return { code, stderr: err.join(''), report: JSON.parse(out.join('')) as JsonReport };
 }
@@ -63,15 +72,19 @@ describe('real-world corpus: findings per rule', function () {
   before(async () => {
     for (const source of CORPUS_SOURCES) {
       const { version, paths } = corpusPaths(source);
-      scanned.set(source.name, { version, paths, ...(await scanSource(paths)) });
+      const all = await scanSource(paths, 'all');
+      const restricted = await scanSource(paths, 'pss-restricted');
+      scanned.set(source.name, { version, paths, ...all, restricted });
     }
   });
 
   it('the expected table covers exactly the corpus sources, each count with its reason', () => {
     expect(Object.keys(EXPECTED).sort()).to.deep.equal(CORPUS_SOURCES.map((s) => s.name).sort());
     for (const [name, e] of Object.entries(EXPECTED)) {
-      expect(Object.keys(e.why).sort(), name).to.deep.equal(Object.keys(e.counts).sort());
-      for (const [rule, n] of Object.entries(e.counts)) expect(n, `${name} ${rule}`).to.be.greaterThan(0);
+      for (const t of [e, e.pssRestricted]) {
+        expect(Object.keys(t.why).sort(), name).to.deep.equal(Object.keys(t.counts).sort());
+        for (const [rule, n] of Object.entries(t.counts)) expect(n, `${name} ${rule}`).to.be.greaterThan(0);
+      }
     }
   });
 
@@ -118,6 +131,32 @@ describe('real-world corpus: findings per rule', function () {
 
       it('gives the expected number of findings per rule', () => {
         expect(countByRule(get().report)).to.deep.equal(want().counts);
+      });
+
+      it('gives the expected number per rule with --profile pss-restricted', () => {
+        const r = get().restricted;
+        expect(r.stderr).to.equal('');
+        expect(r.code).to.equal(0);
+        expect(countByRule(r.report)).to.deep.equal(want().pssRestricted.counts);
+      });
+
+      it('reports no finding above its rule severity unless vigil rules lists that raise', () => {
+        // Below the rule's severity is graded down (RBAC by scope, …); above it must be a listed raise.
+        const rules = rulesJson(ALL_RULES) as {
+          id: string;
+          severity: Severity;
+          raisedTo: { severity: Severity }[];
+        }[];
+        const byId = new Map(rules.map((r) => [r.id, r]));
+        const off = [...get().report.findings, ...get().restricted.report.findings]
+          .filter((f) => {
+            const r = byId.get(f.ruleId);
+            if (!r) return true;
+            if (severityRank(f.severity) <= severityRank(r.severity)) return false;
+            return !r.raisedTo.some((x) => x.severity === f.severity);
+          })
+          .map((f) => `${f.ruleId} ${f.severity}`);
+        expect(off).to.deep.equal([]);
       });
 
       it('locates each finding that names a field inside its object', () => {
