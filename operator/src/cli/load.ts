@@ -402,7 +402,8 @@ function isListKind(obj: Record<string, unknown>): boolean {
  * The one YAML parser of the CLI: a stream's documents, composed one at a time (compose() is a
  * generator), so a large multi-document file never holds more than one document's syntax tree.
  * `lc` learns the stream's line starts as the parser goes. parseManifests reads manifests with
- * it and the field locator (locate.ts) reads the same text again with it to find node ranges.
+ * it, and the field locator (locate.ts) parses one subject's document again with it for its
+ * node ranges.
  */
 export function composeDocuments(text: string, lc: LineCounter): Generator<Document.Parsed> {
   return new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
