@@ -109,7 +109,13 @@ rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
     );
     expect(value.kind).to.equal('ClusterReport');
     expect(value.metadata.namespace).to.equal(undefined);
-    expect(value.results.some((r) => r.severity === 'critical')).to.equal(true);
+    // Its ScanReport lives in the operator's namespace; the ClusterReport carries the same findings.
+    const scan = k.report('vigil-system', value.metadata.name);
+    if (!scan) throw new Error(`no ScanReport vigil-system/${value.metadata.name}`);
+    expect(value.results.map((r) => `${r.rule}/${r.severity}`).sort()).to.deep.equal(
+      (scan.status?.findings ?? []).map((f) => `${f.ruleId}/${f.severity}`).sort(),
+    );
+    expect(value.results.some((r) => r.rule.startsWith('rbac-'))).to.equal(true);
     k.apply(`apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: or-wild}
