@@ -51,6 +51,14 @@ spec:
 ${extra}`;
 }
 
+/** An exception for the host network of Pods named node-agent-*. */
+const agentException = (reason: string, expiresAt?: string): string => `  exceptions:
+  - rules: [pss-host-namespaces]
+    match: {kinds: [Pod], names: ["node-agent-*"]}
+    reason: ${reason}
+    owner: platform
+${expiresAt === undefined ? '' : `    expiresAt: "${expiresAt}"\n`}`;
+
 const deployment = (name: string, hostNetwork: boolean, privileged = false): string => `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}, namespace: ${NS}}
@@ -127,18 +135,7 @@ describe('admission control run by the operator', function () {
   });
 
   it('enforce: owned, labelled objects; rejects a privileged Pod and a hostNetwork Deployment, admits a compliant and an excepted one', async () => {
-    k.apply(
-      policy(
-        POLICY,
-        'enforce',
-        `  exceptions:
-  - rules: [pss-host-namespaces]
-    match: {kinds: [Pod], names: ["node-agent-*"]}
-    reason: the node agent needs the host network (SEC-1)
-    owner: platform
-`,
-      ),
-    );
+    k.apply(policy(POLICY, 'enforce', agentException('the node agent needs the host network (SEC-1)')));
     const { ms } = await eventually('Enforced=True', () => enforced()?.status === 'True', 60_000);
     measured('enforce applied → Enforced=True', ms);
     const uid = k.json<{ metadata: { uid: string } }>(['get', 'securitypolicy', POLICY]).metadata.uid;
@@ -188,6 +185,24 @@ describe('admission control run by the operator', function () {
     expect(fine.ok, fine.stderr).to.equal(true);
     const agent = k.try(['create', '-f', '-'], podYaml('node-agent-1', NS, { hostNetwork: true }));
     expect(agent.ok, agent.stderr).to.equal(true);
+    // The existing violator: scaling it (an update that keeps its pod template) is admitted, as
+    // is the Deployment controller scaling its ReplicaSet; its next rollout is refused.
+    const scaled = k.try([
+      'patch',
+      'deployment',
+      'legacy',
+      '-n',
+      NS,
+      '--type=merge',
+      '-p',
+      '{"spec":{"replicas":2}}',
+    ]);
+    expect(scaled.ok, scaled.stderr).to.equal(true);
+    const rollout = k.try(['set', 'image', 'deployment/legacy', '-n', NS, 'app=registry.example/app:2.0']);
+    expect(rollout.ok).to.equal(false);
+    expect(rollout.stderr).to.include(
+      'pss-privileged: container "app" sets spec.template.spec.containers[0].securityContext.privileged=true',
+    );
     // The exception is for Pods named node-agent-*, not for anything else with hostNetwork.
     expect(k.try(['create', '-f', '-'], podYaml('other-agent', NS, { hostNetwork: true })).ok).to.equal(
       false,
@@ -221,19 +236,7 @@ describe('admission control run by the operator', function () {
 
   it('an exception stops applying when it expires, without a restart', async () => {
     const expires = new Date(Date.now() + 20_000).toISOString().replace(/\.\d+Z$/, 'Z');
-    k.apply(
-      policy(
-        POLICY,
-        'enforce',
-        `  exceptions:
-  - rules: [pss-host-namespaces]
-    match: {kinds: [Pod], names: ["node-agent-*"]}
-    reason: temporary
-    owner: platform
-    expiresAt: "${expires}"
-`,
-      ),
-    );
+    k.apply(policy(POLICY, 'enforce', agentException('temporary', expires)));
     await eventually(
       'the excepted pod admitted under enforce',
       () =>

@@ -87,8 +87,15 @@ describe('admission translator', () => {
         name: 'policy-match',
         expression: "(request.namespace.matches('^adm-.*$')) && !(request.namespace == 'adm-sys')",
       },
+      // Updates are judged only when they change the pod template (scaling is admitted).
+      {
+        name: 'template-changed',
+        expression: "request.operation != 'UPDATE' || object.spec.template != oldObject.spec.template",
+      },
       { name: 'policy-kinds', expression: "object.kind in ['Deployment']" },
     ]);
+    const pods = spec(r.objects[0])['matchConditions'] as Obj[];
+    expect(pods.map((c) => c['name'])).to.deep.equal(['policy-match']);
   });
 
   it('applies exceptions: whole-policy ones as matchConditions, per-rule ones as guards; expired ones are dropped', () => {

@@ -9,6 +9,11 @@
  *   vigil-<policy>-workloads  Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController
  *   vigil-<policy>-cronjobs   CronJob
  *
+ * Updates of a workload or CronJob are judged only when they change its pod template (a
+ * matchCondition): scaling an existing non-compliant Deployment, the Deployment controller
+ * scaling its old ReplicaSets during a rollout, or a status-only change are admitted, as Pod
+ * Security Admission admits them; the next rollout (a new template) is judged.
+ *
  * failurePolicy is Fail: a ValidatingAdmissionPolicy runs inside the API server, so it cannot be
  * "down" like a webhook; the only failures are evaluation errors (a CEL runtime error or the cost
  * budget). Ignore would silently admit exactly the objects the expressions could not judge.
@@ -39,6 +44,8 @@ interface Shape {
   path: string;
   spec: string;
   annotations: string;
+  /** The pod template of the object, for shapes whose updates are judged only when it changes. */
+  template?: string;
 }
 
 const SHAPES: readonly Shape[] = [
@@ -78,6 +85,7 @@ const SHAPES: readonly Shape[] = [
     ],
     path: 'spec.template.spec',
     spec: 'object.spec.template.spec',
+    template: 'spec.template',
     annotations: 'object.spec.template.?metadata.?annotations.orValue({})',
   },
   {
@@ -93,6 +101,7 @@ const SHAPES: readonly Shape[] = [
     ],
     path: 'spec.jobTemplate.spec.template.spec',
     spec: 'object.spec.jobTemplate.spec.template.spec',
+    template: 'spec.jobTemplate.spec.template',
     annotations: 'object.spec.jobTemplate.spec.template.?metadata.?annotations.orValue({})',
   },
 ];
@@ -278,6 +287,11 @@ export function renderAdmission(policy: CompiledPolicy, now: Date): AdmissionRen
     const m = { ...policy.match, kinds: undefined, namespaceSelector: undefined, objectSelector: undefined };
     const scope = matchCel(m);
     if (scope !== 'true') matchConditions.push({ name: 'policy-match', expression: scope });
+    if (shape.template)
+      matchConditions.push({
+        name: 'template-changed',
+        expression: `request.operation != 'UPDATE' || object.${shape.template} != oldObject.${shape.template}`,
+      });
     if (shapeKinds.length < shape.kinds.length)
       matchConditions.push({
         name: 'policy-kinds',
