@@ -1,0 +1,214 @@
+/**
+ * OSV advisories (https://ossf.github.io/osv-schema/): loading them from a directory, a zip (the
+ * per-ecosystem all.zip of osv.dev) or a JSON file (one record or an array), and matching a
+ * package version against `affected[]`: `versions` lists and ECOSYSTEM/SEMVER ranges with
+ * introduced, fixed and last_affected events, compared with the ecosystem's own version order.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPARATORS, type Ecosystem } from './versions.ts';
+import { zipEntries } from './zip.ts';
+
+export interface OsvEvent {
+  introduced?: string;
+  fixed?: string;
+  last_affected?: string;
+  limit?: string;
+}
+
+export interface OsvRange {
+  type: string;
+  events: OsvEvent[];
+}
+
+export interface OsvAffected {
+  package?: { ecosystem: string; name: string; purl?: string };
+  ranges?: OsvRange[];
+  versions?: string[];
+}
+
+export interface OsvRecord {
+  id: string;
+  modified?: string;
+  published?: string;
+  withdrawn?: string;
+  aliases?: string[];
+  summary?: string;
+  affected?: OsvAffected[];
+  severity?: { type: string; score: string }[];
+  database_specific?: Record<string, unknown>;
+}
+
+/** The OSV ecosystem (before any ":release" suffix) to the version order it uses. */
+export function versionOrder(ecosystem: string): Ecosystem | undefined {
+  const base = ecosystem.split(':')[0] ?? '';
+  switch (base) {
+    case 'Debian':
+    case 'Ubuntu':
+      return 'dpkg';
+    case 'Alpine':
+      return 'apk';
+    case 'npm':
+    case 'Go':
+      return 'semver';
+    case 'PyPI':
+      return 'pep440';
+    default:
+      return undefined;
+  }
+}
+
+/** Package names as each ecosystem compares them (PyPI: PEP 503 normalisation). */
+export function normaliseName(ecosystem: string, name: string): string {
+  return ecosystem.split(':')[0] === 'PyPI' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+}
+
+function isRecord(v: unknown): v is OsvRecord {
+  return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+}
+
+function recordsOf(text: string, where: string): OsvRecord[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where}: not JSON (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
+  }
+  const list = Array.isArray(doc)
+    ? doc
+    : typeof doc === 'object' && doc !== null && Array.isArray((doc as { records?: unknown }).records)
+      ? (doc as { records: unknown[] }).records
+      : [doc];
+  const out = list.filter(isRecord);
+  if (out.length !== list.length)
+    throw new Error(`${where}: ${list.length - out.length} entries are not OSV records`);
+  return out;
+}
+
+/** OSV records from a directory (every *.json below it), a .zip, or a JSON file. */
+export function loadAdvisories(path: string): OsvRecord[] {
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    const out: OsvRecord[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      )) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.json')) out.push(...recordsOf(readFileSync(p, 'utf8'), p));
+      }
+    };
+    walk(path);
+    return out;
+  }
+  const buf = readFileSync(path);
+  if (buf.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))
+    return zipEntries(buf)
+      .filter((e) => e.name.endsWith('.json'))
+      .flatMap((e) => recordsOf(e.data().toString('utf8'), `${path}:${e.name}`));
+  return recordsOf(buf.toString('utf8'), path);
+}
+
+export interface Match {
+  id: string;
+  aliases: string[];
+  summary: string;
+  /** The lowest fixed version above the installed one, when a range names one. */
+  fixed?: string;
+  /** How the version matched: "range" or "versions". */
+  by: 'range' | 'versions';
+}
+
+/** Whether `version` is inside one range (events are sorted, the last one at or below decides). */
+function inRange(
+  range: OsvRange,
+  version: string,
+  cmp: (a: string, b: string) => number,
+): { hit: boolean; fixed?: string } {
+  const at = (e: OsvEvent): string => e.introduced ?? e.fixed ?? e.last_affected ?? e.limit ?? '0';
+  const events = [...range.events].sort((a, b) => {
+    const av = at(a);
+    const bv = at(b);
+    if (av === '0' || bv === '0') return av === bv ? 0 : av === '0' ? -1 : 1;
+    return cmp(av, bv);
+  });
+  let hit = false;
+  for (const e of events) {
+    if (e.introduced !== undefined) {
+      if (e.introduced === '0' || cmp(version, e.introduced) >= 0) hit = true;
+    } else if (e.fixed !== undefined) {
+      if (cmp(version, e.fixed) >= 0) hit = false;
+    } else if (e.last_affected !== undefined) {
+      if (cmp(version, e.last_affected) > 0) hit = false;
+    } else if (e.limit !== undefined) {
+      if (e.limit !== '*' && cmp(version, e.limit) >= 0) hit = false;
+    }
+  }
+  if (!hit) return { hit };
+  const fixed = events
+    .map((e) => e.fixed)
+    .filter((f): f is string => f !== undefined && cmp(f, version) > 0)
+    .sort(cmp)[0];
+  return fixed === undefined ? { hit } : { hit, fixed };
+}
+
+/** An index of advisories by (ecosystem base, normalised name). */
+export class AdvisoryIndex {
+  private readonly byPackage = new Map<string, OsvRecord[]>();
+  readonly size: number;
+
+  constructor(records: OsvRecord[]) {
+    let n = 0;
+    for (const r of records) {
+      if (r.withdrawn) continue;
+      n++;
+      const keys = new Set<string>();
+      for (const a of r.affected ?? []) {
+        if (!a.package) continue;
+        const eco = a.package.ecosystem.split(':')[0] ?? '';
+        keys.add(`${eco}\u0000${normaliseName(eco, a.package.name)}`);
+      }
+      for (const k of keys) this.byPackage.set(k, [...(this.byPackage.get(k) ?? []), r]);
+    }
+    this.size = n;
+  }
+
+  /** The advisories affecting `name@version` of `ecosystem` (OSV spelling: npm, PyPI, Go, Debian…). */
+  match(ecosystem: string, name: string, version: string): Match[] {
+    const eco = ecosystem.split(':')[0] ?? '';
+    const order = versionOrder(eco);
+    if (!order) return [];
+    const cmp = COMPARATORS[order];
+    const wanted = normaliseName(eco, name);
+    const out: Match[] = [];
+    for (const r of this.byPackage.get(`${eco}\u0000${wanted}`) ?? []) {
+      let best: Match | undefined;
+      for (const a of r.affected ?? []) {
+        if (!a.package || (a.package.ecosystem.split(':')[0] ?? '') !== eco) continue;
+        if (normaliseName(eco, a.package.name) !== wanted) continue;
+        const base = { id: r.id, aliases: r.aliases ?? [], summary: r.summary ?? '' };
+        if ((a.versions ?? []).some((v) => cmp(v, version) === 0) && !best)
+          best = { ...base, by: 'versions' };
+        for (const range of a.ranges ?? []) {
+          const rangeCmp =
+            range.type === 'SEMVER' ? COMPARATORS.semver : range.type === 'ECOSYSTEM' ? cmp : undefined;
+          if (!rangeCmp) continue; // GIT ranges name commits, not versions
+          const res = inRange(range, version, rangeCmp);
+          if (!res.hit) continue;
+          if (
+            !best ||
+            best.fixed === undefined ||
+            (res.fixed !== undefined && rangeCmp(res.fixed, best.fixed) < 0)
+          )
+            best =
+              res.fixed === undefined ? { ...base, by: 'range' } : { ...base, by: 'range', fixed: res.fixed };
+        }
+      }
+      if (best) out.push(best);
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
