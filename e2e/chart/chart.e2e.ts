@@ -135,13 +135,26 @@ describe('Helm chart charts/vigil', function () {
       expect(objs.filter((o) => o.kind === 'Role')).to.deep.equal([]);
     });
 
+    it('leaderElection.leaseName sets --lease-name and the only Lease the Role may update', () => {
+      const r = helmRun(helm, helmTemplateArgs({ helm, setJson: ['leaderElection.leaseName="vigil-a"'] }));
+      expect(r.ok, r.out).to.equal(true);
+      const objs = parseObjects(r.out, 'helm template');
+      const args = (find(objs, 'Deployment').spec as PodTemplate).template.spec.containers[0]?.args;
+      expect(args).to.include('--lease-name=vigil-a');
+      const rules = (find(objs, 'Role').rules ?? []) as { verbs: string[]; resourceNames?: string[] }[];
+      expect(rules.find((x) => x.verbs.includes('update'))?.resourceNames).to.deep.equal(['vigil-a']);
+    });
+
     it('openReports.enabled adds --openreports and the OpenReports RBAC, and nothing else', () => {
       const r = helmRun(helm, helmTemplateArgs({ helm, setJson: ['openReports.enabled=true'] }));
       expect(r.ok, r.out).to.equal(true);
       const objs = parseObjects(r.out, 'helm template');
       const args = (find(objs, 'Deployment').spec as PodTemplate).template.spec.containers[0]?.args;
       expect(args).to.include('--openreports');
-      const rules = (find(objs, 'ClusterRole', 'vigil').rules ?? []) as { apiGroups: string[]; resources: string[] }[];
+      const rules = (find(objs, 'ClusterRole', 'vigil').rules ?? []) as {
+        apiGroups: string[];
+        resources: string[];
+      }[];
       expect(rules.filter((x) => x.apiGroups.includes('openreports.io'))).to.deep.equal([
         {
           apiGroups: ['openreports.io'],

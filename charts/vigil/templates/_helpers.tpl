@@ -55,5 +55,5 @@ app.kubernetes.io/component: operator
 {{- $ref }}
 {{- end }}
 
-{{/* The leader-election Lease; the operator's name for it (not configurable). */}}
-{{- define "vigil.leaseName" -}}vigil-leader{{- end }}
+{{/* The leader-election Lease: --lease-name and the Role that may update it. */}}
+{{- define "vigil.leaseName" -}}{{ .Values.leaderElection.leaseName }}{{- end }}

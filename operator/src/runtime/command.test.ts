@@ -1,10 +1,19 @@
 import { expect } from 'chai';
-import { HELP, OPTIONS, auditWebhookConfig } from './command.ts';
+import { HELP, OPTIONS, auditWebhookConfig, leaderTimingsValid } from './command.ts';
 
 describe('vigil operator --help', () => {
   it('documents every flag the command takes', () => {
     const flags = Object.keys(OPTIONS).filter((f) => f !== 'help');
-    expect(flags).to.include.members(['lease-name', 'event-qps']);
+    expect(flags).to.include.members([
+      'lease-name',
+      'event-qps',
+      'leader-elect-lease-duration',
+      'leader-elect-renew-deadline',
+      'leader-elect-retry-period',
+      'policy-status-delay',
+      'namespace-delay',
+      'version-poll-seconds',
+    ]);
     for (const f of flags) expect(HELP, `--${f}`).to.match(new RegExp(`^  --${f}\\b`, 'm'));
   });
 });
@@ -54,5 +63,23 @@ describe('vigil operator audit webhook flags (auditWebhookConfig)', () => {
     expect(() =>
       auditWebhookConfig({ ...base, 'audit-webhook-token-file': '/t', 'audit-queue-size': '0' }),
     ).to.throw(/positive integer/);
+  });
+});
+
+describe('vigil operator leader-election timings (leaderTimingsValid)', () => {
+  it("accepts client-go's defaults and refuses inconsistent timings, naming the flags", () => {
+    expect(() =>
+      leaderTimingsValid({ leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 }),
+    ).to.not.throw();
+    expect(() =>
+      leaderTimingsValid({ leaseDurationSeconds: 10, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 }),
+    ).to.throw(
+      /--leader-elect-lease-duration \(10\) must be greater than --leader-elect-renew-deadline \(10\)/,
+    );
+    expect(() =>
+      leaderTimingsValid({ leaseDurationSeconds: 15, renewDeadlineSeconds: 2, retryPeriodSeconds: 2 }),
+    ).to.throw(
+      /--leader-elect-renew-deadline \(2\) must be greater than 1\.2 × --leader-elect-retry-period \(2\)/,
+    );
   });
 });

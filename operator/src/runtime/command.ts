@@ -25,8 +25,22 @@ Options:
   --health-probe-bind-address ADDR  /healthz and /readyz address (default :8081)
   --leader-elect                    elect a leader on a Lease; standbys wait (for >1 replica)
   --lease-name NAME                 the leader Lease in --namespace (default vigil-leader; the
-                                    shipped Role may update only that name: change both)
-  --workers N                       concurrent subject reconciles (default 16)
+                                    shipped Role may update only that name: change both, or set
+                                    the chart's leaderElection.leaseName, which does)
+  --leader-elect-lease-duration SEC how long a standby waits before taking over an unrenewed
+                                    Lease (default 15)
+  --leader-elect-renew-deadline SEC how long the leader keeps trying to renew before it gives
+                                    up and exits (default 10; below the lease duration)
+  --leader-elect-retry-period SEC   between acquire and renew attempts (default 2; the renew
+                                    deadline must exceed 1.2 times it)
+  --workers N                       concurrent subject reconciles, and as many report writes
+                                    (default 16)
+  --policy-status-delay MS          debounce of a policy's status and finding metrics after its
+                                    findings change (default 250)
+  --namespace-delay MS              longest wait before a namespace is re-evaluated after
+                                    workloads in it come or go (default 5000)
+  --version-poll-seconds N          how often the API server's /version is read for the
+                                    platform rules (default 60)
   --event-qps N                     Kubernetes Events posted per second at most (default 10)
   --resync-seconds N                periodic full re-evaluation (default 600)
   --metrics-rule-label              add the rule label to vigil_findings (more series)
@@ -83,6 +97,12 @@ export const OPTIONS = {
   'health-probe-bind-address': { type: 'string' },
   'leader-elect': { type: 'boolean' },
   'lease-name': { type: 'string' },
+  'leader-elect-lease-duration': { type: 'string' },
+  'leader-elect-renew-deadline': { type: 'string' },
+  'leader-elect-retry-period': { type: 'string' },
+  'policy-status-delay': { type: 'string' },
+  'namespace-delay': { type: 'string' },
+  'version-poll-seconds': { type: 'string' },
   workers: { type: 'string' },
   'resync-seconds': { type: 'string' },
   'report-budget-bytes': { type: 'string' },
@@ -114,6 +134,20 @@ type AuditFlags = Partial<
     string
   >
 >;
+
+/** client-go's rules for the leader-election timings; throws naming the flags. */
+export function leaderTimingsValid(
+  c: Pick<OperatorConfig, 'leaseDurationSeconds' | 'renewDeadlineSeconds' | 'retryPeriodSeconds'>,
+): void {
+  if (!(c.leaseDurationSeconds > c.renewDeadlineSeconds))
+    throw new Error(
+      `--leader-elect-lease-duration (${String(c.leaseDurationSeconds)}) must be greater than --leader-elect-renew-deadline (${String(c.renewDeadlineSeconds)})`,
+    );
+  if (!(c.renewDeadlineSeconds > 1.2 * c.retryPeriodSeconds))
+    throw new Error(
+      `--leader-elect-renew-deadline (${String(c.renewDeadlineSeconds)}) must be greater than 1.2 × --leader-elect-retry-period (${String(c.retryPeriodSeconds)})`,
+    );
+}
 
 /** The audit webhook's configuration from the flags: undefined when off; throws on a bad combination. */
 export function auditWebhookConfig(v: AuditFlags): AuditWebhookConfig | undefined {
@@ -199,7 +233,34 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       findingsRuleLabel: values['metrics-rule-label'] ?? false,
       openReports: values.openreports ?? false,
       eventQps: num(values['event-qps'], 'event-qps', DEFAULTS.eventQps),
+      leaseDurationSeconds: num(
+        values['leader-elect-lease-duration'],
+        'leader-elect-lease-duration',
+        DEFAULTS.leaseDurationSeconds,
+      ),
+      renewDeadlineSeconds: num(
+        values['leader-elect-renew-deadline'],
+        'leader-elect-renew-deadline',
+        DEFAULTS.renewDeadlineSeconds,
+      ),
+      retryPeriodSeconds: num(
+        values['leader-elect-retry-period'],
+        'leader-elect-retry-period',
+        DEFAULTS.retryPeriodSeconds,
+      ),
+      policyStatusDelayMs: num(
+        values['policy-status-delay'],
+        'policy-status-delay',
+        DEFAULTS.policyStatusDelayMs,
+      ),
+      namespaceDelayMs: num(values['namespace-delay'], 'namespace-delay', DEFAULTS.namespaceDelayMs),
+      versionPollSeconds: num(
+        values['version-poll-seconds'],
+        'version-poll-seconds',
+        DEFAULTS.versionPollSeconds,
+      ),
     };
+    leaderTimingsValid(cfg);
     if (values['report-budget-bytes'] !== undefined)
       cfg.reportBudgetBytes = num(values['report-budget-bytes'], 'report-budget-bytes', 0);
     const audit = auditWebhookConfig(values);

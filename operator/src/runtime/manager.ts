@@ -18,7 +18,7 @@ import { createMetrics, listenOn, startMetricsServer, type VigilMetrics } from '
 import type { Finding, KubeObject, Severity } from '../engine/types.ts';
 import { KubeApi } from './api.ts';
 import { ClusterCache } from './cache.ts';
-import { FIELD_MANAGER, VigilController, type PreviousFinding } from './controller.ts';
+import { FIELD_MANAGER, NAMESPACE_DELAY_MS, VigilController, type PreviousFinding } from './controller.ts';
 import { AdmissionSync } from './admission.ts';
 import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
 import { startWatches, type Watches } from './watches.ts';
@@ -34,7 +34,15 @@ export interface OperatorConfig {
   probeBindAddress: string;
   leaderElect: boolean;
   leaseName: string;
+  /** Leader election timings (client-go's meanings and defaults). */
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
   workers: number;
+  /** Debounce of a policy's status after its findings change (ms). */
+  policyStatusDelayMs: number;
+  /** Longest delay before a namespace is re-evaluated after workloads in it come or go (ms). */
+  namespaceDelayMs: number;
   resyncSeconds: number;
   versionPollSeconds: number;
   findingsRuleLabel: boolean;
@@ -66,6 +74,11 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   probeBindAddress: ':8081',
   leaderElect: false,
   leaseName: 'vigil-leader',
+  leaseDurationSeconds: 15,
+  renewDeadlineSeconds: 10,
+  retryPeriodSeconds: 2,
+  policyStatusDelayMs: 250,
+  namespaceDelayMs: NAMESPACE_DELAY_MS,
   // A reconcile is a few ms of evaluation and then waits on the API server; at 10k pods,
   // 16 concurrent reconciles wrote the first reports 17% faster than 4 and halved the
   // time to finding under 50 changes/s (BENCHMARKS.md).
@@ -196,6 +209,8 @@ export class Operator {
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
+      policyStatusDelayMs: cfg.policyStatusDelayMs,
+      namespaceDelayMs: cfg.namespaceDelayMs,
       admission: new AdmissionSync(this.api, FIELD_MANAGER, logger),
       hooks: {
         reportWritten: () => m.reportWritten(),
@@ -246,6 +261,9 @@ export class Operator {
         client: new KubeLeaseClient(this.api.client),
         namespace: this.cfg.namespace,
         name: this.cfg.leaseName,
+        leaseDurationMs: this.cfg.leaseDurationSeconds * 1000,
+        renewDeadlineMs: this.cfg.renewDeadlineSeconds * 1000,
+        retryPeriodMs: this.cfg.retryPeriodSeconds * 1000,
         identity: `${process.env['POD_NAME'] ?? hostname()}-${process.pid}`,
         clock: this.clock,
         logger: this.logger,
