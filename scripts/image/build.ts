@@ -121,7 +121,7 @@ function owner(file: string): string {
 }
 
 /** Downloads a package at the version installed here (apt verifies it), cached per version. */
-function debFile(pkg: string, version: string, cacheDir: string): string {
+export function debFile(pkg: string, version: string, cacheDir: string): string {
   const dir = join(cacheDir, `${pkg.replace(':', '_')}_${version}`);
   const found = (): string | undefined => readdirSync(dir).find((f) => f.endsWith('.deb'));
   mkdirSync(dir, { recursive: true });

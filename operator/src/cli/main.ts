@@ -26,6 +26,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'Render the ValidatingAdmissionPolicies that enforce a SecurityPolicy (render --policy FILE)',
     load: () => import('../admission/command.ts'),
   },
+  sbom: {
+    summary: 'List the packages in an image, read from its registry; --advisories adds known CVEs',
+    load: () => import('./sbom.ts'),
+  },
   rules: {
     summary: 'List the rules, their severity, category and profiles',
     load: () => import('./rules.ts'),

@@ -1,0 +1,166 @@
+/**
+ * Image analysis end to end: the test images of scripts/image/test-image.ts (real Debian, npm,
+ * PyPI and Go packages at chosen versions) built here, pushed to the local registry (Debian's
+ * docker-registry on 127.0.0.1:5000, started if none answers), read back over the distribution
+ * API, and matched against the real advisory fixture.
+ *
+ *   PATH=$PWD/node_modules/.bin:$PATH mocha --no-config --extension ts --timeout 300000 \
+ *     operator/src/images/image.e2e.ts
+ *
+ * Needs: /usr/bin/docker-registry, npm, pip, go, unzip, apt-get (scripts/setup.sh image); network
+ * to the npm registry, PyPI and the Go module proxy on the first build (then cached).
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { pushTestImages, type PushedTestImages } from '../../../scripts/image/test-image.ts';
+import { main } from '../cli/main.ts';
+import type { CliIO } from '../cli/io.ts';
+import { analyseImage } from './analyse.ts';
+import { AdvisoryIndex, loadAdvisories } from './osv.ts';
+import { RegistryClient } from './registry.ts';
+import { findVulnerabilities } from './vulns.ts';
+
+const FIXTURE = new URL('./testdata/advisories.json', import.meta.url).pathname;
+
+/**
+ * What the fixture says about the vulnerable image, read off the records by hand: advisory, the
+ * package it names, and the first fixed version above the installed one.
+ */
+const EXPECTED = [
+  ['GHSA-35jh-r3h4-6jhm', 'lodash', '4.17.21'],
+  ['GHSA-p6mc-m468-83gw', 'lodash', '4.17.20'],
+  ['GHSA-vh95-rmgr-6w4m', 'minimist', '1.2.3'],
+  ['GHSA-xvch-5gv4-984h', 'minimist', '1.2.6'],
+  ['GHSA-mh33-7rrq-662w', 'urllib3', '1.24.2'],
+  ['GO-2021-0113', 'golang.org/x/text', '0.3.7'],
+  ['GO-2022-0956', 'gopkg.in/yaml.v2', '2.2.4'],
+];
+
+function capture(): { io: CliIO; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      stdin: (async function* () {})(),
+      env: {},
+      cwd: process.cwd(),
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('images e2e: test images in a real registry', function () {
+  this.timeout(300_000);
+  let images: PushedTestImages;
+  const index = new AdvisoryIndex(loadAdvisories(FIXTURE));
+
+  before(async () => {
+    images = await pushTestImages();
+  });
+
+  it('lists the packages of every layer, minus what a whiteout deleted', async () => {
+    const a = await analyseImage(images.vulnerable.reference, new RegistryClient());
+    expect(a.digest).to.equal(images.vulnerable.image.manifest.digest);
+    const got = a.inventory.packages.map((p) => `${p.type} ${p.name} ${p.version}`);
+    const debs = ['zlib1g', 'liblz4-1'].map(
+      (p) =>
+        `deb ${p} ${execFileSync('dpkg-query', ['-W', '-f=${Version}', p], { encoding: 'utf8' }).trim()}`,
+    );
+    const goVersion = execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^go/, '');
+    expect(got.sort()).to.deep.equal(
+      [
+        ...debs,
+        'npm lodash 4.17.15',
+        'npm minimist 1.2.0',
+        'pypi urllib3 1.24.1',
+        'golang golang.org/x/text v0.3.6',
+        'golang gopkg.in/yaml.v2 v2.2.2',
+        `golang stdlib ${goVersion}`,
+      ].sort(),
+    );
+    expect(got.some((p) => p.includes('left-pad'))).to.equal(false);
+    expect(a.inventory.os?.id).to.equal('debian');
+    expect(a.layers.map((l) => l.whiteouts)).to.deep.equal([0, 0, 0, 0, 1]);
+    process.stderr.write(
+      `      vulnerable image: ${a.layers.length} layers, ${a.bytes} bytes read, ${a.keptBytes} bytes kept, ${a.inventory.packages.length} packages\n`,
+    );
+  });
+
+  it('matches the fixture: the expected advisories and fixed versions, no false positive or negative', async () => {
+    const a = await analyseImage(images.vulnerable.reference, new RegistryClient());
+    const vulns = findVulnerabilities(a.inventory, index);
+    const got = vulns.map((v) => [v.id, v.package.name, v.fixed ?? '']);
+    const key = (r: string[]): string => r.join(' ');
+    const falsePositives = got.filter((g) => !EXPECTED.some((e) => key(e) === key(g)));
+    const falseNegatives = EXPECTED.filter((e) => !got.some((g) => key(e) === key(g)));
+    process.stderr.write(
+      `      ${new Set(vulns.map((v) => v.id)).size} of ${index.size} advisory records matched; ${falsePositives.length} false positives, ${falseNegatives.length} false negatives\n`,
+    );
+    expect(falsePositives).to.deep.equal([]);
+    expect(falseNegatives).to.deep.equal([]);
+    const lodash = vulns.find((v) => v.id === 'GHSA-35jh-r3h4-6jhm');
+    expect(lodash?.aliases).to.deep.equal(['CVE-2021-23337']);
+    expect(lodash?.installed).to.equal('4.17.15');
+  });
+
+  it('the fixed image has a new digest and no match', async () => {
+    const a = await analyseImage(images.fixed.reference, new RegistryClient());
+    expect(a.digest).to.not.equal(images.vulnerable.image.manifest.digest);
+    expect(findVulnerabilities(a.inventory, index)).to.deep.equal([]);
+    expect(a.inventory.packages.find((p) => p.name === 'lodash')?.version).to.equal('4.17.21');
+  });
+
+  it('vigil sbom -o json prints a CycloneDX 1.5 BOM with purls and the vulnerabilities', async () => {
+    const c = capture();
+    const code = await main(
+      ['sbom', images.vulnerable.reference, '-o', 'json', '--advisories', FIXTURE],
+      c.io,
+    );
+    expect(c.err()).to.equal('');
+    expect(code).to.equal(1);
+    const bom = JSON.parse(c.out()) as {
+      bomFormat: string;
+      specVersion: string;
+      metadata: { component: { version: string } };
+      components: { purl?: string; type: string }[];
+      vulnerabilities: { id: string; affects: { ref: string }[] }[];
+    };
+    expect([bom.bomFormat, bom.specVersion]).to.deep.equal(['CycloneDX', '1.5']);
+    expect(bom.metadata.component.version).to.equal(images.vulnerable.image.manifest.digest);
+    const purls = bom.components.map((x) => x.purl);
+    expect(purls).to.include.members([
+      'pkg:npm/lodash@4.17.15',
+      'pkg:pypi/urllib3@1.24.1',
+      'pkg:golang/golang.org/x/text@v0.3.6',
+      'pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12',
+    ]);
+    expect(bom.components.filter((x) => x.type === 'operating-system')).to.have.length(1);
+    expect(bom.vulnerabilities.map((v) => v.id).sort()).to.deep.equal(EXPECTED.map((e) => e[0]).sort());
+    expect(bom.vulnerabilities.find((v) => v.id === 'GO-2021-0113')?.affects).to.deep.equal([
+      { ref: 'pkg:golang/golang.org/x/text@v0.3.6' },
+    ]);
+    // The same image gives the same bytes (no timestamp, serial from the digest).
+    const again = capture();
+    await main(['sbom', images.vulnerable.reference, '-o', 'json', '--advisories', FIXTURE], again.io);
+    expect(again.out()).to.equal(c.out());
+  });
+
+  it('vigil sbom (table) names the packages and counts the matches', async () => {
+    const c = capture();
+    const code = await main(['sbom', images.vulnerable.reference, '--advisories', FIXTURE], c.io);
+    expect(code).to.equal(1);
+    expect(c.out()).to.match(/^npm\s+lodash\s+4\.17\.15\s+\/app\/node_modules\/lodash\/package\.json$/m);
+    expect(c.out()).to.match(/^urllib3\s+1\.24\.1\s+1\.24\.2\s+GHSA-mh33-7rrq-662w\s+CVE-2019-11324$/m);
+    expect(c.out()).to.contain('7 vulnerabilities (7 advisories) in 5 packages; 14 advisory records loaded');
+    const missing = capture();
+    expect(await main(['sbom', '127.0.0.1:5000/vigil-test/absent:1'], missing.io)).to.equal(2);
+    expect(missing.err()).to.match(
+      /vigil sbom: 127\.0\.0\.1:5000\/vigil-test\/absent:1: manifest 1 answered 404/,
+    );
+  });
+});
