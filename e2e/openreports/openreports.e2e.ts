@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { corpusModule } from '../../operator/src/testing/corpus.ts';
+import { goModule } from '../../operator/src/testing/go-module.ts';
 import { REPO_ROOT } from '../controlplane/controlplane.ts';
 import { cluster } from '../harness.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
@@ -42,7 +42,7 @@ describe('OpenReports export (--openreports)', function () {
   before(async () => {
     k = new Kube(cluster());
     k.installCrds();
-    const { version, dir } = corpusModule('github.com/openreports/reports-api', TOOLS);
+    const { version, dir } = goModule('github.com/openreports/reports-api', TOOLS, 'OpenReports CRDs');
     console.log(`      OpenReports CRDs from github.com/openreports/reports-api@${version}`);
     for (const f of ['openreports.io_reports.yaml', 'openreports.io_clusterreports.yaml'])
       k.run(['apply', '--server-side', '-f', join(dir, 'config', 'crd', f)]);

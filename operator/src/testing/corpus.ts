@@ -15,10 +15,10 @@
  *
  * Used only by tests: rules/corpus.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { goModule } from './go-module.ts';
 import { TOOLS_MODULE } from './pss-fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -77,48 +77,9 @@ function fail(module: string, pinnedIn: string, message: string): never {
   );
 }
 
-function errorText(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return String(err);
-  const e = err as { code?: unknown; stderr?: unknown; stdout?: unknown; message?: unknown };
-  if (e.code === 'ENOENT') return 'the `go` command was not found on PATH';
-  const parts = [e.stdout, e.stderr, e.message].filter((p) => typeof p === 'string' && p.trim() !== '');
-  return parts.map((p) => String(p).trim()).join('\n');
-}
-
-const located = new Map<string, LocatedModule>();
-
-/**
- * Locates a pinned corpus module, downloading it if needed; throws with a clear message if it
- * cannot. -mod=readonly: a go.sum without the module's checksum is an error, never filled in.
- */
+/** Locates a pinned corpus module, downloading it if needed; throws with a clear message if it cannot. */
 export function corpusModule(module: string, pinnedIn: string): LocatedModule {
-  const known = located.get(module);
-  if (known) return known;
-  const failHere = (message: string): never => fail(module, pinnedIn, message);
-  let out: string;
-  try {
-    out = execFileSync('go', ['mod', 'download', '-json', module], {
-      cwd: pinnedIn,
-      encoding: 'utf8',
-      env: { ...process.env, GOFLAGS: '-mod=readonly' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (err) {
-    return failHere(`\`go mod download -json ${module}\` in ${pinnedIn} failed: ${errorText(err)}`);
-  }
-  let info: { Version?: unknown; Dir?: unknown; Error?: unknown };
-  try {
-    info = JSON.parse(out) as typeof info;
-  } catch {
-    return failHere(`\`go mod download -json\` printed something that is not JSON:\n${out}`);
-  }
-  if (typeof info.Error === 'string') return failHere(`go mod download: ${info.Error}`);
-  if (typeof info.Dir !== 'string' || typeof info.Version !== 'string' || !existsSync(info.Dir))
-    return failHere(`go mod download gave no module directory:\n${out}`);
-  const m = { module, version: info.Version, dir: info.Dir };
-  located.set(module, m);
-  return m;
+  return goModule(module, pinnedIn, 'real-world corpus');
 }
 
 /** The absolute paths of a source's files and directories; throws if one is missing. */

@@ -14,10 +14,10 @@
  *
  * Used only by tests: rules/pod-security/conformance.test.ts and cli/cli.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { goModule } from './go-module.ts';
 
 export const PSA_MODULE = 'k8s.io/pod-security-admission';
 /** The policy version whose fixture folder the tests read. */
@@ -56,42 +56,12 @@ function fail(message: string): never {
   );
 }
 
-function errorText(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return String(err);
-  const e = err as { code?: unknown; stderr?: unknown; stdout?: unknown; message?: unknown };
-  if (e.code === 'ENOENT') return 'the `go` command was not found on PATH';
-  const parts = [e.stdout, e.stderr, e.message].filter((p) => typeof p === 'string' && p.trim() !== '');
-  return parts.map((p) => String(p).trim()).join('\n');
-}
-
 let located: PsaModule | undefined;
 
 /** Locates the pinned k8s.io/pod-security-admission module; throws with a clear message if it cannot. */
 export function psaModule(): PsaModule {
-  if (located) return located;
-  let out: string;
-  try {
-    out = execFileSync('go', ['mod', 'download', '-json', PSA_MODULE], {
-      cwd: TOOLS_MODULE,
-      encoding: 'utf8',
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (err) {
-    return fail(`\`go mod download -json ${PSA_MODULE}\` in ${TOOLS_MODULE} failed: ${errorText(err)}`);
-  }
-  let info: { Version?: unknown; Dir?: unknown; Error?: unknown };
-  try {
-    info = JSON.parse(out) as typeof info;
-  } catch {
-    return fail(`\`go mod download -json\` printed something that is not JSON:\n${out}`);
-  }
-  if (typeof info.Error === 'string') return fail(`go mod download: ${info.Error}`);
-  if (typeof info.Dir !== 'string' || typeof info.Version !== 'string' || !existsSync(info.Dir))
-    return fail(`go mod download gave no module directory:\n${out}`);
-  located = { version: info.Version, dir: info.Dir };
-  return located;
+  located ??= goModule(PSA_MODULE, TOOLS_MODULE, 'PSS conformance fixtures');
+  return { version: located.version, dir: located.dir };
 }
 
 /** The upstream fixture folder for a level and outcome at PSS_POLICY_VERSION. */
