@@ -11,7 +11,7 @@ KUBECONFIG ?= $(CURDIR)/.vigil/kubeconfig
 KUBECTL := $(shell bash scripts/controlplane-build.sh --print-bin 2>/dev/null)/kubectl
 HELM := $(shell bash scripts/helm-build.sh --print-bin 2>/dev/null)/helm
 
-.PHONY: help setup setup-node setup-controlplane setup-prometheus generate check-generated typecheck lint format \
+.PHONY: help setup setup-node setup-controlplane setup-cel setup-prometheus generate check-generated typecheck lint format \
         image test-node setup-image setup-noderuntime test test-unit test-e2e test-alerts test-faults cluster-up cluster-down install run demo manifests docs bench build
 
 help: ## Show the targets
@@ -26,6 +26,9 @@ setup-controlplane:
 setup-prometheus:
 	@bash scripts/setup.sh prometheus
 
+setup-cel: ## Build the CEL evaluator of custom rules (k8s.io/apiserver to WebAssembly, .vigil/cel/)
+	@bash scripts/setup.sh cel
+
 .PHONY: setup-helm chart-test
 setup-helm:
 	@bash scripts/helm-build.sh >/dev/null
@@ -36,8 +39,8 @@ setup-image:
 setup-noderuntime: setup-controlplane
 	@bash scripts/setup.sh noderuntime
 
-setup: ## Install Node 24, npm packages, control-plane binaries, Prometheus tools, Docker engine
-	@bash scripts/setup.sh node controlplane prometheus docker
+setup: ## Install Node 24, npm packages, control-plane binaries, the CEL evaluator, Prometheus tools, Docker engine
+	@bash scripts/setup.sh node controlplane cel prometheus docker
 
 generate: setup-node ## Regenerate CRDs, TypeScript types, docs and manifests from their sources
 	@$(NODE) scripts/generate-api.ts
@@ -79,7 +82,7 @@ build: setup-node ## Compile operator/src to dist/ for the npm package (npm run 
 format: setup-node
 	@prettier --write . --log-level warn
 
-test-unit: setup-node ## Unit tests (no cluster)
+test-unit: setup-node setup-cel ## Unit tests (no cluster)
 	@mocha
 
 test-e2e: setup ## E2E tests, each file against its own real control plane

@@ -3,10 +3,10 @@
 # Debian packages (openssl, Go if missing, Prometheus tools when asked), Node 24
 # and the npm dependencies (from package-lock.json), and the pinned control-plane
 # binaries (built once per machine into ~/.cache/vigil).
-#   scripts/setup.sh [node] [controlplane] [prometheus] [docker] [image] [noderuntime]   (default: node controlplane)
+#   scripts/setup.sh [node] [controlplane] [cel] [prometheus] [docker] [image] [noderuntime]   (default: node controlplane cel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want=("$@"); [[ ${#want[@]} -eq 0 ]] && want=(node controlplane)
+want=("$@"); [[ ${#want[@]} -eq 0 ]] && want=(node controlplane cel)
 sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 apt_updated=0
 apt_install() {
@@ -38,6 +38,11 @@ for w in "${want[@]}"; do
       GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/controlplane-build.sh >/dev/null
       # The real-world corpus test's manifests (rules/corpus.test.ts), pinned by this module's go.sum.
       (cd operator/src/testing/corpus && GOTOOLCHAIN=${GOTOOLCHAIN:-auto} GOFLAGS=-mod=readonly go mod download github.com/argoproj/argo-cd/v3 github.com/prometheus-operator/prometheus-operator)
+      ;;
+    cel)
+      # The CEL evaluator of custom rules: the pinned k8s.io/apiserver built to WebAssembly (.vigil/cel/).
+      if ! command -v go >/dev/null; then apt_install golang-go; fi
+      GOTOOLCHAIN=${GOTOOLCHAIN:-auto} bash scripts/cel-build.sh >/dev/null
       ;;
     image)
       # make image: apt downloads the runtime libraries' packages; the local registry serves the image.

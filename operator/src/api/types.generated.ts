@@ -141,6 +141,8 @@ export interface SecurityPolicySpec {
   rules?: SecurityPolicySpecRule[];
   /** Accepted risks. Findings of the named rules on matching resources are not reported while the exception is in force; after expiresAt they are reported again and the lapse is reported. */
   exceptions?: SecurityPolicySpecException[];
+  /** The policy's own rules, in CEL with exactly the Kubernetes semantics (the API server's CEL environment and ValidatingAdmissionPolicy meaning, at the pinned version). A custom rule behaves like a built-in one: findings, exceptions, severity overrides in rules, `vigil scan --policy`. An expression that does not compile makes the policy invalid (Accepted=False, reason InvalidRule, naming the rule, the expression and the position). See docs/custom-rules.md. */
+  customRules?: SecurityPolicySpecCustomRule[];
   /** What Vigil does with findings. Every action records them (ScanReports, events, metrics). warn and enforce also generate ValidatingAdmissionPolicies (with their bindings) for the rules that can be checked on one admitted object: warn admits with a warning and an audit annotation, enforce denies. status.admission says which rules are checked at admission and previews what enforce would reject among the existing objects. */
   action?: 'audit' | 'warn' | 'enforce';
   /** Event settings. */
@@ -207,6 +209,53 @@ export interface SecurityPolicySpecException {
   owner: string;
   /** RFC 3339 time after which the exception no longer applies. */
   expiresAt?: string;
+}
+
+/** One rule, shaped like a ValidatingAdmissionPolicy. */
+export interface SecurityPolicySpecCustomRule {
+  /** Unique rule id, shown like a built-in rule's (it may not reuse one). */
+  id: string;
+  /** One-line summary, shown with each finding. */
+  title: string;
+  /** Why the rule matters (shown as its rationale). */
+  description?: string;
+  /** Severity of the rule's findings. */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** Category of the rule's findings (metrics and reports group by it). */
+  category?:
+    | 'pod-security'
+    | 'workload'
+    | 'supply-chain'
+    | 'secrets'
+    | 'rbac'
+    | 'network'
+    | 'platform'
+    | 'management-tools'
+    | 'change-management';
+  /** Resources the rule judges, within the policy's match (the same matcher as exceptions). Without kinds, every kind Vigil evaluates. */
+  match?: ResourceMatch;
+  /** Named expressions, available to later variables and to validations as variables.<name> (as in a ValidatingAdmissionPolicy). */
+  variables?: SecurityPolicySpecCustomRuleVariable[];
+  /** Each must be true for the object to comply; each false one is a finding. */
+  validations: SecurityPolicySpecCustomRuleValidation[];
+  /** How to fix a finding (shown with each finding). */
+  remediation?: string;
+}
+
+export interface SecurityPolicySpecCustomRuleVariable {
+  /** A CEL identifier. */
+  name: string;
+  /** CEL expression; object, oldObject, request, namespaceObject and earlier variables are in scope. */
+  expression: string;
+}
+
+export interface SecurityPolicySpecCustomRuleValidation {
+  /** CEL expression returning bool; true means compliant. */
+  expression: string;
+  /** The finding's message when messageExpression is absent or fails. */
+  message?: string;
+  /** CEL expression returning the finding's message (a single line). */
+  messageExpression?: string;
 }
 
 /** Event settings. */

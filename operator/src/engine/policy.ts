@@ -5,6 +5,7 @@
  * only the CRD schema), so compilePolicy validates everything the schema cannot.
  */
 import { anyGlob, labelsOf, selectorErrors, selectorMatches, type LabelSelector } from './match.ts';
+import { compileCustomRules, type CustomRule, type RuleMatcher } from './cel/custom-rules.ts';
 import { asObj, asString, asStringArray, isObj } from './podspec.ts';
 import {
   PROFILES,
@@ -72,6 +73,8 @@ export interface CompiledPolicy {
   match: ResourceMatch;
   rules: ActiveRule[];
   exceptions: CompiledException[];
+  /** spec.customRules, compiled (also in `rules` unless disabled there). */
+  customRules: CustomRule[];
 }
 
 export interface PolicyError {
@@ -216,7 +219,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   const spec = asObj(specRaw);
   checkKnownKeys(
     spec,
-    ['profile', 'match', 'rules', 'exceptions', 'action', 'events', 'audit'],
+    ['profile', 'match', 'rules', 'exceptions', 'action', 'events', 'audit', 'customRules'],
     'spec',
     errors,
   );
@@ -255,9 +258,17 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
 
   const match = compileMatch(spec['match'], 'spec.match', errors);
 
-  const byId = new Map(allRules.map((r) => [r.id, r]));
+  // Custom rules are compiled first: spec.rules and exceptions may name them like built-in ones.
+  const customRules = compileCustomRules(
+    spec['customRules'],
+    new Set(allRules.map((r) => r.id)),
+    [...new Set(allRules.flatMap((r) => r.kinds))].sort(),
+    CUSTOM_RULE_MATCHER,
+    errors,
+  );
+  const byId = new Map([...allRules, ...customRules].map((r) => [r.id, r]));
   const active = new Map<string, ActiveRule>();
-  for (const r of rulesOfProfile(allRules, profile))
+  for (const r of [...rulesOfProfile(allRules, profile), ...customRules])
     active.set(r.id, { rule: r, severity: r.severity, severityOverridden: false, params: defaultParams(r) });
 
   const seen = new Set<string>();
@@ -402,7 +413,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
     a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0,
   );
   return {
-    policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions },
+    policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions, customRules },
     errors,
   };
 }
@@ -428,6 +439,13 @@ export function matchesResource(m: ResourceMatch, obj: KubeObject, index: Cluste
   if (m.objectSelector && !selectorMatches(m.objectSelector, labelsOf(meta))) return false;
   return true;
 }
+
+/** A custom rule's match is the same matcher as a policy's and an exception's. */
+const CUSTOM_RULE_MATCHER: RuleMatcher<ResourceMatch> = {
+  compile: compileMatch,
+  matches: (m, obj, ctx) => matchesResource(m, obj, ctx.index),
+  kinds: (m) => (m.kinds && m.kinds.length > 0 ? m.kinds : undefined),
+};
 
 /** Is the exception in force at `now`? */
 export function exceptionActive(e: CompiledException, now: Date): boolean {
