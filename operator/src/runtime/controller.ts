@@ -634,9 +634,31 @@ export class VigilController {
       if (st.pending.size === 0) this.o.policies.addAfter(st.name, this.o.policyStatusDelayMs ?? 250);
     }
     this.updateContributions(key, namespace, perPolicy);
+    if (
+      findings.length === 0 &&
+      !this.evaluated.has(key) &&
+      !this.hasReportState(key, kind, namespace, name)
+    ) {
+      // Clean, with no report to delete and nothing queued: nothing to write (most subjects).
+      this.eventTimes.delete(key);
+      this.o.hooks?.reportWriteSkipped?.();
+      return;
+    }
     this.evaluated.set(key, { findings, minSeverity });
     if (this.o.reports) this.o.reports.add(key);
     else await this.persistReport(key);
+  }
+
+  /** Does anything about this subject's report exist or wait (a report, a displaced copy, an OpenReport)? */
+  private hasReportState(key: string, kind: string, namespace: string, name: string): boolean {
+    if (kind === CLUSTER_VERSION_KIND || kind === 'Node') return true; // platformVulnerable must hear "none"
+    const rName = reportName({ kind, name, namespace });
+    const rNs = reportNamespace({ namespace }, this.o.operatorNamespace);
+    return (
+      this.o.cache.get(REPORT_KIND.kind, rNs, rName) !== undefined ||
+      this.displaced.has(`${rNs}/${rName}`) ||
+      this.openReportsWritten.has(key)
+    );
   }
 
   /** Subjects evaluated whose report is still to be converged (the reports queue's backlog). */
