@@ -7,11 +7,15 @@
  *   PATH=$PWD/node_modules/.bin:$PATH mocha --no-config --extension ts --timeout 300000 \
  *     operator/src/images/image.e2e.ts
  *
- * Needs: /usr/bin/docker-registry, npm, pip, go, unzip, apt-get (scripts/setup.sh image); network
+ * The auth path: a second docker-registry over TLS with htpasswd basic auth (auth-registry.ts) on
+ * 127.0.0.1:5443 serves the same storage read-only.
+ *
+ * Needs: /usr/bin/docker-registry, npm, pip, go, unzip, openssl, apt-get (scripts/setup.sh image); network
  * to the npm registry, PyPI and the Go module proxy on the first build (then cached).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { ensureAuthRegistry, type AuthRegistry } from '../../../scripts/image/auth-registry.ts';
 import { pushTestImages, type PushedTestImages } from '../../../scripts/image/test-image.ts';
 import { main } from '../cli/main.ts';
 import type { CliIO } from '../cli/io.ts';
@@ -162,5 +166,69 @@ describe('images e2e: test images in a real registry', function () {
     expect(missing.err()).to.match(
       /vigil sbom: 127\.0\.0\.1:5000\/vigil-test\/absent:1: manifest 1 answered 404/,
     );
+  });
+
+  describe('through a TLS registry with basic auth (docker-registry htpasswd)', () => {
+    let auth: AuthRegistry;
+    before(async () => {
+      auth = await ensureAuthRegistry();
+    });
+
+    it('reads the same image with credentials and the CA; refuses without them', async () => {
+      const ref = `${auth.addr}/vigil-test/vulnerable:1`;
+      const ok = await analyseImage(
+        ref,
+        new RegistryClient({
+          ca: auth.ca,
+          credentials: () => ({ username: auth.username, password: auth.password }),
+        }),
+      );
+      expect(ok.digest).to.equal(images.vulnerable.image.manifest.digest);
+      expect(findVulnerabilities(ok.inventory, index)).to.have.length(EXPECTED.length);
+      const errorOf = (client: RegistryClient): Promise<string> =>
+        analyseImage(ref, client).then(
+          () => 'no error',
+          (e: unknown) => String(e),
+        );
+      expect(await errorOf(new RegistryClient({ ca: auth.ca }))).to.equal(
+        `Error: ${auth.addr} asks for basic auth and no credentials were given`,
+      );
+      expect(
+        await errorOf(
+          new RegistryClient({
+            ca: auth.ca,
+            credentials: () => ({ username: auth.username, password: 'wrong' }),
+          }),
+        ),
+      ).to.equal(`Error: ${auth.addr}/vigil-test/vulnerable: access denied (401) with the credentials given`);
+      expect(
+        await errorOf(
+          new RegistryClient({ credentials: () => ({ username: auth.username, password: auth.password }) }),
+        ),
+      ).to.match(/self-signed certificate/);
+    });
+
+    it('vigil sbom --username with VIGIL_REGISTRY_PASSWORD and --ca', async () => {
+      const c = capture();
+      const io = { ...c.io, env: { VIGIL_REGISTRY_PASSWORD: auth.password } };
+      const code = await main(
+        [
+          'sbom',
+          `${auth.addr}/vigil-test/fixed:1`,
+          '--username',
+          auth.username,
+          '--ca',
+          auth.caFile,
+          '--advisories',
+          FIXTURE,
+        ],
+        io,
+      );
+      expect(c.err()).to.equal('');
+      expect(code).to.equal(0);
+      expect(c.out()).to.contain(
+        '0 vulnerabilities (0 advisories) in 0 packages; 14 advisory records loaded',
+      );
+    });
   });
 });

@@ -68,7 +68,7 @@ export type Credentials = { username: string; password: string } | { token: stri
 export interface RegistryOptions {
   /** Credentials for a registry host (from a pull secret or the command line); none: anonymous. */
   credentials?: (registry: string) => Credentials | undefined;
-  /** Plain HTTP for these hosts (default: loopback addresses). */
+  /** Plain HTTP for these hosts (default: HTTPS, and for loopback addresses HTTP when TLS fails). */
   plainHttp?: (registry: string) => boolean;
   /** Extra CA certificates (PEM) for TLS registries. */
   ca?: string | Buffer;
@@ -156,9 +156,31 @@ export class RegistryClient {
     this.opts = opts;
   }
 
+  /** Scheme found to work for a loopback registry (tried HTTPS first, as container runtimes do). */
+  private readonly scheme = new Map<string, 'http' | 'https'>();
+
   private base(registry: string): string {
-    const plain = this.opts.plainHttp ? this.opts.plainHttp(registry) : isLoopback(registry);
+    const plain = this.opts.plainHttp ? this.opts.plainHttp(registry) : this.scheme.get(registry) === 'http';
     return `${plain ? 'http' : 'https'}://${hostOf(registry)}`;
+  }
+
+  /**
+   * Sends to a registry. A loopback registry that does not speak TLS is retried over plain HTTP
+   * once and remembered; any other TLS failure stays an error.
+   */
+  private async sendTo(registry: string, path: string, headers: Record<string, string>): Promise<Response> {
+    try {
+      return await this.send(`${this.base(registry)}${path}`, headers);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      const notTls =
+        code === 'EPROTO' ||
+        code === 'ECONNRESET' ||
+        /wrong version number|packet length too long/.test(String(err));
+      if (this.opts.plainHttp || !isLoopback(registry) || this.scheme.has(registry) || !notTls) throw err;
+      this.scheme.set(registry, 'http');
+      return this.send(`${this.base(registry)}${path}`, headers);
+    }
   }
 
   private send(url: string, headers: Record<string, string>, redirects = 5): Promise<Response> {
@@ -199,18 +221,18 @@ export class RegistryClient {
 
   /** GET with the auth dance: anonymous first, then whatever the 401 challenge asks for. */
   private async get(ref: ImageRef, path: string, accept?: string): Promise<Response> {
-    const url = `${this.base(ref.registry)}/v2/${ref.repository}/${path}`;
+    const url = `/v2/${ref.repository}/${path}`;
     const key = `${ref.registry}\u0000${ref.repository}`;
     const headers: Record<string, string> = accept ? { accept } : {};
     const cached = this.auth.get(key);
-    let res = await this.send(url, cached ? { ...headers, authorization: cached } : headers);
+    let res = await this.sendTo(ref.registry, url, cached ? { ...headers, authorization: cached } : headers);
     if (res.status !== 401) return res;
     res.body.resume();
     const challenge = res.headers['www-authenticate'];
     if (!challenge) throw new Error(`${ref.registry}: 401 without a WWW-Authenticate challenge`);
     const authz = await this.answer(ref, parseChallenge(challenge));
     this.auth.set(key, authz);
-    res = await this.send(url, { ...headers, authorization: authz });
+    res = await this.sendTo(ref.registry, url, { ...headers, authorization: authz });
     if (res.status === 401 || res.status === 403) {
       res.body.resume();
       throw new Error(
