@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,19 @@ function makeCerts(dir: string): void {
   leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   leaf('apiserver', 'ca', 'extendedKeyUsage=clientAuth\n');
   leaf('intruder', 'other-ca', 'extendedKeyUsage=clientAuth\n');
+  leaf('server-renewed', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+}
+
+/** The serial number of the certificate the server presents to a new connection. */
+function servedSerial(port: number, dir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(join(dir, 'ca.crt')) }, () => {
+      const serial = sock.getPeerCertificate().serialNumber;
+      sock.destroy();
+      resolve(serial);
+    });
+    sock.on('error', reject);
+  });
 }
 
 interface Reply {
@@ -319,6 +333,52 @@ describe('audit webhook receiver', function () {
     expect((await post(receiver.port, dir, '', { token: TOKEN, method: 'GET' })).status).to.equal(405);
     expect((await post(receiver.port, dir, '', { path: '/other' })).status).to.equal(401);
     expect(offered).to.deep.equal([]);
+  });
+
+  it('serves a renewed certificate once its files change, without a restart', async () => {
+    await receiver.close();
+    const live = mkdtempSync(join(tmpdir(), 'vigil-audit-tls-'));
+    const copy = (from: string, to: string): void =>
+      writeFileSync(join(live, to), readFileSync(join(dir, from)));
+    copy('server.crt', 'tls.crt');
+    copy('server.key', 'tls.key');
+    const records = recordingLogger();
+    const r = await startAuditReceiver({
+      bindAddress: '127.0.0.1:0',
+      tlsCertFile: join(live, 'tls.crt'),
+      tlsKeyFile: join(live, 'tls.key'),
+      tokenFile: join(dir, 'token'),
+      tlsReloadIntervalMs: 50,
+      offer: () => true,
+      dropped: () => undefined,
+      logger: records,
+    });
+    if (!r) throw new Error('receiver did not start');
+    receiver = r;
+    try {
+      const before = await servedSerial(r.port, dir);
+      copy('server-renewed.key', 'tls.key');
+      copy('server-renewed.crt', 'tls.crt');
+      const deadline = Date.now() + 5000;
+      let after = before;
+      while (after === before && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 50));
+        after = await servedSerial(r.port, dir);
+      }
+      expect(after).to.not.equal(before);
+      expect(after).to.equal(
+        execFileSync('openssl', ['x509', '-noout', '-serial', '-in', join(dir, 'server-renewed.crt')], {
+          encoding: 'utf8',
+        })
+          .trim()
+          .replace(/^serial=/, '')
+          .toUpperCase(),
+      );
+      expect((await post(r.port, dir, two, { token: TOKEN })).status).to.equal(200);
+      expect(records.records.some((l) => l.message === 'audit webhook TLS files reloaded')).to.equal(true);
+    } finally {
+      rmSync(live, { recursive: true, force: true });
+    }
   });
 
   it('logs one line per reason per 10 s and says how many it folded', async () => {

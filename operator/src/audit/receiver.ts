@@ -12,12 +12,15 @@
  * - The pipeline's queue is bounded: a batch that does not fit gets 429 with Retry-After (its
  *   events counted as queue_full) and the API server's batch backend sends it again. A batch
  *   that fits is answered 200 at once: judging never holds the API server's request.
+ * - The serving certificate, its key and the client CA are re-read when their files change
+ *   (checked every 30 s): a renewed certificate is served without a restart.
  * - Every refusal is one log line (at most one per reason every 10 s, with how many were
  *   folded into it), naming the reason and the peer, never the payload.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecureContextOptions } from 'node:tls';
 import { createServer, type Server } from 'node:https';
 import type { Logger } from '../controller/logger.ts';
 import { listenOn, parseBindAddress } from '../observability/metrics.ts';
@@ -44,6 +47,8 @@ export interface AuditReceiverOptions {
   accepted?: (n: number) => void;
   dropped: (reason: AuditDropReason, n: number) => void;
   logger: Logger;
+  /** How often the TLS files are checked for a change (rotation); default 30 s. */
+  tlsReloadIntervalMs?: number;
   /** Milliseconds now (log rate limiting); default Date.now. */
   now?: () => number;
 }
@@ -229,24 +234,62 @@ export async function startAuditReceiver(opts: AuditReceiverOptions): Promise<Au
     });
   };
 
+  const tlsFiles = [opts.tlsCertFile, opts.tlsKeyFile, ...(opts.clientCaFile ? [opts.clientCaFile] : [])];
+  const secureContext = (): SecureContextOptions => ({
+    cert: readFileSync(opts.tlsCertFile),
+    key: readFileSync(opts.tlsKeyFile),
+    ...(opts.clientCaFile ? { ca: readFileSync(opts.clientCaFile) } : {}),
+    minVersion: 'TLSv1.2',
+  });
+  const stamp = (): string =>
+    tlsFiles
+      .map((f) => {
+        try {
+          const st = statSync(f);
+          return `${st.mtimeMs}:${st.size}:${st.ino}`;
+        } catch {
+          return 'missing';
+        }
+      })
+      .join('|');
+  let tlsStamp = stamp();
   const server = createServer(
     {
-      cert: readFileSync(opts.tlsCertFile),
-      key: readFileSync(opts.tlsKeyFile),
-      ...(opts.clientCaFile
-        ? { ca: readFileSync(opts.clientCaFile), requestCert: true, rejectUnauthorized: false }
-        : {}),
-      minVersion: 'TLSv1.2',
+      ...secureContext(),
+      ...(opts.clientCaFile ? { requestCert: true, rejectUnauthorized: false } : {}),
     },
     handle,
   );
+  // Rotated certificates (cert-manager renews the mounted Secret): new connections use the new
+  // files once they have all been read; a half-written set keeps the old context.
+  const reload = setInterval(() => {
+    const now = stamp();
+    if (now === tlsStamp) return;
+    try {
+      server.setSecureContext(secureContext());
+      tlsStamp = now;
+      opts.logger.info('audit webhook TLS files reloaded');
+    } catch (err) {
+      opts.logger.warn('audit webhook TLS files changed but could not be loaded; keeping the old ones', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }, opts.tlsReloadIntervalMs ?? 30_000);
+  reload.unref();
+  server.once('close', () => clearInterval(reload));
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.maxHeadersCount = 100;
   server.maxConnections = 64;
   server.on('tlsClientError', () => undefined);
-  const listening = await listenOn(server, opts.bindAddress);
-  if (!listening) return undefined;
+  const listening = await listenOn(server, opts.bindAddress).catch((err: unknown) => {
+    clearInterval(reload);
+    throw err;
+  });
+  if (!listening) {
+    clearInterval(reload);
+    return undefined;
+  }
   const addr = server.address();
   return {
     server,
