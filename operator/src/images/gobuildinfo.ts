@@ -65,24 +65,50 @@ export class BuildInfoScanner implements FileSink {
       this.take(chunk);
       return;
     }
-    const buf = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    // The magic may straddle the previous chunk and this one: search the seam (a few bytes,
+    // copied), then the chunk in place. No copy of the chunk itself, so no garbage per chunk.
+    const k = MAGIC.length - 1;
+    if (this.tail.length > 0) {
+      const seam = Buffer.concat([this.tail, chunk.subarray(0, k)]);
+      if (this.search(seam, this.tailAt, this.tail.length))
+        return this.take(Buffer.concat([seam.subarray(this.hit), chunk.subarray(k)]));
+    }
+    const chunkAt = this.tailAt + this.tail.length;
+    if (this.search(chunk, chunkAt, chunk.length)) return this.take(chunk.subarray(this.hit));
+    const keep = Math.min(chunk.length, k);
+    if (chunk.length >= k) {
+      this.tailAt = chunkAt + chunk.length - keep;
+      this.tail = Buffer.from(chunk.subarray(chunk.length - keep));
+    } else {
+      const joined = Buffer.concat([this.tail, chunk]);
+      const drop = Math.max(0, joined.length - k);
+      this.tailAt += drop;
+      this.tail = Buffer.from(joined.subarray(drop));
+    }
+  }
+
+  /** Index of the last search hit in its buffer. */
+  private hit = 0;
+
+  /**
+   * Looks for an aligned magic starting in buf[0, limit) (buf starts at file offset `at`); on a
+   * hit, switches to collecting and sets `hit`.
+   */
+  private search(buf: Buffer, at: number, limit: number): boolean {
     let from = 0;
     for (;;) {
       const i = buf.indexOf(MAGIC, from);
-      if (i < 0) break;
-      if ((this.tailAt + i) % 16 === 0) {
+      if (i < 0 || i >= limit) return false;
+      if ((at + i) % 16 === 0) {
         this.state = 'collect';
         this.collected = [];
         this.collectedLen = 0;
-        this.collectAt = this.tailAt + i;
-        this.take(buf.subarray(i));
-        return;
+        this.collectAt = at + i;
+        this.hit = i;
+        return true;
       }
       from = i + 1;
     }
-    const keep = Math.min(buf.length, MAGIC.length - 1);
-    this.tailAt += buf.length - keep;
-    this.tail = Buffer.from(buf.subarray(buf.length - keep));
   }
 
   private take(c: Buffer): void {
