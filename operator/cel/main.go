@@ -171,17 +171,25 @@ func compile(ptr, length int32) int64 {
 	optionalVars := plugincel.OptionalVariableDeclarations{HasParams: false, HasAuthorizer: true}
 	messageVars := plugincel.OptionalVariableDeclarations{HasParams: false, HasAuthorizer: false}
 	var errs []compileError
-	// A new expression is checked as the API server checks a new policy (NewExpressions);
-	// evaluation uses the StoredExpressions environment, as admission does.
-	for i, v := range in.Variables {
-		res := comp.CompileAndStoreVariable(&variableExpr{name: v.Name, expr: v.Expression}, optionalVars, environment.StoredExpressions)
-		if res.Error != nil {
-			errs = append(errs, errorOf(fmt.Sprintf("variables[%d].expression", i), v.Expression, res.Error))
-			continue
+	// Checked as the API server validates a new ValidatingAdmissionPolicy
+	// (k8s.io/kubernetes/pkg/apis/admissionregistration/validation): NewExpressions, and
+	// `variables` declared only when the policy has variables. Evaluated as admission does:
+	// the composited environment with StoredExpressions.
+	var checker plugincel.Compiler = plugincel.NewCompiler(baseEnv)
+	if len(in.Variables) > 0 {
+		composited, err := plugincel.NewCompositedCompiler(baseEnv)
+		if err != nil {
+			return reply(compileOut{Errors: []compileError{{Message: err.Error()}}})
 		}
-		if chk := comp.CompileCELExpression(&variableExpr{name: v.Name, expr: v.Expression}, optionalVars, environment.NewExpressions); chk.Error != nil {
-			errs = append(errs, errorOf(fmt.Sprintf("variables[%d].expression", i), v.Expression, chk.Error))
+		checker = composited
+		for i, v := range in.Variables {
+			if chk := composited.CompileAndStoreVariable(&variableExpr{name: v.Name, expr: v.Expression}, optionalVars, environment.NewExpressions); chk.Error != nil {
+				errs = append(errs, errorOf(fmt.Sprintf("variables[%d].expression", i), v.Expression, chk.Error))
+			}
 		}
+	}
+	for _, v := range in.Variables {
+		comp.CompileAndStoreVariable(&variableExpr{name: v.Name, expr: v.Expression}, optionalVars, environment.StoredExpressions)
 	}
 	r := &rule{}
 	validations := make([]plugincel.ExpressionAccessor, len(in.Validations))
@@ -189,12 +197,12 @@ func compile(ptr, length int32) int64 {
 	for i, v := range in.Validations {
 		r.validations = append(r.validations, &validationExpr{expr: v.Expression, message: v.Message})
 		validations[i] = r.validations[i]
-		if chk := comp.CompileCELExpression(validations[i], optionalVars, environment.NewExpressions); chk.Error != nil {
+		if chk := checker.CompileCELExpression(validations[i], optionalVars, environment.NewExpressions); chk.Error != nil {
 			errs = append(errs, errorOf(fmt.Sprintf("validations[%d].expression", i), v.Expression, chk.Error))
 		}
 		if v.MessageExpression != "" {
 			messages[i] = &messageExpr{expr: v.MessageExpression}
-			if chk := comp.CompileCELExpression(messages[i], messageVars, environment.NewExpressions); chk.Error != nil {
+			if chk := checker.CompileCELExpression(messages[i], messageVars, environment.NewExpressions); chk.Error != nil {
 				errs = append(errs, errorOf(fmt.Sprintf("validations[%d].messageExpression", i), v.MessageExpression, chk.Error))
 			}
 		}

@@ -226,6 +226,15 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
     expect(reasons({ ...TEAM_RULE, variables: [{ name: 'a-b', expression: '1' }] })).to.deep.equal([
       'spec.customRules[0].variables[0].name InvalidRule',
     ]);
+    expect(reasons({ ...TEAM_RULE, variables: [{ name: 'namespace', expression: '1' }] })).to.deep.equal([
+      'spec.customRules[0].variables[0].name InvalidRule',
+    ]);
+    expect(
+      reasons({ ...TEAM_RULE, validations: [{ expression: 'true', message: 'two\nlines' }] }),
+    ).to.deep.equal(['spec.customRules[0].validations[0].message InvalidRule']);
+    expect(reasons({ ...TEAM_RULE, validations: [{ expression: '  ' }] })).to.deep.equal([
+      'spec.customRules[0].validations[0].expression InvalidRule',
+    ]);
     expect(reasons({ ...TEAM_RULE, match: { kind: ['Pod'] } })).to.deep.equal([
       'spec.customRules[0].match.kind UnknownField',
     ]);

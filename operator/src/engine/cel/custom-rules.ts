@@ -30,8 +30,13 @@ export const CUSTOM_CATEGORY: Category = 'workload';
 
 /** Same shape as a DNS label, like built-in rule ids. */
 const RULE_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** A CEL identifier (variables.<name>). */
+/** A CEL identifier (variables.<name>), not a reserved word: as the API server validates one. */
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED = new Set(
+  'true false null in as break const continue else for function if import let loop package namespace return var void while'.split(
+    ' ',
+  ),
+);
 
 /** What compileCustomRules reports, shaped like policy.ts's PolicyError. */
 export interface CustomRuleError {
@@ -210,13 +215,18 @@ export function compileCustomRules<M>(
         const vo = asObj(v);
         const name = asString(vo['name']);
         const expression = asString(vo['expression']);
-        if (!name || !VARIABLE_NAME.test(name) || src.variables.some((x) => x.name === name))
+        if (
+          !name ||
+          !VARIABLE_NAME.test(name) ||
+          RESERVED.has(name) ||
+          src.variables.some((x) => x.name === name)
+        )
           errors.push({
             field: `${path}.variables[${j}].name`,
             message: `${named}: variable name ${JSON.stringify(vo['name'])} must be a unique CEL identifier`,
             reason: 'InvalidRule',
           });
-        if (!expression)
+        if (!expression?.trim())
           errors.push({
             field: `${path}.variables[${j}].expression`,
             message: `${named}: variables[${j}].expression is required`,
@@ -235,7 +245,7 @@ export function compileCustomRules<M>(
       validations.forEach((v, j) => {
         const vo = asObj(v);
         const expression = asString(vo['expression']);
-        if (!expression)
+        if (!expression?.trim())
           errors.push({
             field: `${path}.validations[${j}].expression`,
             message: `${named}: validations[${j}].expression is required`,
@@ -251,6 +261,19 @@ export function compileCustomRules<M>(
         const entry: CelRuleSource['validations'][number] = { expression: expression ?? '' };
         const message = asString(vo['message']);
         const messageExpression = asString(vo['messageExpression']);
+        // As the API server validates a ValidatingAdmissionPolicy's messages.
+        if (message !== undefined && (message.trim() === '' || /[\n\r]/.test(message.trim())))
+          errors.push({
+            field: `${path}.validations[${j}].message`,
+            message: `${named}: validations[${j}].message must be non-empty and on one line`,
+            reason: 'InvalidRule',
+          });
+        if (messageExpression !== undefined && messageExpression.trim() === '')
+          errors.push({
+            field: `${path}.validations[${j}].messageExpression`,
+            message: `${named}: validations[${j}].messageExpression must be non-empty if specified`,
+            reason: 'InvalidRule',
+          });
         if (message) entry.message = message;
         if (messageExpression) entry.messageExpression = messageExpression;
         src.validations.push(entry);
