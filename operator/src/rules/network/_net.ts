@@ -196,7 +196,9 @@ export function describeWorkload(o: KubeObject): string {
 }
 
 export function listShort(items: readonly string[], max = 5): string {
-  const shown = items.slice(0, max).join(', ');
+  // Sorted: the same objects give the same message whatever order the cache holds them in (a
+  // restarted operator lists them in the API server's order and must not rewrite every report).
+  const shown = [...items].sort().slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 

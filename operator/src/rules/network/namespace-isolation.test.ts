@@ -347,3 +347,15 @@ describe('namespace isolation across files', () => {
     });
   }
 });
+
+describe('network-namespace-not-isolated message order', () => {
+  it('lists the open workloads the same way whatever order the cache holds them in', () => {
+    const pods = ['e', 'a', 'd', 'c', 'b', 'f'].map((n) => workload('Deployment', 'shop', n, { app: n }));
+    const forward = runRule(namespaceNotIsolated, namespace('shop'), { others: pods });
+    const backward = runRule(namespaceNotIsolated, namespace('shop'), { others: [...pods].reverse() });
+    expect(forward.map((h) => h.message)).to.deep.equal(backward.map((h) => h.message));
+    expect(forward[0]?.message).to.match(
+      /Deployment\/a, Deployment\/b, Deployment\/c, Deployment\/d, Deployment\/e and 1 more$/,
+    );
+  });
+});
