@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { compareApk, compareDpkg, comparePep440, compareSemver, parsePep440 } from './versions.ts';
 
 type Cmp = (a: string, b: string) => number;
@@ -75,6 +76,19 @@ describe('images/versions', () => {
     it('orders revisions numerically and after the version they revise', () => {
       ascending(compareApk, ['1.0', '1.0-r1', '1.0-r2', '1.0-r10', '1.0a', '1.0b', '1.0.1', '1.1', '1.10']);
       ascending(compareApk, ['1.0_rc1-r5', '1.0-r1', '1.0_p1', '1.0_p1-r1']);
+    });
+    it("passes apk-tools' own reference list (testdata/apk-version.data, 729 comparisons)", () => {
+      const file = new URL('./testdata/apk-version.data', import.meta.url);
+      const cases = readFileSync(file, 'utf8')
+        .split('\n')
+        .map((l) => /^(\S+) ([<>=]) (\S+)/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null);
+      expect(cases.length).to.equal(729);
+      const wrong = cases.filter(([, a, op, b]) => {
+        const c = sign(compareApk(a ?? '', b ?? ''));
+        return c !== (op === '<' ? -1 : op === '>' ? 1 : 0);
+      });
+      expect(wrong.map((m) => m[0])).to.deep.equal([]);
     });
     it('compares the real Alpine versions of one package', () => {
       ascending(compareApk, ['3.0.8-r0', '3.0.8-r3', '3.0.12-r0', '3.1.4-r5', '3.3.0_alpha1-r0', '3.3.0-r0']);

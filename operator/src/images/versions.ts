@@ -156,10 +156,11 @@ class ApkTokens {
     switch (this.type) {
       case T_DIGIT_OR_ZERO:
         if (s[i] === '0') {
-          // A fractional part with leading zeros (1.01 < 1.1): the zeros count down; digits that
-          // follow them are a token of their own, anything else is read as after any number.
+          // Leading zeros (1.01 < 1.1) count down, and what follows is read as a number, as in
+          // apk-tools, so 1.0.1 < 1.06. Unlike apk-tools 2, a suffix, letter or revision right
+          // after the zeros is read as such (not after an empty number): 1.0_alpha < 1.0.
           while (s[i] === '0') i++;
-          if (isDigit(s[i])) nt = T_DIGIT;
+          if (isDigit(s[i]) || s[i] === '.') nt = T_DIGIT;
           v = -(i - this.pos);
         } else digits();
         break;
