@@ -160,6 +160,88 @@ describe('images/versions', () => {
         '1!0.1',
       ]);
     });
+    it("orders packaging's reference list (pypa/packaging tests/test_version.py VERSIONS, both epochs)", () => {
+      // Copied from pypa/packaging tests/test_version.py (commit 0345ccd3d1e5b0e14b84de4fb6bca0b82f7145e3),
+      // "This list must be in the correct sorting order"; the second half is the same with 1!.
+      const implicit = [
+        '1.0.dev0',
+        '1.0.dev456',
+        '1.0.dev456+local',
+        '1.0a0',
+        '1.0a0.post0.dev0',
+        '1.0a0.post0',
+        '1.0a1.dev1',
+        '1.0a1.dev1+local',
+        '1.0a1',
+        '1.0a1+local',
+        '1.0b0',
+        '1.0b1.dev456',
+        '1.0b2',
+        '1.0b2.post345.dev456',
+        '1.0b2.post345',
+        '1.0b2-346',
+        '1.0rc0',
+        '1.0rc1.dev1',
+        '1.0c1',
+        '1.0rc2',
+        '1.0',
+        '1.0.post0.dev0',
+        '1.0.post0',
+        '1.0.post456.dev34',
+        '1.0.post456',
+        '1.0.post456+local',
+        '1.0.1.dev1',
+        '1.0.1a1',
+        '1.0.1',
+        '1.0.1+local',
+        '1.0.1.post1',
+        '1.1.dev1',
+        '1.2+a',
+        '1.2+abc',
+        '1.2+abcdef',
+        '1.2+def',
+        '1.2+0',
+        '1.2+1',
+        '1.2+1.abc',
+        '1.2+1.1',
+        '1.2+1.1.0',
+        '1.2+2',
+        '1.2+123',
+        '1.2+123456',
+        '1.2.r32+123456',
+        '1.2.rev33+123456',
+      ];
+      ascending(comparePep440, [...implicit, ...implicit.map((v) => `1!${v}`)]);
+    });
+    it("normalises as packaging's test_normalized_versions says", () => {
+      const pairs: [string, string][] = [
+        ['1.0dev', '1.0.dev0'],
+        ['1.0-DEV1', '1.0.dev1'],
+        ['1.0.a', '1.0a0'],
+        ['1.0-ALPHA1', '1.0a1'],
+        ['1.0.B1', '1.0b1'],
+        ['1.0-beta', '1.0b0'],
+        ['1.0C', '1.0rc0'],
+        ['1.0.RC1', '1.0rc1'],
+        ['1.0post', '1.0.post0'],
+        ['1.0r', '1.0.post0'],
+        ['1.0rev', '1.0.post0'],
+        ['1.0-5', '1.0.post5'],
+        ['1.0-r5', '1.0.post5'],
+        ['1.0-rev5', '1.0.post5'],
+        ['1.0+AbC', '1.0+abc'],
+        ['1.01', '1.1'],
+        ['1.0a05', '1.0a5'],
+        ['1.0c056', '1.0rc56'],
+        ['1.0.post000', '1.0.post0'],
+        ['1.1.dev09000', '1.1.dev9000'],
+        ['00!1.2', '1.2'],
+        ['0100!0.0', '100!0.0'],
+        ['v1.0', '1.0'],
+        ['   v1.0\t\n', '1.0'],
+      ];
+      equal(comparePep440, pairs);
+    });
     it('normalises spellings as the spec does', () => {
       equal(comparePep440, [
         ['1.0', '1.0.0'],
@@ -176,6 +258,23 @@ describe('images/versions', () => {
     it('rejects what is not a PEP 440 version', () => {
       expect(parsePep440('1.0-foo')).to.equal(undefined);
       expect(parsePep440('1.0.0.dev1.post1')).to.equal(undefined);
+      // packaging's test_invalid_versions
+      for (const v of [
+        'french toast',
+        '1.0+a+',
+        '1.0++',
+        '1.0+_foobar',
+        '1.0+foo&asd',
+        '1.0+1+1',
+        '1. 0',
+        '1.0 a1',
+        '1.0a 1',
+        '.',
+        '1..0',
+        '1.0.',
+        '.1.0',
+      ])
+        expect(parsePep440(v), v).to.equal(undefined);
     });
   });
 });
