@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { compareApk, compareDpkg, comparePep440, compareSemver, parsePep440 } from './versions.ts';
+import { compareApk, compareDpkg, comparePep440, compareSemver, parseDpkg, parsePep440 } from './versions.ts';
 
 type Cmp = (a: string, b: string) => number;
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -42,6 +43,60 @@ describe('images/versions', () => {
         '2:0~beta',
       ]);
       ascending(compareDpkg, ['2.36-9', '2.36-9+deb12u3', '2.36-9+deb12u10', '2.36.1-1']);
+    });
+    it('parses as dpkg t-version.c does: first colon ends the epoch, last hyphen starts the revision', () => {
+      expect(parseDpkg('0:0-0-0')).to.deep.equal({ epoch: 0, upstream: '0-0', revision: '0' });
+      expect(parseDpkg('0:0:0-0')).to.deep.equal({ epoch: 0, upstream: '0:0', revision: '0' });
+      expect(parseDpkg('0:0-0:0-0')).to.deep.equal({ epoch: 0, upstream: '0-0:0', revision: '0' });
+      expect(parseDpkg('5:1')).to.deep.equal({ epoch: 5, upstream: '1', revision: '' });
+      expect(parseDpkg('  \t0:0-1  ')).to.deep.equal({ epoch: 0, upstream: '0', revision: '1' });
+      equal(compareDpkg, [
+        ['0-00', '00-0'],
+        ['0:0-', '0'],
+      ]);
+    });
+    it('sorts every version installed on this machine as dpkg --compare-versions does', () => {
+      const status = readFileSync('/var/lib/dpkg/status', 'utf8');
+      const tricky = [
+        '1.0~rc1-1',
+        '1.0-1~bpo1',
+        '1:0.9',
+        '1.0+really0.9-1',
+        '2.0~~',
+        '2.0~~a',
+        '0.0.0~git20240101.abc-1',
+      ];
+      const versions = [
+        ...new Set([...status.matchAll(/^Version: (.+)$/gm)].map((m) => m[1] ?? '').concat(tricky)),
+      ]
+        .sort(compareDpkg)
+        .filter((v, i) => i % 2 === 0 || tricky.includes(v)); // half of them, to keep it short
+      expect(versions.length).to.be.greaterThan(50);
+      let dpkg: (a: string, op: string, b: string) => boolean;
+      try {
+        execFileSync('dpkg', ['--version'], { stdio: 'ignore' });
+        dpkg = (a, op, b) => {
+          try {
+            execFileSync('dpkg', ['--compare-versions', a, op, b], { stdio: 'ignore' });
+            return true;
+          } catch {
+            return false;
+          }
+        };
+      } catch (err) {
+        throw new Error(`this test needs dpkg (a Debian system) as the reference: ${String(err)}`, {
+          cause: err,
+        });
+      }
+      const disagree: string[] = [];
+      for (let i = 1; i < versions.length; i++) {
+        const a = versions[i - 1] as string;
+        const b = versions[i] as string;
+        const ours = sign(compareDpkg(a, b));
+        const theirs = dpkg(a, 'lt', b) ? -1 : dpkg(a, 'eq', b) ? 0 : 1;
+        if (ours !== theirs) disagree.push(`${a} vs ${b}: ours ${ours}, dpkg ${theirs}`);
+      }
+      expect(disagree).to.deep.equal([]);
     });
     it('treats a missing epoch as 0 and leading zeros as nothing', () => {
       equal(compareDpkg, [
