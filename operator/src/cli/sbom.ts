@@ -20,9 +20,10 @@ export const SBOM_OUTPUTS = ['table', 'json'] as const;
 export const SBOM_USAGE = `Usage: vigil sbom [options] IMAGE
 
 Lists the packages inside IMAGE (registry/repository[:tag][@sha256:…]), read from its
-registry over the OCI distribution API: Debian/Ubuntu dpkg, Alpine apk, npm, Python and
-Go binaries' modules, and the OS release. Layers are streamed; only package metadata is
-kept. Multi-platform images: the linux/amd64 image. See docs/images.md.
+registry over the OCI distribution API, or from an OCI image layout on disk (oci:DIR):
+Debian/Ubuntu dpkg, Alpine apk, npm, Python and Go binaries' modules, and the OS
+release. Layers are streamed and checked against their digests; only package metadata
+is kept. Multi-platform images: the linux/amd64 image. See docs/images.md.
 
 Options:
   -o, --output FMT       table or json (a CycloneDX 1.5 BOM; default table).

@@ -9,9 +9,11 @@ import {
   RegistryClient,
   formatReference,
   parseReference,
+  type Descriptor,
   type ImageRef,
   type ResolvedImage,
 } from './registry.ts';
+import { LayoutSource } from './layout.ts';
 
 export interface ImageAnalysis {
   reference: string;
@@ -31,18 +33,48 @@ export async function analyseImage(
   client: RegistryClient = new RegistryClient(),
   limits: Limits = DEFAULT_LIMITS,
 ): Promise<ImageAnalysis> {
+  // oci:DIR — an OCI image layout on disk, no registry involved.
+  if (reference.startsWith('oci:')) {
+    const layout = new LayoutSource(reference.slice('oci:'.length));
+    const image = await layout.resolve();
+    return analyse(
+      image,
+      (d) => layout.blobStream(d),
+      () => 0,
+      limits,
+      `oci:${layout.dir}@${image.digest}`,
+    );
+  }
   const ref = parseReference(reference);
   const before = client.stats.bytes;
   const image = await client.resolve(ref);
+  return analyse(
+    image,
+    (d) => client.blobStream(ref, d),
+    () => client.stats.bytes - before,
+    limits,
+    formatReference({ ...ref, digest: image.digest }),
+  );
+}
+
+async function analyse(
+  image: ResolvedImage,
+  blob: (d: Descriptor) => AsyncIterable<Buffer>,
+  bytesRead: () => number,
+  limits: Limits,
+  reference: string,
+): Promise<ImageAnalysis> {
   const files = new ImageFiles(limits);
   const layers: ImageAnalysis['layers'] = [];
+  let fileBytes = 0;
   for (const d of image.manifest.layers) {
     try {
-      const stats = await addCompressedLayer(files, client.blobStream(ref, d), d.mediaType);
+      const stats = await addCompressedLayer(files, blob(d), d.mediaType);
       layers.push({ ...stats, digest: d.digest, size: d.size, mediaType: d.mediaType });
+      fileBytes += d.size;
     } catch (err) {
       throw new Error(
-        `${formatReference(ref)}: layer ${d.digest}: ${err instanceof Error ? err.message : String(err)}`,
+        `${reference}: layer ${d.digest}: ${err instanceof Error ? err.message : String(err)}`,
         {
           cause: err,
         },
@@ -50,11 +82,11 @@ export async function analyseImage(
     }
   }
   const out: ImageAnalysis = {
-    reference: formatReference({ ...ref, digest: image.digest }),
-    ref,
+    reference,
+    ref: image.ref,
     digest: image.digest,
     layers,
-    bytes: client.stats.bytes - before,
+    bytes: bytesRead() || fileBytes + image.manifest.config.size,
     keptBytes: files.keptBytes,
     inventory: inventory(files),
     image,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -237,6 +237,32 @@ describe('images/registry', function () {
     } finally {
       await reg.close();
     }
+  });
+
+  it('oci:DIR reads the same image from its OCI layout on disk, blobs digest-checked', async () => {
+    const a = await analyseImage(`oci:${img.layout}`);
+    expect(a.digest).to.equal(img.manifest.digest);
+    expect(a.inventory.packages.map((p) => `${p.name}@${p.version}`)).to.have.members([
+      'libcrypto3@3.1.4-r5',
+      'musl@1.2.4_git20230717-r4',
+      '@scope/deep@0.1.0-beta.1',
+      'b@2.0.0',
+      'd@4.0.0',
+      'Foo_Bar@1.0.post1',
+    ]);
+    expect(a.bytes).to.equal(img.config.size + img.layers.reduce((n, l) => n + l.size, 0));
+    const copy = join(dir, 'tampered');
+    cpSync(img.layout, copy, { recursive: true });
+    const l = img.layers[0]?.digest.slice('sha256:'.length) ?? '';
+    const blob = join(copy, 'blobs', 'sha256', l);
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
+    writeFileSync(blob, bytes);
+    let err: unknown;
+    await analyseImage(`oci:${copy}`).catch((e: unknown) => (err = e));
+    expect(String(err)).to.match(
+      /layer sha256:[0-9a-f]{64}: (blob .* hashes to|.*(incorrect|invalid|unexpected))/,
+    );
   });
 
   it('bearer: answers the challenge at the token endpoint with the credentials, once per repository', async () => {

@@ -356,20 +356,35 @@ export class RegistryClient {
         `${formatReference(ref)}: blob ${d.digest} answered ${res.status}: ${text.toString('utf8', 0, 200)}`,
       );
     }
-    const hash = createHash('sha256');
-    let n = 0;
-    for await (const c of res.body as AsyncIterable<Buffer>) {
-      hash.update(c);
-      n += c.length;
-      if (n > d.size) {
-        res.body.destroy();
-        throw new Error(`blob ${d.digest}: more than the ${d.size} bytes the manifest says`);
-      }
+    for await (const c of verified(res.body as AsyncIterable<Buffer>, d, () => res.body.destroy())) {
       this.stats.bytes += c.length;
       yield c;
     }
-    const got = `sha256:${hash.digest('hex')}`;
-    if (n !== d.size) throw new Error(`blob ${d.digest}: ${n} bytes, the manifest says ${d.size}`);
-    if (got !== d.digest) throw new Error(`blob ${d.digest}: the content hashes to ${got}`);
   }
+}
+
+/**
+ * Passes a blob's bytes through, hashing them: once the last one is out, a size or digest that
+ * differs from the descriptor throws, so whoever consumes the stream fails.
+ */
+export async function* verified(
+  source: AsyncIterable<Buffer>,
+  d: Descriptor,
+  abort: () => void = () => undefined,
+): AsyncGenerator<Buffer> {
+  if (!d.digest.startsWith('sha256:')) throw new Error(`${d.digest}: only sha256 digests are supported`);
+  const hash = createHash('sha256');
+  let n = 0;
+  for await (const c of source) {
+    hash.update(c);
+    n += c.length;
+    if (n > d.size) {
+      abort();
+      throw new Error(`blob ${d.digest}: more than the ${d.size} bytes the manifest says`);
+    }
+    yield c;
+  }
+  const got = `sha256:${hash.digest('hex')}`;
+  if (n !== d.size) throw new Error(`blob ${d.digest}: ${n} bytes, the manifest says ${d.size}`);
+  if (got !== d.digest) throw new Error(`blob ${d.digest}: the content hashes to ${got}`);
 }
