@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { analyseImage } from '../images/analyse.ts';
 import { cycloneDx } from '../images/cyclonedx.ts';
 import { AdvisoryIndex, loadAdvisories } from '../images/osv.ts';
-import { RegistryClient, type Credentials } from '../images/registry.ts';
+import { credentialsFromDockerConfig } from '../images/credentials.ts';
+import { RegistryClient, parseReference, type Credentials } from '../images/registry.ts';
 import { cycloneDxVulnerabilities, findVulnerabilities } from '../images/vulns.ts';
 import { oneOf, shortParseError, usageError } from './args.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, type CliIO } from './io.ts';
@@ -32,6 +33,8 @@ Options:
   --username USER        Registry user; the password is read from the environment
                          variable VIGIL_REGISTRY_PASSWORD (never from the command line).
                          VIGIL_REGISTRY_TOKEN instead sends a bearer token as is.
+  --registry-config FILE A Docker config.json (or a pull secret's .dockerconfigjson):
+                         the credentials listed for IMAGE's registry.
   --ca FILE              PEM certificates to trust for a TLS registry.
   --plain-http           Talk HTTP, not HTTPS (default only for loopback registries).
   -h, --help             Show this help.
@@ -53,6 +56,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         advisories: { type: 'string' },
         username: { type: 'string' },
         ca: { type: 'string' },
+        'registry-config': { type: 'string' },
         'plain-http': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -84,6 +88,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return usageError(io, 'sbom', '--username needs the password in VIGIL_REGISTRY_PASSWORD', SBOM_USAGE);
     credentials = { username: values.username, password };
   } else if (token) credentials = { token };
+  else if (values['registry-config'] !== undefined) {
+    try {
+      const doc: unknown = JSON.parse(readFileSync(resolve(io.cwd, values['registry-config']), 'utf8'));
+      const registry = image.startsWith('oci:') ? '' : parseReference(image).registry;
+      credentials = credentialsFromDockerConfig(doc, registry);
+    } catch (err) {
+      io.stderr.write(
+        `vigil sbom: --registry-config: ${printable(err instanceof Error ? err.message : String(err))}\n`,
+      );
+      return EXIT_ERROR;
+    }
+  }
 
   let index: AdvisoryIndex | undefined;
   try {

@@ -15,6 +15,9 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureAuthRegistry, type AuthRegistry } from '../../../scripts/image/auth-registry.ts';
 import { pushTestImages, type PushedTestImages } from '../../../scripts/image/test-image.ts';
 import { main } from '../cli/main.ts';
@@ -229,6 +232,40 @@ describe('images e2e: test images in a real registry', function () {
       expect(c.out()).to.contain(
         '0 vulnerabilities (0 advisories) in 0 packages; 14 advisory records loaded',
       );
+    });
+
+    it('vigil sbom --registry-config takes the credentials from a Docker config (pull secret shape)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-dockercfg-'));
+      try {
+        const file = join(dir, 'config.json');
+        const config = (user: string, password: string): string =>
+          JSON.stringify({
+            auths: {
+              [`https://${auth.addr}/v2/`]: { auth: Buffer.from(`${user}:${password}`).toString('base64') },
+            },
+          });
+        writeFileSync(file, config(auth.username, auth.password));
+        const ok = capture();
+        const args = [
+          'sbom',
+          `${auth.addr}/vigil-test/vulnerable:1`,
+          '--registry-config',
+          file,
+          '--ca',
+          auth.caFile,
+          '-o',
+          'json',
+        ];
+        expect(await main(args, ok.io)).to.equal(0);
+        const bom = JSON.parse(ok.out()) as { metadata: { component: { version: string } } };
+        expect(bom.metadata.component.version).to.equal(images.vulnerable.image.manifest.digest);
+        writeFileSync(file, config(auth.username, 'wrong'));
+        const denied = capture();
+        expect(await main(args, denied.io)).to.equal(2);
+        expect(denied.err()).to.contain('access denied (401) with the credentials given');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
