@@ -13,7 +13,7 @@
  * (tsconfig's exclude does not stop imports), and that fails the build.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,19 @@ if (leaked.length > 0)
   fail(`test-only modules reached dist/ (imported by production code?): ${leaked.join(', ')}`);
 if (!emitted.includes('src/cli/main.js')) fail('src/cli/main.js was not emitted');
 
+// The CEL evaluator of custom rules (operator/cel, built to WebAssembly by scripts/cel-build.sh)
+// goes beside the module that loads it (engine/cel/wasm.js looks there first).
+let wasm: string;
+try {
+  wasm = execFileSync('bash', [join(root, 'scripts', 'cel-build.sh')], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+} catch {
+  fail('scripts/cel-build.sh failed (its errors are above): the package needs the CEL evaluator');
+}
+copyFileSync(wasm, join(staging, 'src', 'engine', 'cel', 'vigil-cel.wasm'));
+
 /** Whether a process with this id runs (another build's staging directory is then in use). */
 function alive(pid: number): boolean {
   try {
@@ -73,4 +86,4 @@ for (const entry of readdirSync(dist)) {
   if (entry === 'src' || (other && Number(other[1]) !== process.pid && alive(Number(other[1])))) continue;
   rmSync(join(dist, entry), { recursive: true, force: true });
 }
-console.error(`build: ${emitted.length} modules in dist/src`);
+console.error(`build: ${emitted.length} modules and the CEL evaluator in dist/src`);

@@ -156,15 +156,30 @@ func errorOf(field, expr string, err *apiservercel.Error) compileError {
 	return ce
 }
 
+var stateless plugincel.Compiler
+
+// statelessChecker is the API server's compiler for a policy without variables, built once
+// (it holds no state between expressions).
+func statelessChecker() plugincel.Compiler {
+	if stateless == nil {
+		stateless = plugincel.NewCompiler(baseEnv)
+	}
+	return stateless
+}
+
 //go:wasmexport compile
 func compile(ptr, length int32) int64 {
+	return reply(compileRequest(take(ptr, length)))
+}
+
+func compileRequest(req []byte) compileOut {
 	var in compileIn
-	if err := json.Unmarshal(take(ptr, length), &in); err != nil {
-		return reply(compileOut{Errors: []compileError{{Field: "", Message: "invalid request: " + err.Error()}}})
+	if err := json.Unmarshal(req, &in); err != nil {
+		return compileOut{Errors: []compileError{{Field: "", Message: "invalid request: " + err.Error()}}}
 	}
 	comp, err := plugincel.NewCompositedCompiler(baseEnv)
 	if err != nil {
-		return reply(compileOut{Errors: []compileError{{Message: err.Error()}}})
+		return compileOut{Errors: []compileError{{Message: err.Error()}}}
 	}
 	// As compilePolicy in k8s.io/apiserver/pkg/admission/plugin/policy/validating/plugin.go:
 	// validations see the authorizer, messageExpressions do not; no params.
@@ -175,11 +190,11 @@ func compile(ptr, length int32) int64 {
 	// (k8s.io/kubernetes/pkg/apis/admissionregistration/validation): NewExpressions, and
 	// `variables` declared only when the policy has variables. Evaluated as admission does:
 	// the composited environment with StoredExpressions.
-	var checker plugincel.Compiler = plugincel.NewCompiler(baseEnv)
+	var checker = statelessChecker()
 	if len(in.Variables) > 0 {
 		composited, err := plugincel.NewCompositedCompiler(baseEnv)
 		if err != nil {
-			return reply(compileOut{Errors: []compileError{{Message: err.Error()}}})
+			return compileOut{Errors: []compileError{{Message: err.Error()}}}
 		}
 		checker = composited
 		for i, v := range in.Variables {
@@ -208,13 +223,13 @@ func compile(ptr, length int32) int64 {
 		}
 	}
 	if len(errs) > 0 {
-		return reply(compileOut{Errors: errs})
+		return compileOut{Errors: errs}
 	}
 	r.conditions = comp.CompileCondition(validations, optionalVars, environment.StoredExpressions)
 	r.messages = comp.CompileCondition(messages, messageVars, environment.StoredExpressions)
 	nextHandle++
 	rules[nextHandle] = r
-	return reply(compileOut{Handle: nextHandle, Errors: []compileError{}})
+	return compileOut{Handle: nextHandle, Errors: []compileError{}}
 }
 
 //go:wasmexport release
@@ -265,14 +280,18 @@ func resourceOf(kind string) string {
 
 //go:wasmexport evaluate
 func evaluate(ptr, length int32) int64 {
+	return reply(evaluateRequest(take(ptr, length)))
+}
+
+func evaluateRequest(req []byte) evaluateOut {
 	var in evaluateIn
 	// Integers stay int64, as in the API server's unstructured objects (encoding/json would make them float64).
-	if err := utiljson.Unmarshal(take(ptr, length), &in); err != nil {
-		return reply(evaluateOut{Error: "invalid request: " + err.Error()})
+	if err := utiljson.Unmarshal(req, &in); err != nil {
+		return evaluateOut{Error: "invalid request: " + err.Error()}
 	}
 	r, ok := rules[in.Handle]
 	if !ok {
-		return reply(evaluateOut{Error: fmt.Sprintf("no compiled rule with handle %d", in.Handle)})
+		return evaluateOut{Error: fmt.Sprintf("no compiled rule with handle %d", in.Handle)}
 	}
 	obj := &unstructured.Unstructured{Object: in.Object}
 	gvk := obj.GroupVersionKind()
@@ -310,7 +329,7 @@ func evaluate(ptr, length int32) int64 {
 	if in.Namespace != nil {
 		ns = &corev1.Namespace{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(in.Namespace, ns); err != nil {
-			return reply(evaluateOut{Error: "namespace: " + err.Error()})
+			return evaluateOut{Error: "namespace: " + err.Error()}
 		}
 	}
 	budget := in.Budget
@@ -318,7 +337,7 @@ func evaluate(ptr, length int32) int64 {
 		budget = celconfig.RuntimeCELCostBudget
 	}
 	request := plugincel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
-	return reply(evaluateOut{Decisions: r.decide(versioned, request, plugincel.CreateNamespaceObject(ns), budget)})
+	return evaluateOut{Decisions: r.decide(versioned, request, plugincel.CreateNamespaceObject(ns), budget)}
 }
 
 // decide gives one decision per validation, with the ValidatingAdmissionPolicy

@@ -48,6 +48,7 @@ const ALLOWED = [
   /^bin\/vigil\.js$/,
   /^data\/platform\/[a-z0-9-]+\.json$/,
   /^dist\/src\/[a-z0-9/_.-]+\.js$/,
+  /^dist\/src\/engine\/cel\/vigil-cel\.wasm$/,
 ];
 /** Lifecycle scripts npm runs when the package is installed. */
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
@@ -172,7 +173,10 @@ describe('npm package @vigil-dev/vigil, packed and installed', function () {
       .filter((f) => f.endsWith('.ts') && !TEST_ONLY.test(f))
       .map((f) => `dist/src/${f.replace(/\.ts$/, '.js')}`);
     expect(production.length, 'production modules found in operator/src').to.be.greaterThan(50);
-    expect(entries.filter((e) => e.startsWith('dist/'))).to.deep.equal(production.sort());
+    // …and the CEL evaluator of custom rules (scripts/cel-build.sh), beside engine/cel/wasm.js.
+    expect(entries.filter((e) => e.startsWith('dist/'))).to.deep.equal(
+      [...production, 'dist/src/engine/cel/vigil-cel.wasm'].sort(),
+    );
 
     const data = filesUnder(join(ROOT, 'data', 'platform'))
       .filter((f) => f.endsWith('.json'))

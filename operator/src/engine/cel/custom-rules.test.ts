@@ -5,11 +5,11 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ALL_RULES } from '../../rules/index.ts';
 import { ClusterIndex } from '../cluster-index.ts';
 import { evaluateSubjects } from '../evaluate.ts';
@@ -18,7 +18,8 @@ import type { KubeObject } from '../types.ts';
 import { evaluator, wasmCandidates } from './wasm.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'bin', 'vigil.js');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
 
 const TEAM_RULE = {
   id: 'require-team-label',
@@ -363,6 +364,64 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
       "divides: expression '1 / (object.spec.replicas - 2) == 0' resulted in error: division by zero",
       "hostile: expression 'object.spec.xs.all(a, object.spec.xs.all(b, object.spec.xs.all(c, a + b + c > 0)))' resulted in error: operation cancelled: actual cost limit exceeded",
     ]);
+  });
+
+  it("docs/custom-rules.md's example policy compiles and reports what the page says", function () {
+    const doc = readFileSync(join(ROOT, 'docs', 'custom-rules.md'), 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (!block) throw new Error('docs/custom-rules.md has no yaml example');
+    const { policy: p, errors } = compilePolicy(parse(block), ALL_RULES);
+    expect(errors).to.deep.equal([]);
+    if (!p) throw new Error('no policy');
+    expect(p.customRules.map((r) => r.id)).to.deep.equal([
+      'require-team-label',
+      'company-registry',
+      'memory-limit-under-4gi',
+      'ingress-hosts-in-domain',
+      'webhook-url-https',
+    ]);
+    const web = deployment('web', undefined, { image: 'docker.io/library/nginx:1.27' });
+    const owned = deployment('owned', { team: 'shop' }, { resources: { limits: { memory: '512Mi' } } });
+    const spark = {
+      ...deployment('spark-exec', { team: 'data' }, { resources: { limits: { memory: '16Gi' } } }),
+      metadata: { name: 'spark-exec', namespace: 'analytics', labels: { team: 'data' } },
+    };
+    const big = deployment('big', { team: 'shop' }, { resources: { limits: { memory: '4Gi' } } });
+    const ingress: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'site', namespace: 'shop' },
+      spec: { rules: [{ host: 'shop.example.com' }, { host: 'shop.example.org' }] },
+    };
+    const notifier = (name: string, webhook: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'shop', labels: { 'app.example.com/kind': 'notifier' } },
+      data: { webhook },
+    });
+    const r = findings(p, [
+      web,
+      owned,
+      spark,
+      big,
+      ingress,
+      notifier('plain', 'http://hooks.example.com/x'),
+      notifier('tls', 'https://hooks.example.com/x'),
+    ]);
+    expect(r.errors).to.deep.equal([]);
+    const custom = new Set(p.customRules.map((c) => c.id));
+    expect(
+      r.findings
+        .filter((f) => custom.has(f.ruleId))
+        .map((f) => `${f.resource.name} ${f.ruleId} ${f.severity}: ${f.message}`),
+    ).to.deep.equal([
+      'plain webhook-url-https medium: data.webhook must be an https URL',
+      "big memory-limit-under-4gi medium: a container's memory limit is 4Gi or more",
+      'web company-registry critical: images outside registry.example.com: docker.io/library/nginx:1.27',
+      'web require-team-label high: missing team label on web',
+      'site ingress-hosts-in-domain medium: host shop.example.org is outside example.com',
+    ]);
+    expect(r.suppressed).to.be.greaterThan(0); // spark-exec's 16Gi, excepted
   });
 
   describe('vigil scan --policy', function () {

@@ -1,0 +1,144 @@
+/**
+ * What custom rules cost (issue 15 point 5), offline: the engine over the generated bench corpus
+ * (bench/corpus.ts, 10 000 resources by default) with the recommended profile alone, then with
+ * 10 custom rules added (docs/custom-rules.md's examples and their like), evaluated by the CEL
+ * evaluator (the API server's code as WebAssembly). Also the evaluator's size and load time.
+ *
+ *   node bench/cel.ts [--resources N] [--repetitions R]
+ *
+ * Prints one JSON object; nothing is written.
+ */
+import { statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { evaluateSubjects } from '../operator/src/engine/evaluate.ts';
+import { compilePolicy, type CompiledPolicy } from '../operator/src/engine/policy.ts';
+import type { KubeObject } from '../operator/src/engine/types.ts';
+import { evaluator, wasmCandidates } from '../operator/src/engine/cel/wasm.ts';
+import { ClusterIndex } from '../operator/src/engine/cluster-index.ts';
+import { ALL_RULES } from '../operator/src/rules/index.ts';
+import { DEFAULT_RESOURCES, generateCorpus } from './corpus.ts';
+
+const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
+const CONTAINERS = `object.kind == 'Pod' ? object.spec.containers : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec.containers : object.spec.template.spec.containers`;
+
+/** Ten rules of the kinds teams write: labels, registries, limits, names, probes. */
+export const BENCH_RULES = [
+  {
+    id: 'require-team-label',
+    expression: "'team' in variables.labels",
+    variables: [{ name: 'labels', expression: 'object.metadata.?labels.orValue({})' }],
+    messageExpression: "'missing team label on ' + object.metadata.name",
+  },
+  {
+    id: 'company-registry',
+    expression: "variables.containers.all(c, c.image.startsWith('registry.example.com/'))",
+  },
+  {
+    id: 'memory-under-4gi',
+    expression:
+      "variables.containers.all(c, !has(c.resources) || !has(c.resources.limits) || !('memory' in c.resources.limits) || quantity(c.resources.limits.memory).isLessThan(quantity('4Gi')))",
+  },
+  { id: 'no-latest', expression: "!variables.containers.exists(c, c.image.endsWith(':latest'))" },
+  {
+    id: 'name-is-dns-label',
+    expression: '!format.dns1123Label().validate(object.metadata.name).hasValue()',
+  },
+  { id: 'readiness-probe', expression: 'variables.containers.all(c, has(c.readinessProbe))' },
+  {
+    id: 'no-privileged',
+    expression: '!variables.containers.exists(c, c.?securityContext.?privileged.orValue(false))',
+  },
+  {
+    id: 'owner-annotation',
+    expression: "object.metadata.?annotations[?'example.com/owner'].orValue('') != ''",
+  },
+  {
+    id: 'ports-above-1024',
+    expression: 'variables.containers.all(c, c.?ports.orValue([]).all(p, p.containerPort > 1024))',
+  },
+  {
+    id: 'env-no-password',
+    expression:
+      "variables.containers.all(c, c.?env.orValue([]).all(e, !e.name.contains('PASSWORD') || has(e.valueFrom)))",
+  },
+].map((r) => ({
+  id: r.id,
+  title: r.id,
+  severity: 'medium',
+  match: { kinds: WORKLOADS },
+  variables: [...(r.variables ?? []), { name: 'containers', expression: CONTAINERS }],
+  validations: [
+    { expression: r.expression, ...(r.messageExpression ? { messageExpression: r.messageExpression } : {}) },
+  ],
+}));
+
+function compiled(spec: Record<string, unknown>): CompiledPolicy {
+  const { policy, errors } = compilePolicy(
+    { kind: 'SecurityPolicy', metadata: { name: 'bench' }, spec },
+    ALL_RULES,
+  );
+  if (!policy) throw new Error(JSON.stringify(errors));
+  return policy;
+}
+
+function time(fn: () => void, repetitions: number): number {
+  const ms: number[] = [];
+  for (let i = 0; i < repetitions; i++) {
+    const t = performance.now();
+    fn();
+    ms.push(performance.now() - t);
+  }
+  return Math.min(...ms);
+}
+
+const { values } = parseArgs({
+  options: { resources: { type: 'string' }, repetitions: { type: 'string' } },
+});
+const resources = Number(values.resources ?? DEFAULT_RESOURCES);
+const repetitions = Number(values.repetitions ?? 3);
+
+const wasm = wasmCandidates().find((p) => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+});
+let t = performance.now();
+evaluator();
+const loadMs = performance.now() - t;
+
+const objects = generateCorpus(resources).objects.map((o) => o.object as KubeObject);
+const subjects = objects.map((object) => ({ object }));
+const index = new ClusterIndex(objects);
+const now = new Date('2026-06-01T00:00:00Z');
+const builtIn = compiled({ profile: 'recommended' });
+t = performance.now();
+const withCustom = compiled({ profile: 'recommended', customRules: BENCH_RULES });
+const compileMs = performance.now() - t;
+const judged = objects.filter((o) => WORKLOADS.includes(String(o.kind))).length;
+
+const builtInMs = time(() => evaluateSubjects(subjects, builtIn, { now, index }), repetitions);
+const customMs = time(() => evaluateSubjects(subjects, withCustom, { now, index }), repetitions);
+const findings = evaluateSubjects(subjects, withCustom, { now, index }).findings.filter((f) =>
+  BENCH_RULES.some((r) => r.id === f.ruleId),
+).length;
+const evaluations = judged * BENCH_RULES.length;
+console.log(
+  JSON.stringify(
+    {
+      resources,
+      workloads: judged,
+      customRules: BENCH_RULES.length,
+      customFindings: findings,
+      wasmBytes: wasm ? statSync(wasm).size : undefined,
+      loadMs: Math.round(loadMs),
+      compile10RulesMs: Math.round(compileMs),
+      recommendedMs: Math.round(builtInMs),
+      recommendedPlusCustomMs: Math.round(customMs),
+      perCustomEvaluationUs: Math.round(((customMs - builtInMs) * 1000) / evaluations),
+    },
+    null,
+    2,
+  ),
+);
