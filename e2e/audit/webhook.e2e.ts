@@ -644,4 +644,105 @@ subjects: [{kind: User, name: dev-bob, apiGroup: rbac.authorization.k8s.io}]
     expect(online).to.deep.equal(offline);
     expect(offline.length).to.be.greaterThan(SECRETS);
   });
+
+  it('responds, opt-in: quarantines an identity after a chosen detection (writes denied, reads allowed) until a person lifts it', async () => {
+    // A fresh identity with a little RBAC (mallory is cluster-admin by now).
+    issueClientCert(cp.state.dir, 'eve', 'eve');
+    writeFileSync(
+      join(dir, 'eve.kubeconfig'),
+      kubeconfigYaml(`https://127.0.0.1:${cp.state.apiPort}`, cp.state.dir, 'eve'),
+    );
+    kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: eve, namespace: ${NS}}
+rules:
+  - {apiGroups: [''], resources: [secrets], verbs: [get]}
+  - {apiGroups: [''], resources: [configmaps], verbs: [get, create, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: eve, namespace: ${NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: eve}
+subjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]
+`,
+    );
+    const writeOk = (name: string): { ok: boolean; out: string } =>
+      asUser('eve', ['create', 'configmap', name, '-n', NS, '--from-literal=a=b']);
+    expect(writeOk('before').ok, 'eve may write before any detection').to.equal(true);
+    kubectl(
+      ['apply', '-f', '-'],
+      `${POLICY}    responses:
+      - rules: [audit-secret-read-unexpected]
+        action: quarantine
+`,
+    );
+    type Guard = { metadata: { name: string; annotations?: Record<string, string> } };
+    const guards = (): Guard[] =>
+      (
+        JSON.parse(
+          kubectl([
+            'get',
+            'validatingadmissionpolicies',
+            '-l',
+            'security.vigil.dev/response=quarantine',
+            '-o',
+            'json',
+          ]),
+        ) as { items: Guard[] }
+      ).items;
+    // eve reads a Secret: the detection quarantines her (the settings reach the operator through its cache).
+    const t0 = Date.now();
+    await waitFor(
+      'the quarantine of eve',
+      () => {
+        asUser('eve', ['get', 'secret', 's-0', '-n', NS]);
+        return Promise.resolve(
+          guards().some((g) => g.metadata.annotations?.['security.vigil.dev/user'] === 'eve'),
+        );
+      },
+      60_000,
+    );
+    console.log(`      secret read → quarantine in place: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const guard = guards().find((g) => g.metadata.annotations?.['security.vigil.dev/user'] === 'eve');
+    expect(guard?.metadata.annotations?.['security.vigil.dev/rule']).to.equal('audit-secret-read-unexpected');
+    let denied = { ok: true, out: '' };
+    await waitFor(
+      "eve's writes denied",
+      () => {
+        denied = writeOk(`during-${Date.now()}`);
+        return Promise.resolve(!denied.ok);
+      },
+      30_000,
+    );
+    expect(denied.out).to.include('quarantined by Vigil after audit-secret-read-unexpected');
+    expect(asUser('eve', ['get', 'configmap', 'before', '-n', NS]).ok, 'reads stay allowed').to.equal(true);
+    expect(writeOk('admin-can').ok).to.equal(false);
+    kubectl(['create', 'configmap', 'admin-writes', '-n', NS, '--from-literal=a=b']); // others are not affected
+    // The response is an Event on the SecurityPolicy and a metric.
+    await waitFor(
+      'the AuditResponse event',
+      () =>
+        Promise.resolve(
+          kubectl(['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json']).includes(
+            '"reason": "AuditResponse"',
+          ),
+        ),
+      30_000,
+    );
+    expect(
+      metricSum(await metrics(), 'vigil_audit_responses_total', {
+        rule: 'audit-secret-read-unexpected',
+        action: 'quarantine',
+      }),
+    ).to.equal(1);
+    // Never Vigil itself: the operator runs as vigil-admin, an expected reader here, and is not quarantined.
+    expect(guards().map((g) => g.metadata.annotations?.['security.vigil.dev/user'])).to.deep.equal(['eve']);
+    // A person lifts it.
+    const name = guard?.metadata.name ?? '';
+    kubectl(['delete', 'validatingadmissionpolicybinding', name]);
+    kubectl(['delete', 'validatingadmissionpolicy', name]);
+    await waitFor('eve may write again', () => Promise.resolve(writeOk(`after-${Date.now()}`).ok), 30_000);
+  });
 });

@@ -145,6 +145,57 @@ describe('Helm chart charts/vigil', function () {
       expect(rules.find((x) => x.verbs.includes('update'))?.resourceNames).to.deep.equal(['vigil-a']);
     });
 
+    it('auditWebhook.enabled runs the receiver: flags, Secret mounts, port, Service and NetworkPolicy ingress', () => {
+      const missing = helmRun(helm, helmTemplateArgs({ helm, setJson: ['auditWebhook.enabled=true'] }));
+      expect(missing.ok).to.equal(false);
+      expect(missing.out).to.match(/auditWebhook.enabled needs auditWebhook.tlsSecretName/);
+      const noAuth = helmRun(
+        helm,
+        helmTemplateArgs({
+          helm,
+          setJson: ['auditWebhook.enabled=true', 'auditWebhook.tlsSecretName="tls"'],
+        }),
+      );
+      expect(noAuth.out).to.match(/needs auditWebhook.clientCASecretName or auditWebhook.tokenSecretName/);
+      const r = helmRun(
+        helm,
+        helmTemplateArgs({
+          helm,
+          setJson: [
+            'auditWebhook.enabled=true',
+            'auditWebhook.tlsSecretName="audit-tls"',
+            'auditWebhook.clientCASecretName="audit-ca"',
+          ],
+        }),
+      );
+      expect(r.ok, r.out).to.equal(true);
+      const objs = parseObjects(r.out, 'helm template');
+      const pod = (find(objs, 'Deployment').spec as PodTemplate).template.spec as unknown as {
+        containers: { args: string[]; ports: { name: string; containerPort: number }[] }[];
+        volumes: { name: string; secret?: { secretName: string } }[];
+      };
+      const c = pod.containers[0];
+      expect(c?.args).to.include.members([
+        '--audit-webhook-bind-address=:8443',
+        '--audit-webhook-tls-cert-file=/etc/vigil/audit-tls/tls.crt',
+        '--audit-webhook-tls-key-file=/etc/vigil/audit-tls/tls.key',
+        '--audit-webhook-client-ca-file=/etc/vigil/audit-client-ca/ca.crt',
+      ]);
+      expect(c?.args.some((a) => a.startsWith('--audit-webhook-token-file'))).to.equal(false);
+      expect(c?.ports.find((p) => p.name === 'audit-webhook')?.containerPort).to.equal(8443);
+      expect(
+        pod.volumes.filter((v) => v.secret).map((v) => `${v.name}:${v.secret?.secretName ?? ''}`),
+      ).to.deep.equal(['audit-tls:audit-tls', 'audit-client-ca:audit-ca']);
+      const svc = find(objs, 'Service', 'vigil-audit-webhook').spec as {
+        ports: { port: number; targetPort: string }[];
+      };
+      expect(svc.ports).to.deep.equal([
+        { name: 'audit-webhook', port: 443, targetPort: 'audit-webhook', protocol: 'TCP' },
+      ]);
+      const np = find(objs, 'NetworkPolicy', 'vigil').spec as { ingress: { ports: { port: string }[] }[] };
+      expect(np.ingress.some((i) => i.ports.some((p) => p.port === 'audit-webhook'))).to.equal(true);
+    });
+
     it('openReports.enabled adds --openreports and the OpenReports RBAC, and nothing else', () => {
       const r = helmRun(helm, helmTemplateArgs({ helm, setJson: ['openReports.enabled=true'] }));
       expect(r.ok, r.out).to.equal(true);

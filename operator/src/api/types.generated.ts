@@ -282,6 +282,10 @@ export interface SecurityPolicySpecAudit {
   severities?: Record<string, 'critical' | 'high' | 'medium' | 'low' | 'info'>;
   /** Audit rule ids not to run. */
   disabledRules?: string[];
+  /** Accepted detections: detections of the rules (all when empty) by the users (globs) in the namespaces (globs; any when empty) are not reported while the exception is in force; events at or after expiresAt are reported again. reason and owner are required. */
+  exceptions?: SecurityPolicySpecAuditException[];
+  /** Opt-in answers to chosen detections. quarantine: a ValidatingAdmissionPolicy denies every write by the detected identity until a person deletes it (never Vigil's own identity, system:masters, or the control plane's system users and kube-system ServiceAccounts); each response is an Event on this policy and a metric (docs/audit.md). */
+  responses?: SecurityPolicySpecAuditResponse[];
 }
 
 /** A burst of denied (403) requests from one identity within a sliding window. */
@@ -290,6 +294,28 @@ export interface SecurityPolicySpecAuditDeniedBurst {
   threshold?: number;
   /** The window, in seconds (default 60). */
   windowSeconds?: number;
+}
+
+export interface SecurityPolicySpecAuditException {
+  /** Audit rule ids; empty accepts every rule's detections. */
+  rules?: string[];
+  /** Identities (globs, for example system:serviceaccount:backup:*). */
+  users: string[];
+  /** Namespaces of the requests (globs); empty for any. */
+  namespaces?: string[];
+  /** Why the detections are accepted. */
+  reason: string;
+  /** Who accepted them. */
+  owner: string;
+  /** When the exception lapses. */
+  expiresAt?: string;
+}
+
+export interface SecurityPolicySpecAuditResponse {
+  /** Audit rule ids whose detections trigger the response. */
+  rules: string[];
+  /** What to do with the identity the detection names. */
+  action: 'quarantine';
 }
 
 /** Observed state, written by Vigil. */

@@ -4,7 +4,23 @@
  */
 import { JUDGED_STAGES } from './event.ts';
 import { AUDIT_RULES } from './rules/index.ts';
-import type { AuditEvent, AuditRule, AuditSettings, Detection } from './types.ts';
+import { globMatch } from '../engine/match.ts';
+import type { AuditEvent, AuditException, AuditRule, AuditSettings, Detection } from './types.ts';
+
+/**
+ * Does an exception accept detections of `ruleId` on `ev`? Judged at the event's own time, so a
+ * recorded log gives the same answer offline as the webhook did live: an event at or after
+ * expiresAt is reported again.
+ */
+export function excepted(exceptions: readonly AuditException[], ruleId: string, ev: AuditEvent): boolean {
+  return exceptions.some(
+    (e) =>
+      (e.rules.length === 0 || e.rules.includes(ruleId)) &&
+      e.users.some((u) => globMatch(u, ev.user)) &&
+      (e.namespaces.length === 0 || e.namespaces.some((n) => globMatch(n, ev.resource.namespace))) &&
+      (e.expiresAtMs === undefined || !(ev.timeMs >= e.expiresAtMs)),
+  );
+}
 
 export interface RuleFailure {
   ruleId: string;
@@ -63,6 +79,7 @@ export class AuditEvaluator {
         });
         continue;
       }
+      if (hits.length > 0 && excepted(this.settings.exceptions, rule.id, ev)) continue;
       for (const h of hits.slice(0, 1)) {
         out.push({
           ruleId: rule.id,

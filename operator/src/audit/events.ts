@@ -14,6 +14,7 @@ import {
   CLUSTER_EVENT_NAMESPACE,
   NOTE_MAX_BYTES,
   REASON_AUDIT_DETECTION,
+  REASON_AUDIT_RESPONSE,
   REPORTING_CONTROLLER,
   truncateUtf8,
   type EventV1,
@@ -206,4 +207,32 @@ export class AuditEventPlanner {
       this.seen.delete(k);
     }
   }
+}
+
+/** The Event on the SecurityPolicy (cluster-scoped) whose audit response quarantined `d.user`. */
+export function responseEvent(
+  d: Detection,
+  policy: ObjectReferenceV1,
+  guard: string,
+  nowMs: number,
+  reportingInstance: string,
+): EventV1 {
+  const suffix = `${Math.floor(nowMs).toString(16)}${sha256Hex(`${d.user}|${d.auditID}`).slice(0, 8)}`;
+  const base = truncateName(sanitizeSubdomain(policy.name), 253 - suffix.length - 1);
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: base === '' ? suffix : `${base}.${suffix}`, namespace: CLUSTER_EVENT_NAMESPACE },
+    eventTime: formatMicroTime(nowMs),
+    reportingController: REPORTING_CONTROLLER,
+    reportingInstance: reportingInstance.slice(0, 128),
+    action: 'Quarantine',
+    reason: REASON_AUDIT_RESPONSE,
+    type: 'Warning',
+    regarding: policy,
+    note: truncateUtf8(
+      `quarantined ${d.user} after ${d.ruleId} (auditID ${d.auditID}): ValidatingAdmissionPolicy ${guard} denies its writes until a person deletes it and its binding`,
+      NOTE_MAX_BYTES,
+    ),
+  };
 }

@@ -13,7 +13,9 @@ import type { ObjectReferenceV1 } from '../controller/events.ts';
 import type { Clock } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
 import type { VigilMetrics } from '../observability/metrics.ts';
-import { AuditEventPlanner, regardingOf } from './events.ts';
+import { AuditEventPlanner, regardingOf, responseEvent } from './events.ts';
+import { Responder, responseFor } from './respond.ts';
+import type { KubeApi } from '../runtime/api.ts';
 import { AuditPipeline } from './pipeline.ts';
 import { startAuditReceiver, type AuditReceiver, type AuditReceiverOptions } from './receiver.ts';
 import { AUDIT_RULES } from './rules/index.ts';
@@ -34,6 +36,8 @@ export interface AuditServiceOptions {
   reportingInstance: string;
   eventQps: number;
   eventBurst: number;
+  /** For opt-in responses (spec.audit.responses); none: responses are logged as not carried out. */
+  responses?: { api: KubeApi; fieldManager: string };
 }
 
 export class AuditService {
@@ -44,6 +48,9 @@ export class AuditService {
   private chosen: ChosenAuditSettings;
   private chosenKey = '';
   private lastPolicies: readonly unknown[] | undefined;
+  private readonly responder: Responder | undefined;
+  /** Vigil's own username, from a SelfSubjectReview at start: never quarantined. */
+  private self: string | undefined;
 
   constructor(opts: AuditServiceOptions) {
     this.opts = opts;
@@ -70,6 +77,34 @@ export class AuditService {
         }),
     });
     opts.metrics.observeAuditQueue(() => this.pipeline.length);
+    const r = opts.responses;
+    if (r)
+      this.responder = new Responder({
+        api: r.api,
+        logger: opts.logger,
+        fieldManager: r.fieldManager,
+        self: () => this.self,
+        responded: (d, action, guard) => {
+          opts.metrics.auditResponse(d.ruleId, action);
+          const name = this.chosen.policy;
+          if (name === undefined) return;
+          const uid = opts.uidOf?.('SecurityPolicy', '', name);
+          opts.events.emit([
+            responseEvent(
+              d,
+              {
+                apiVersion: 'security.vigil.dev/v1alpha1',
+                kind: 'SecurityPolicy',
+                name,
+                ...(uid ? { uid } : {}),
+              },
+              guard,
+              opts.clock.now(),
+              opts.reportingInstance,
+            ),
+          ]);
+        },
+      });
   }
 
   /** The settings from the SecurityPolicies now; logs when the choice changes. */
@@ -92,6 +127,23 @@ export class AuditService {
 
   async start(): Promise<number | undefined> {
     const m = this.opts.metrics;
+    const r = this.opts.responses;
+    if (r) {
+      try {
+        const review = await r.api.post<{ status?: { userInfo?: { username?: string } } }>(
+          '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+          { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+        );
+        this.self = review.status?.userInfo?.username;
+      } catch (e) {
+        this.opts.logger.warn(
+          "cannot learn Vigil's own identity (SelfSubjectReview); audit responses are withheld",
+          {
+            error: e instanceof Error ? e.message : String(e),
+          },
+        );
+      }
+    }
     this.receiver = await startAuditReceiver({
       ...this.opts.receiver,
       offer: (events) => this.pipeline.offer(events),
@@ -137,8 +189,32 @@ export class AuditService {
       policy: this.chosen.policy ?? '',
       ...(lag !== undefined ? { lagSeconds: Math.round(lag * 1000) / 1000 } : {}),
     });
+    this.respond(d, ev);
     if (!regarding) return;
     const event = this.planner.plan(d, regarding);
     if (event) this.opts.events.emit([event]);
+  }
+
+  /** The opt-in response the settings ask for this detection, carried out in the background. */
+  private respond(d: Detection, ev: AuditEvent): void {
+    const response = responseFor(d, this.chosen.settings.responses);
+    if (!response) return;
+    if (!this.responder || this.self === undefined) {
+      this.opts.logger.warn('audit response withheld', {
+        ruleId: d.ruleId,
+        user: d.user,
+        action: response.action,
+        why: this.responder ? "Vigil's own identity is unknown" : 'responses are not enabled in this process',
+      });
+      return;
+    }
+    this.responder.respond(response, d, ev.groups, new Date(this.opts.clock.now())).catch((e: unknown) =>
+      this.opts.logger.warn('audit response failed', {
+        ruleId: d.ruleId,
+        user: d.user,
+        action: response.action,
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
   }
 }

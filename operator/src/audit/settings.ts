@@ -8,7 +8,8 @@ import { asObj, isObj } from '../engine/podspec.ts';
 import { SEVERITIES, type Severity } from '../engine/types.ts';
 import { AUDIT_RULES } from './rules/index.ts';
 import { validCidr } from './rules/_common.ts';
-import { defaultSettings, type AuditSettings } from './types.ts';
+import { defaultSettings, type AuditException, type AuditResponse, type AuditSettings } from './types.ts';
+import { parseRfc3339 } from '../engine/policy.ts';
 
 const KNOWN = new Set([
   'expectedSecretReaders',
@@ -19,6 +20,8 @@ const KNOWN = new Set([
   'deniedBurst',
   'severities',
   'disabledRules',
+  'responses',
+  'exceptions',
 ]);
 
 function stringList(v: unknown, field: string, errors: string[]): string[] | undefined {
@@ -84,8 +87,76 @@ export function auditSettingsOf(policy: unknown): AuditSettings | string[] {
         else severities[id] = v as Severity;
       }
   }
+  const responses: AuditResponse[] = [];
+  const rawResponses = audit['responses'];
+  if (rawResponses !== undefined) {
+    if (!Array.isArray(rawResponses)) errors.push(`${p}.responses: expected a list`);
+    else
+      rawResponses.forEach((r: unknown, i) => {
+        const at = `${p}.responses[${String(i)}]`;
+        if (!isObj(r)) {
+          errors.push(`${at}: expected a mapping with rules and action`);
+          return;
+        }
+        for (const k of Object.keys(r))
+          if (k !== 'rules' && k !== 'action')
+            errors.push(`${at}.${k}: unknown field (known: rules, action)`);
+        const rules = stringList(r['rules'], `${at}.rules`, errors);
+        if (rules !== undefined && rules.length === 0) errors.push(`${at}.rules: name at least one rule`);
+        for (const id of rules ?? []) if (!ids.has(id)) errors.push(`${at}.rules: unknown rule "${id}"`);
+        if (r['action'] !== 'quarantine') errors.push(`${at}.action: expected quarantine`);
+        else if (rules && rules.length > 0) responses.push({ rules, action: 'quarantine' });
+      });
+  }
+  const exceptions: AuditException[] = [];
+  const rawExceptions = audit['exceptions'];
+  if (rawExceptions !== undefined) {
+    if (!Array.isArray(rawExceptions)) errors.push(`${p}.exceptions: expected a list`);
+    else
+      rawExceptions.forEach((e: unknown, i) => {
+        const at = `${p}.exceptions[${String(i)}]`;
+        if (!isObj(e)) {
+          errors.push(`${at}: expected a mapping`);
+          return;
+        }
+        const known = ['rules', 'users', 'namespaces', 'reason', 'owner', 'expiresAt'];
+        for (const k of Object.keys(e))
+          if (!known.includes(k)) errors.push(`${at}.${k}: unknown field (known: ${known.join(', ')})`);
+        const rules = stringList(e['rules'], `${at}.rules`, errors) ?? [];
+        for (const id of rules) if (!ids.has(id)) errors.push(`${at}.rules: unknown rule "${id}"`);
+        const users = stringList(e['users'], `${at}.users`, errors);
+        if (users === undefined || users.length === 0)
+          errors.push(`${at}.users: name the identities (globs) it accepts`);
+        const namespaces = stringList(e['namespaces'], `${at}.namespaces`, errors) ?? [];
+        const text = (k: string): string | undefined => {
+          const v = e[k];
+          if (typeof v === 'string' && v.trim() !== '') return v;
+          errors.push(`${at}.${k}: required (who accepted the risk, and why)`);
+          return undefined;
+        };
+        const reason = text('reason');
+        const owner = text('owner');
+        let expiresAtMs: number | undefined;
+        if (e['expiresAt'] !== undefined) {
+          const d = parseRfc3339(e['expiresAt']);
+          if (!d) errors.push(`${at}.expiresAt: expected an RFC 3339 date-time`);
+          else expiresAtMs = d.getTime();
+        }
+        if (users && users.length > 0 && reason && owner)
+          exceptions.push({
+            rules,
+            users,
+            namespaces,
+            reason,
+            owner,
+            ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
+          });
+      });
+  }
   if (errors.length > 0) return errors;
   return {
+    exceptions,
+    responses,
     expectedSecretReaders: readers ?? s.expectedSecretReaders,
     approvedChangers: changers ?? s.approvedChangers,
     clusterCIDRs: cidrs ?? s.clusterCIDRs,

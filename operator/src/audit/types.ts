@@ -55,6 +55,27 @@ export interface AuditSettings {
   /** Per-rule severity overrides. */
   severities: Readonly<Record<string, Severity>>;
   disabledRules: readonly string[];
+  /** Opt-in answers to chosen detections (spec.audit.responses). */
+  responses: readonly AuditResponse[];
+  /** Accepted detections (spec.audit.exceptions): not reported while in force. */
+  exceptions: readonly AuditException[];
+}
+
+/** Detections of `rules` (all when empty) by `users` (globs) in `namespaces` (globs; any when empty). */
+export interface AuditException {
+  rules: readonly string[];
+  users: readonly string[];
+  namespaces: readonly string[];
+  reason: string;
+  owner: string;
+  /** Epoch ms; events at or after it are reported again. */
+  expiresAtMs?: number;
+}
+
+/** `quarantine`: deny every write by the detected identity until a person removes the guard. */
+export interface AuditResponse {
+  rules: readonly string[];
+  action: 'quarantine';
 }
 
 export function defaultSettings(): AuditSettings {
@@ -67,6 +88,8 @@ export function defaultSettings(): AuditSettings {
     deniedBurst: { threshold: 20, windowSeconds: 60 },
     severities: {},
     disabledRules: [],
+    responses: [],
+    exceptions: [],
   };
 }
 

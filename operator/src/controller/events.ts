@@ -25,6 +25,8 @@ export const REASON_FINDING_RESOLVED = 'FindingResolved';
 export type FindingEventReason = typeof REASON_FINDING_DETECTED | typeof REASON_FINDING_RESOLVED;
 /** Reason of the Warning events the audit pipeline posts on the object a detection is about (audit/events.ts). */
 export const REASON_AUDIT_DETECTION = 'AuditDetection';
+/** Reason of the Warning event on a SecurityPolicy when one of its audit responses was carried out. */
+export const REASON_AUDIT_RESPONSE = 'AuditResponse';
 
 export const REPORTING_CONTROLLER = 'vigil';
 /** Kubernetes rejects a longer note (validation counts bytes). */
@@ -79,7 +81,7 @@ export interface EventV1 {
   reportingController: string;
   reportingInstance: string;
   action: string;
-  reason: FindingEventReason | typeof REASON_AUDIT_DETECTION;
+  reason: FindingEventReason | typeof REASON_AUDIT_DETECTION | typeof REASON_AUDIT_RESPONSE;
   type: 'Normal' | 'Warning';
   regarding: ObjectReferenceV1;
   related?: ObjectReferenceV1;

@@ -190,6 +190,8 @@ export interface VigilMetrics {
   /** One audit detection; `lagSeconds` is from the event's stageTimestamp to the detection. */
   auditDetection(rule: string, severity: Severity, lagSeconds: number | undefined): void;
   auditDropped(reason: AuditDropReason, n?: number): void;
+  /** An opt-in audit response carried out (spec.audit.responses). */
+  auditResponse(rule: string, action: 'quarantine'): void;
   /** Reads `vigil_audit_queue_length` from `source` on scrape. */
   observeAuditQueue(source: () => number): void;
 }
@@ -398,6 +400,12 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     name: 'vigil_audit_detections_total',
     help: 'Audit detections by rule and severity (rule ids are the audit rules Vigil ships).',
     labelNames: ['rule', 'severity'] as const,
+    registers: [registry],
+  });
+  const auditResponsesC = new Counter({
+    name: 'vigil_audit_responses_total',
+    help: 'Opt-in audit responses carried out (a quarantine imposed), by the rule that triggered it and the action.',
+    labelNames: ['rule', 'action'] as const,
     registers: [registry],
   });
   const auditDroppedC = new Counter({
@@ -810,6 +818,10 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     },
     auditEvents(n) {
       auditEventsC.inc(nonNegative(n));
+    },
+    auditResponse(rule, action) {
+      check(RULE_ID.test(rule), 'rule id', rule);
+      auditResponsesC.inc({ rule, action });
     },
     auditDetection(rule, severity, lagSeconds) {
       check(RULE_ID.test(rule), 'rule id', rule);

@@ -195,6 +195,7 @@ export class Operator {
         reportingInstance: (process.env['POD_NAME'] ?? hostname()).slice(0, 128),
         eventQps: cfg.eventQps,
         eventBurst: cfg.eventBurst,
+        responses: { api: this.api, fieldManager: FIELD_MANAGER },
       });
     }
     this.controller = new VigilController({
