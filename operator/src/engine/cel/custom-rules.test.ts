@@ -169,6 +169,20 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
     expect(excepted.suppressed).to.be.greaterThan(0);
   });
 
+  it('compiling an unchanged rule again reuses its compilation (the operator recompiles on every policy event)', function () {
+    const spec = { profile: 'pss-baseline', customRules: [TEAM_RULE] };
+    const first = policy(spec).customRules[0];
+    expect(policy(structuredClone(spec)).customRules[0]).to.equal(first);
+    const changed = policy({
+      ...spec,
+      customRules: [{ ...TEAM_RULE, validations: [{ expression: "'owner' in variables.labels" }] }],
+    }).customRules[0];
+    expect(changed).to.not.equal(first);
+    expect(findings(policy(spec), [deployment('bare')]).findings.map((f) => f.ruleId)).to.include(
+      'require-team-label',
+    );
+  });
+
   it('a compile error names the rule, the expression and the position (reason InvalidRule)', function () {
     const errs = errorsOf({
       customRules: [

@@ -64,6 +64,14 @@ const released = new FinalizationRegistry<{ ev: Evaluator; handle: number }>(({ 
   ev.release(handle);
 });
 
+/**
+ * Compiled rules by their source (and the kinds they judge), most recently used last. A rule
+ * dropped from here stays valid while a policy holds it; its compiled form is released when
+ * nothing does (`released`).
+ */
+const compiledRules = new Map<string, CustomRule>();
+const MAX_CACHED_RULES = 500;
+
 /** One line per problem, with where it is: `1:24: Syntax error: …`; the API server's text otherwise. */
 function describe(e: CelCompileError): string {
   if (e.positions && e.positions.length > 0)
@@ -201,6 +209,7 @@ export function compileCustomRules<M>(
           reason: 'InvalidRule',
         });
     const match = matcher.compile(o['match'], `${path}.match`, errors);
+    const kinds = matcher.kinds(match) ?? allKinds;
 
     const src: CelRuleSource = { variables: [], validations: [] };
     const vars = o['variables'] ?? [];
@@ -280,6 +289,16 @@ export function compileCustomRules<M>(
       });
     if (errors.length > before || !id) return;
 
+    // The operator compiles a policy again on every event about it, its own status writes
+    // included: a rule unchanged since the last compilation is that compilation's rule.
+    const key = JSON.stringify([item, kinds]);
+    const cached = compiledRules.get(key);
+    if (cached) {
+      compiledRules.delete(key);
+      compiledRules.set(key, cached);
+      out.push(cached);
+      return;
+    }
     const compiled = ev.compile(src);
     if (compiled.errors.length > 0) {
       for (const e of compiled.errors)
@@ -291,7 +310,6 @@ export function compileCustomRules<M>(
       return;
     }
     const handle = compiled.handle;
-    const kinds = matcher.kinds(match) ?? allKinds;
     const rule: CustomRule = {
       custom: true,
       id,
@@ -312,6 +330,11 @@ export function compileCustomRules<M>(
       },
     };
     released.register(rule, { ev, handle });
+    compiledRules.set(key, rule);
+    if (compiledRules.size > MAX_CACHED_RULES) {
+      const oldest = compiledRules.keys().next().value;
+      if (oldest !== undefined) compiledRules.delete(oldest);
+    }
     out.push(rule);
   });
   return out;
