@@ -30,6 +30,8 @@ import {
 } from 'yaml';
 import { isObj } from '../engine/podspec.ts';
 import type { KubeObject, Subject } from '../engine/types.ts';
+import type { FieldLocation } from './locate.ts';
+import { loadInParallel } from './parallel.ts';
 
 /** Display name of standard input in locations and messages. */
 export const STDIN_NAME = '<stdin>';
@@ -59,6 +61,11 @@ export interface InputNote {
 export interface LoadOptions {
   maxFileBytes: number;
   maxAliasCount: number;
+  /**
+   * Parser threads: 0 parses every input on this thread; undefined lets the parallel loader decide
+   * from the input size and the CPUs (see parallel.ts).
+   */
+  workers?: number;
 }
 
 export interface LoadResult {
@@ -68,6 +75,8 @@ export interface LoadResult {
   files: string[];
   /** Inputs skipped on purpose (Helm charts, non-Kubernetes YAML found in a directory). */
   notes: InputNote[];
+  /** Documents parsed on other threads, where their fields are located; close() it when done. */
+  remote?: RemoteDocuments;
 }
 
 export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
@@ -425,6 +434,11 @@ export interface DocumentSource {
   start: number;
   end: number;
   item?: number;
+  /**
+   * The document as the loader parsed it (node ranges are offsets in `source.text`), kept so the
+   * field locator need not parse it again; without it the locator re-parses the slice.
+   */
+  doc?: Document.Parsed;
 }
 
 const sources = new WeakMap<Subject, DocumentSource>();
@@ -459,7 +473,7 @@ export function parseManifests(
       for (let i = before; i < out.length; i++) {
         const s = out[i] as Subject;
         const item = listItems.get(s);
-        sources.set(s, item === undefined ? { source, start, end } : { source, start, end, item });
+        sources.set(s, item === undefined ? { source, start, end, doc } : { source, start, end, item, doc });
       }
       start = end;
     }
@@ -593,6 +607,46 @@ function addList(
   });
 }
 
+/** One input, read and parsed: the error that stopped it being read, or what it held. */
+export type FileOutcome =
+  | { unreadable: InputError }
+  | {
+      subjects: Subject[];
+      errors: InputError[];
+      /** Errors in `errors` that are documents which are not Kubernetes objects. */
+      nonObjects: Set<InputError>;
+    };
+
+/** Parses an input's bytes (a file's or stdin's) the way loadInputs does. */
+export function parseInput(raw: Buffer | InputError, display: string, opts: LoadOptions): FileOutcome {
+  if (!Buffer.isBuffer(raw)) return { unreadable: raw };
+  const text = decodeText(raw, display);
+  if (typeof text !== 'string') return { unreadable: text };
+  const subjects: Subject[] = [];
+  const errors: InputError[] = [];
+  const nonObjects = new Set<InputError>();
+  parseManifests(text, display, subjects, errors, opts, nonObjects);
+  return { subjects, errors, nonObjects };
+}
+
+/** Reads and parses one file named or found (not stdin). */
+export function loadFile(abs: string, display: string, opts: LoadOptions): FileOutcome {
+  return parseInput(readFileCapped(abs, display, opts.maxFileBytes), display, opts);
+}
+
+/**
+ * Where the parsing of some inputs happened off this thread (parallel.ts): their subjects'
+ * documents stay there, and so does locating fields in them.
+ */
+export interface RemoteDocuments {
+  /** Is this subject's document held by a parser thread? */
+  has(subject: Subject): boolean;
+  /** Locates one path per request in the subjects' documents; undefined where locate() would give undefined. */
+  locate(requests: readonly { subject: Subject; path: string }[]): Promise<(FieldLocation | undefined)[]>;
+  /** Ends the parser threads. */
+  close(): Promise<void>;
+}
+
 /** Reads and parses every path (files, directories, `-` for stdin) into one set of subjects. */
 export async function loadInputs(
   paths: readonly string[],
@@ -601,46 +655,62 @@ export async function loadInputs(
   opts: LoadOptions = DEFAULT_LOAD_OPTIONS,
 ): Promise<LoadResult> {
   const errors: InputError[] = [];
-  const subjects: Subject[] = [];
-  const files: string[] = [];
   const discovery: Discovery = { notes: [], walked: new Set() };
-  for (const f of discoverFiles(paths, cwd, errors, discovery)) {
-    const display = f === '-' ? STDIN_NAME : f;
-    const raw =
-      f === '-'
-        ? await readStreamCapped(stdin, display, opts.maxFileBytes)
-        : readFileCapped(resolve(cwd, f), display, opts.maxFileBytes);
-    if (!Buffer.isBuffer(raw)) {
-      errors.push(raw);
-      continue;
-    }
-    const text = decodeText(raw, display);
-    if (typeof text !== 'string') {
-      errors.push(text);
-      continue;
-    }
-    files.push(display);
-    const fileErrors: InputError[] = [];
-    const nonObjects = new Set<InputError>();
-    const before = subjects.length;
-    parseManifests(text, display, subjects, fileErrors, opts, nonObjects);
-    // A file found in a directory whose documents are all well-formed YAML but none a
-    // Kubernetes object (values.yaml, docker-compose.yml …) is not a manifest: skip it.
-    // Named on the command line, or mixed with objects, it stays an error.
-    if (
-      discovery.walked.has(f) &&
-      subjects.length === before &&
-      fileErrors.length > 0 &&
-      fileErrors.every((e) => nonObjects.has(e))
-    ) {
-      discovery.notes.push({
-        file: display,
-        message: 'skipped: not a Kubernetes manifest (no document has apiVersion and kind)',
-      });
-      files.pop();
-      continue;
-    }
-    errors.push(...fileErrors);
+  const found = discoverFiles(paths, cwd, errors, discovery);
+  const inputs = found.map((f) =>
+    f === '-' ? { file: f, display: STDIN_NAME } : { file: f, display: f, abs: resolve(cwd, f) },
+  );
+  const readLocal = async (i: number): Promise<FileOutcome> => {
+    const input = inputs[i] as (typeof inputs)[number];
+    return input.abs === undefined
+      ? parseInput(await readStreamCapped(stdin, input.display, opts.maxFileBytes), input.display, opts)
+      : loadFile(input.abs, input.display, opts);
+  };
+  const loaded = await loadInParallel(inputs, opts, readLocal);
+  const result: LoadResult = { subjects: [], errors, files: [], notes: discovery.notes };
+  if (loaded.remote) result.remote = loaded.remote;
+  inputs.forEach((input, i) => {
+    addOutcome(loaded.outcomes[i] as FileOutcome, input.file, input.display, discovery, result);
+  });
+  return result;
+}
+
+/** Adds one input's outcome to the result, in input order. */
+function addOutcome(
+  outcome: FileOutcome,
+  f: string,
+  display: string,
+  discovery: Discovery,
+  result: LoadResult,
+): void {
+  if ('unreadable' in outcome) {
+    result.errors.push(outcome.unreadable);
+    return;
   }
-  return { subjects, errors, files, notes: discovery.notes };
+  const { subjects, errors: fileErrors, nonObjects } = outcome;
+  // A file found in a directory whose documents are all well-formed YAML but none a
+  // Kubernetes object (values.yaml, docker-compose.yml …) is not a manifest: skip it.
+  // Named on the command line, or mixed with objects, it stays an error.
+  if (
+    discovery.walked.has(f) &&
+    subjects.length === 0 &&
+    fileErrors.length > 0 &&
+    fileErrors.every((e) => nonObjects.has(e))
+  ) {
+    discovery.notes.push({
+      file: display,
+      message: 'skipped: not a Kubernetes manifest (no document has apiVersion and kind)',
+    });
+    return;
+  }
+  result.files.push(display);
+  for (const s of subjects) result.subjects.push(s);
+  for (const e of fileErrors) result.errors.push(e);
+}
+
+/** The inputs of loadInputs, in order: `abs` is undefined for stdin. */
+export interface LoadInput {
+  file: string;
+  display: string;
+  abs?: string;
 }

@@ -128,6 +128,7 @@ export class FieldLocator {
   private last: { src: DocumentSource; doc: Document.Parsed | undefined } | undefined;
 
   private document(src: DocumentSource): Document.Parsed | undefined {
+    if (src.doc) return src.doc;
     const last = this.last;
     if (last && last.src.source === src.source && last.src.start === src.start) return last.doc;
     const doc = documentOf(src);
@@ -160,7 +161,8 @@ export class FieldLocator {
       node = next.node;
       offset = next.offset;
     }
-    const { line, col } = src.source.lines.linePos(src.start + offset);
+    // A kept document's ranges are offsets in the whole text; a re-parsed slice's, in the slice.
+    const { line, col } = src.source.lines.linePos(src.doc ? offset : src.start + offset);
     return { path, line, column: col, exact };
   }
 }

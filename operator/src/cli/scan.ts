@@ -26,6 +26,8 @@ import {
   documentSource,
   loadInputs,
   type LoadOptions,
+  type LoadResult,
+  type RemoteDocuments,
 } from './load.ts';
 import { fieldPathIn, FieldLocator } from './locate.ts';
 import { formatJson } from './output/json.ts';
@@ -139,6 +141,30 @@ function withField(f: Finding, s: Subject, locator: FieldLocator): ScanFinding {
   return field ? { ...f, field } : f;
 }
 
+interface Evaluated {
+  /** Findings in evaluation order, each with its subject. */
+  found: { finding: Finding; subject: Subject }[];
+  resources: EvaluatedResource[];
+  ruleErrors: LocatedRuleError[];
+}
+
+function evaluateSubjects(subjects: readonly Subject[], policy: CompiledPolicy, now: Date): Evaluated {
+  const index = new ClusterIndex(subjects.map((s) => s.object));
+  const found: Evaluated['found'] = [];
+  const resources: EvaluatedResource[] = [];
+  const ruleErrors: LocatedRuleError[] = [];
+  for (const s of subjects) {
+    const r = evaluateObject(s.object, policy, index, now, s.location);
+    if (!r.matched) continue;
+    resources.push(
+      s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
+    );
+    for (const f of r.findings) found.push({ finding: f, subject: s });
+    for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
+  }
+  return { found, resources, ruleErrors };
+}
+
 /**
  * Evaluates every subject against the policy over one shared index. Findings of subjects read by
  * the loader carry the position of the field they name (see locate.ts).
@@ -148,20 +174,44 @@ export function evaluateAll(
   policy: CompiledPolicy,
   now: Date,
 ): Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'> {
-  const index = new ClusterIndex(subjects.map((s) => s.object));
+  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now);
+  const locator = new FieldLocator();
+  const findings = found.map(({ finding, subject }) => withField(finding, subject, locator));
+  findings.sort(compareFindings);
+  return { findings, resources, ruleErrors };
+}
+
+/**
+ * evaluateAll for subjects of which some were parsed on parser threads (parallel.ts): their
+ * fields are located there, in one batch per thread.
+ */
+export async function evaluateLoaded(
+  subjects: readonly Subject[],
+  policy: CompiledPolicy,
+  now: Date,
+  remote: RemoteDocuments | undefined,
+): Promise<Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'>> {
+  if (!remote) return evaluateAll(subjects, policy, now);
+  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now);
   const locator = new FieldLocator();
   const findings: ScanFinding[] = [];
-  const resources: EvaluatedResource[] = [];
-  const ruleErrors: LocatedRuleError[] = [];
-  for (const s of subjects) {
-    const r = evaluateObject(s.object, policy, index, now, s.location);
-    if (!r.matched) continue;
-    resources.push(
-      s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
-    );
-    for (const f of r.findings) findings.push(withField(f, s, locator));
-    for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
+  const requests: { subject: Subject; path: string }[] = [];
+  const at: number[] = [];
+  for (const { finding, subject } of found) {
+    if (remote.has(subject)) {
+      const path = fieldPathIn(finding.message, subject.object);
+      if (path) {
+        requests.push({ subject, path });
+        at.push(findings.length);
+      }
+      findings.push(finding);
+    } else findings.push(withField(finding, subject, locator));
   }
+  const located = await remote.locate(requests);
+  located.forEach((field, j) => {
+    const k = at[j] as number;
+    if (field) findings[k] = { ...(findings[k] as ScanFinding), field };
+  });
   findings.sort(compareFindings);
   return { findings, resources, ruleErrors };
 }
@@ -209,6 +259,20 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
   }
 
   const loaded = await loadInputs(opts.paths, io.stdin, io.cwd, opts.load);
+  try {
+    return await report(opts, io, policy, policySubject, loaded);
+  } finally {
+    await loaded.remote?.close();
+  }
+}
+
+async function report(
+  opts: ScanOptions,
+  io: CliIO,
+  policy: CompiledPolicy,
+  policySubject: Subject | undefined,
+  loaded: LoadResult,
+): Promise<number> {
   for (const n of loaded.notes)
     io.stderr.write(`vigil scan: note: ${printable(n.file)} ${printable(n.message)}\n`);
   for (const e of loaded.errors) io.stderr.write(inputErrorLine(e));
@@ -221,7 +285,7 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
     if (!scannedToo) subjects.push(policySubject);
   }
 
-  const evaluated = evaluateAll(subjects, policy, opts.now);
+  const evaluated = await evaluateLoaded(subjects, policy, opts.now, loaded.remote);
   for (const e of evaluated.ruleErrors) {
     const where = e.location ? ` (${locationLabel(e.location)})` : '';
     io.stderr.write(
