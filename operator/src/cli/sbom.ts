@@ -140,8 +140,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         if (vulns.length > 0)
           table(
             io,
-            ['PACKAGE', 'INSTALLED', 'FIXED', 'ADVISORY', 'ALIASES'],
-            vulns.map((v) => [v.package.name, v.installed, v.fixed ?? '-', v.id, v.aliases.join(' ')]),
+            ['SEVERITY', 'PACKAGE', 'INSTALLED', 'FIXED', 'ADVISORY', 'ALIASES'],
+            vulns.map((v) => [
+              v.severity ?? '-',
+              v.package.name,
+              v.installed,
+              v.fixed ?? '-',
+              v.id,
+              v.aliases.join(' '),
+            ]),
           );
         const ids = new Set(vulns.map((v) => v.id));
         io.stdout.write(

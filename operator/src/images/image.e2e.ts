@@ -162,7 +162,9 @@ describe('images e2e: test images in a real registry', function () {
     const code = await main(['sbom', images.vulnerable.reference, '--advisories', FIXTURE], c.io);
     expect(code).to.equal(1);
     expect(c.out()).to.match(/^npm\s+lodash\s+4\.17\.15\s+\/app\/node_modules\/lodash\/package\.json$/m);
-    expect(c.out()).to.match(/^urllib3\s+1\.24\.1\s+1\.24\.2\s+GHSA-mh33-7rrq-662w\s+CVE-2019-11324$/m);
+    expect(c.out()).to.match(
+      /^high\s+urllib3\s+1\.24\.1\s+1\.24\.2\s+GHSA-mh33-7rrq-662w\s+CVE-2019-11324$/m,
+    );
     expect(c.out()).to.contain('7 vulnerabilities (7 advisories) in 5 packages; 14 advisory records loaded');
     const missing = capture();
     expect(await main(['sbom', '127.0.0.1:5000/vigil-test/absent:1'], missing.io)).to.equal(2);

@@ -95,6 +95,10 @@ describe('images/osv', () => {
         ['GHSA-p6mc-m468-83gw', '4.17.20'],
       ]);
       expect(index.match('npm', 'lodash', '4.17.11').map((m) => m.id)).to.include('GHSA-jf85-cpcp-j695');
+      expect(index.match('npm', 'minimist', '1.2.0').map((m) => [m.id, m.severity])).to.deep.equal([
+        ['GHSA-vh95-rmgr-6w4m', 'medium'],
+        ['GHSA-xvch-5gv4-984h', 'critical'],
+      ]);
       expect(
         index.match('Go', 'golang.org/x/text', 'v0.3.6').map((m) => [m.id, m.fixed, m.aliases]),
       ).to.deep.equal([['GO-2021-0113', '0.3.7', ['CVE-2021-38561', 'GHSA-ppp9-7jff-5vj2']]]);

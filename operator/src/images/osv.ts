@@ -120,6 +120,24 @@ export interface Match {
   fixed?: string;
   /** How the version matched: "range" or "versions". */
   by: 'range' | 'versions';
+  /** The record's own rating (GHSA database_specific.severity), when it has one. */
+  severity?: 'low' | 'medium' | 'high' | 'critical';
+}
+
+/** GHSA's LOW/MODERATE/HIGH/CRITICAL (database_specific.severity) as Vigil's severities. */
+export function severityOf(r: OsvRecord): Match['severity'] {
+  const s = r.database_specific?.['severity'];
+  if (typeof s !== 'string') return undefined;
+  const v = s.toUpperCase();
+  return v === 'LOW'
+    ? 'low'
+    : v === 'MODERATE' || v === 'MEDIUM'
+      ? 'medium'
+      : v === 'HIGH'
+        ? 'high'
+        : v === 'CRITICAL'
+          ? 'critical'
+          : undefined;
 }
 
 /** Whether `version` is inside one range (events are sorted, the last one at or below decides). */
@@ -189,7 +207,13 @@ export class AdvisoryIndex {
       for (const a of r.affected ?? []) {
         if (!a.package || (a.package.ecosystem.split(':')[0] ?? '') !== eco) continue;
         if (normaliseName(eco, a.package.name) !== wanted) continue;
-        const base = { id: r.id, aliases: r.aliases ?? [], summary: r.summary ?? '' };
+        const severity = severityOf(r);
+        const base = {
+          id: r.id,
+          aliases: r.aliases ?? [],
+          summary: r.summary ?? '',
+          ...(severity ? { severity } : {}),
+        };
         if ((a.versions ?? []).some((v) => cmp(v, version) === 0) && !best)
           best = { ...base, by: 'versions' };
         for (const range of a.ranges ?? []) {

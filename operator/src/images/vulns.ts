@@ -13,6 +13,7 @@ export interface Vulnerability {
   package: Package;
   installed: string;
   fixed?: string;
+  severity?: 'low' | 'medium' | 'high' | 'critical';
 }
 
 export function findVulnerabilities(inv: Inventory, index: AdvisoryIndex): Vulnerability[] {
@@ -33,6 +34,7 @@ export function findVulnerabilities(inv: Inventory, index: AdvisoryIndex): Vulne
           installed: p.version,
         };
         if (m.fixed !== undefined) v.fixed = m.fixed;
+        if (m.severity !== undefined) v.severity = m.severity;
         out.push(v);
       }
   }
@@ -57,6 +59,7 @@ export function cycloneDxVulnerabilities(vulns: Vulnerability[]): Record<string,
       source: { name: a.startsWith('CVE-') ? 'NVD' : 'OSV' },
     })),
     description: vs[0]?.summary ?? '',
+    ...(vs[0]?.severity ? { ratings: [{ severity: vs[0].severity, method: 'other' }] } : {}),
     affects: vs.map((v) => ({ ref: v.package.purl })),
     ...(vs.some((v) => v.fixed)
       ? {
