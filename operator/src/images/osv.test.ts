@@ -40,6 +40,9 @@ describe('images/osv', () => {
         ],
       }),
       rec('R-LIST', 'Alpine:v3.19', 'busybox', { versions: ['1.36.1-r15', '1.36.1-r16'] }),
+      rec('R-ZERO', 'npm', 'z', {
+        ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }],
+      }),
       rec('R-GIT', 'Go', 'example.com/m', {
         ranges: [{ type: 'GIT', events: [{ introduced: '0' }, { fixed: 'abc' }] }],
       }),
@@ -78,10 +81,16 @@ describe('images/osv', () => {
       ]);
       expect(index.match('Alpine:v3.19', 'busybox', '1.36.1-r17')).to.deep.equal([]);
     });
+    it('a version its ecosystem cannot parse is in no range (no false positive), only in exact lists', () => {
+      expect(index.match('npm', 'z', '1.0.0').map((m) => m.id)).to.deep.equal(['R-ZERO']);
+      expect(index.match('npm', 'z', 'latest')).to.deep.equal([]);
+      expect(index.match('npm', 'z', '1.2')).to.deep.equal([]);
+      expect(index.match('PyPI', 'foo-bar', 'not-a-version')).to.deep.equal([]);
+    });
     it('ignores GIT ranges, withdrawn records and other ecosystems', () => {
       expect(index.match('Go', 'example.com/m', 'v0.1.0')).to.deep.equal([]);
       expect(index.match('PyPI', 'a', '1.2.5')).to.deep.equal([]);
-      expect(index.size).to.equal(5);
+      expect(index.size).to.equal(6);
     });
   });
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPARATORS, type Ecosystem } from './versions.ts';
+import { COMPARATORS, parsePep440, parseSemver, type Ecosystem } from './versions.ts';
 import { zipEntries } from './zip.ts';
 
 export interface OsvEvent {
@@ -173,6 +173,13 @@ function inRange(
   return fixed === undefined ? { hit } : { hit, fixed };
 }
 
+/** Whether `version` parses in the order (dpkg and apk order any string). */
+function comparable(order: Ecosystem, version: string): boolean {
+  if (order === 'semver') return parseSemver(version) !== undefined;
+  if (order === 'pep440') return parsePep440(version) !== undefined;
+  return true;
+}
+
 /** An index of advisories by (ecosystem base, normalised name). */
 export class AdvisoryIndex {
   private readonly byPackage = new Map<string, OsvRecord[]>();
@@ -220,6 +227,8 @@ export class AdvisoryIndex {
           const rangeCmp =
             range.type === 'SEMVER' ? COMPARATORS.semver : range.type === 'ECOSYSTEM' ? cmp : undefined;
           if (!rangeCmp) continue; // GIT ranges name commits, not versions
+          // A version the order cannot parse has no place in a range: only exact lists match it.
+          if (!comparable(range.type === 'SEMVER' ? 'semver' : order, version)) continue;
           const res = inRange(range, version, rangeCmp);
           if (!res.hit) continue;
           if (

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { ImageFiles, kindOf } from './layers.ts';
-import { inventory, lockPackages, osEcosystem, parseOsRelease, purlOf } from './packages.ts';
+import {
+  goToolchainSemver,
+  inventory,
+  lockPackages,
+  osEcosystem,
+  parseOsRelease,
+  purlOf,
+} from './packages.ts';
 
 function filesOf(entries: Record<string, string>): ImageFiles {
   const f = new ImageFiles();
@@ -110,6 +117,15 @@ describe('images/packages', () => {
     expect(osEcosystem(os)).to.equal('Ubuntu:22.04');
     expect(osEcosystem({ id: 'alpine', versionId: '3.20.3', prettyName: '' })).to.equal('Alpine:v3.20');
     expect(osEcosystem({ id: 'fedora', versionId: '40', prettyName: '' })).to.equal(undefined);
+  });
+
+  it('Go toolchain versions become the semver the Go vulnerability database uses for stdlib', () => {
+    expect(goToolchainSemver('go1.20')).to.equal('1.20.0');
+    expect(goToolchainSemver('go1.21.3')).to.equal('1.21.3');
+    expect(goToolchainSemver('go1.22rc1')).to.equal('1.22.0-rc.1');
+    expect(goToolchainSemver('go1.19beta2')).to.equal('1.19.0-beta.2');
+    expect(goToolchainSemver('go1.20.4 X:boringcrypto')).to.equal('1.20.4');
+    expect(goToolchainSemver('devel go1.23-abcdef')).to.equal(undefined);
   });
 
   it('purls encode what the spec says to', () => {

@@ -249,8 +249,8 @@ export function inventory(files: ImageFiles): Inventory {
           problems.push(`${where}: Go build info that does not parse`);
           break;
         }
-        const goVersion = info.goVersion.replace(/^go/, '').split(/\s/)[0] ?? '';
-        if (/^\d+\.\d+/.test(goVersion))
+        const goVersion = goToolchainSemver(info.goVersion);
+        if (goVersion)
           add(
             {
               type: 'golang',
@@ -319,4 +319,16 @@ export function lockPackages(lock: unknown): [string, string][] {
   };
   walk(doc.dependencies);
   return out;
+}
+
+/**
+ * A Go toolchain version as the Go vulnerability database writes stdlib versions (semver):
+ * go1.20 → 1.20.0, go1.21.3 → 1.21.3, go1.22rc1 → 1.22.0-rc.1, go1.19beta2 → 1.19.0-beta.2;
+ * "go1.20.4 X:boringcrypto" keeps the version. Undefined for a development toolchain (devel …).
+ */
+export function goToolchainSemver(v: string): string | undefined {
+  const m = /^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta|alpha)(\d+))?(?:\s|$|-)/.exec(v.trim());
+  if (!m) return undefined;
+  const base = `${m[1]}.${m[2]}.${m[3] ?? '0'}`;
+  return m[4] ? `${base}-${m[4]}.${m[5]}` : base;
 }
