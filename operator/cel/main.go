@@ -250,7 +250,21 @@ type evaluateIn struct {
 	Username  string         `json:"username,omitempty"`
 	// Budget is the runtime cost budget; 0 is the API server's (RuntimeCELCostBudget).
 	Budget int64 `json:"budget,omitempty"`
+	// ObjectID, when not 0, names the object (and namespace) for later requests: a request
+	// with the same ObjectID and no object judges the last object sent again, as the API
+	// server judges one request's object by every policy, without decoding it again.
+	ObjectID int64 `json:"objectId,omitempty"`
 }
+
+// subject is an object ready for evaluation; current is the last one sent with an ObjectID.
+type subject struct {
+	id        int64
+	versioned *admission.VersionedAttributes
+	request   *admissionv1.AdmissionRequest
+	ns        *corev1.Namespace
+}
+
+var current subject
 
 type decision struct {
 	// "admit", "deny" or "error", as the API server's PolicyDecision.Evaluation.
@@ -293,6 +307,27 @@ func evaluateRequest(req []byte) evaluateOut {
 	if !ok {
 		return evaluateOut{Error: fmt.Sprintf("no compiled rule with handle %d", in.Handle)}
 	}
+	var sub subject
+	if in.Object == nil && in.ObjectID != 0 && current.id == in.ObjectID {
+		sub = current
+	} else if in.Object == nil {
+		return evaluateOut{Error: fmt.Sprintf("object %d is no longer held: send it again", in.ObjectID)}
+	} else {
+		var err error
+		if sub, err = newSubject(&in); err != nil {
+			return evaluateOut{Error: err.Error()}
+		}
+		current = sub
+	}
+	budget := in.Budget
+	if budget <= 0 {
+		budget = celconfig.RuntimeCELCostBudget
+	}
+	return evaluateOut{Decisions: r.decide(sub.versioned, sub.request, sub.ns, budget)}
+}
+
+// newSubject is the request's object as admission sees it: attributes, AdmissionRequest, Namespace.
+func newSubject(in *evaluateIn) (subject, error) {
 	obj := &unstructured.Unstructured{Object: in.Object}
 	gvk := obj.GroupVersionKind()
 	resource := in.Resource
@@ -329,15 +364,11 @@ func evaluateRequest(req []byte) evaluateOut {
 	if in.Namespace != nil {
 		ns = &corev1.Namespace{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(in.Namespace, ns); err != nil {
-			return evaluateOut{Error: "namespace: " + err.Error()}
+			return subject{}, fmt.Errorf("namespace: %w", err)
 		}
 	}
-	budget := in.Budget
-	if budget <= 0 {
-		budget = celconfig.RuntimeCELCostBudget
-	}
 	request := plugincel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
-	return evaluateOut{Decisions: r.decide(versioned, request, plugincel.CreateNamespaceObject(ns), budget)}
+	return subject{id: in.ObjectID, versioned: versioned, request: request, ns: plugincel.CreateNamespaceObject(ns)}, nil
 }
 
 // decide gives one decision per validation, with the ValidatingAdmissionPolicy

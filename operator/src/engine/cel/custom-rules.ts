@@ -79,17 +79,6 @@ function describe(e: CelCompileError): string {
   return e.message.split('\n')[0] ?? e.message;
 }
 
-/** The request's JSON, serialised once per object however many custom rules judge it. */
-const serialised = new WeakMap<object, string>();
-function objectJson(obj: KubeObject): string {
-  let s = serialised.get(obj);
-  if (s === undefined) {
-    s = JSON.stringify(obj);
-    serialised.set(obj, s);
-  }
-  return s;
-}
-
 /** The object's Namespace, when in scope: the API server's `namespaceObject`. */
 function namespaceOf(obj: KubeObject, ctx: Parameters<Rule['check']>[1]): KubeObject | undefined {
   const ns = asString(asObj(obj.metadata)['namespace']);
@@ -324,7 +313,7 @@ export function compileCustomRules<M>(
       check(obj, ctx) {
         if (!matcher.matches(match, obj, ctx)) return [];
         const ns = namespaceOf(obj, ctx);
-        const r = ev.evaluateJson(handle, objectJson(obj), ns === undefined ? undefined : objectJson(ns));
+        const r = ev.evaluateObject(handle, obj, ns);
         if (r.error !== undefined) throw new CustomRuleEvaluationError(r.error);
         return hitsOf(id, r.decisions);
       },

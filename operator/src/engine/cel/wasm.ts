@@ -126,16 +126,35 @@ class Evaluator {
   }
 
   evaluate(handle: number, input: CelInput): EvaluateAnswer {
+    this.held = undefined;
     return this.call(this.x.evaluate.bind(this.x), { handle, ...input }) as EvaluateAnswer;
   }
 
-  /** evaluate() with the object (and its Namespace) already serialised: rules share one serialisation. */
-  evaluateJson(handle: number, objectJson: string, namespaceJson?: string): EvaluateAnswer {
-    const ns = namespaceJson === undefined ? '' : `,"namespace":${namespaceJson}`;
-    return this.callJson(
-      this.x.evaluate.bind(this.x),
-      `{"handle":${String(handle)},"object":${objectJson}${ns}}`,
-    ) as EvaluateAnswer;
+  /** The object (and Namespace) of the last evaluateObject: the evaluator still holds them decoded. */
+  private held: { object: object; namespace: object | undefined; id: number } | undefined;
+  private nextId = 1;
+
+  /**
+   * evaluate() for the engine: the rules judging one object one after the other (as the
+   * evaluation loop calls them) send and decode it once; the evaluator keeps the last object.
+   */
+  evaluateObject(handle: number, object: object, namespace?: object): EvaluateAnswer {
+    const h = this.held;
+    if (h?.object === object && h.namespace === namespace) {
+      const again = this.callJson(
+        this.x.evaluate.bind(this.x),
+        `{"handle":${String(handle)},"objectId":${String(h.id)}}`,
+      ) as EvaluateAnswer;
+      if (again.error === undefined || !again.error.includes('no longer held')) return again;
+    }
+    const id = this.nextId++;
+    this.held = { object, namespace, id };
+    return this.call(this.x.evaluate.bind(this.x), {
+      handle,
+      objectId: id,
+      object,
+      ...(namespace === undefined ? {} : { namespace }),
+    }) as EvaluateAnswer;
   }
 
   release(handle: number): void {
