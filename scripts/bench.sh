@@ -3,9 +3,11 @@
 #   1. offline: Vigil, Polaris and kube-score on the same generated corpus (bench/offline.ts;
 #      builds the pinned peers on first use) → bench/results/offline*.json;
 #   2. in cluster: the operator against a local control plane with 10,000 pods
-#      (bench/cluster.ts) → bench/results/cluster*.json.
+#      (bench/cluster.ts) → bench/results/cluster*.json;
+#   3. audit webhook: 2,000 audit events/s for a minute into the operator's receiver
+#      (bench/audit.ts) → bench/results/audit.json.
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
-# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1 or BENCH_SKIP_CLUSTER=1 runs only the other half.
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1 or BENCH_SKIP_AUDIT=1 leave one out.
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
 # (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
@@ -26,6 +28,12 @@ if [[ "${BENCH_SKIP_CLUSTER:-}" != 1 ]]; then
   t=$(secs)
   node bench/cluster.ts "$@"
   echo "bench: in-cluster benchmark took $(( $(secs) - t )) s"
+fi
+
+if [[ "${BENCH_SKIP_AUDIT:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/audit.ts
+  echo "bench: audit webhook benchmark took $(( $(secs) - t )) s"
 fi
 
 echo "bench: total $(( $(secs) - start )) s; results in bench/results/, summary in BENCHMARKS.md"

@@ -596,6 +596,55 @@ subjects: [{kind: User, name: dev-bob, apiGroup: rbac.authorization.k8s.io}]
     expect(after - before).to.equal(1);
   });
 
+  it("shows each identity's recent detections in a ScanReport kubectl lists (bounded), left alone by the controller", async () => {
+    type Listed = {
+      metadata: { name: string };
+      spec: { subject: { kind: string; name: string } };
+      status?: { summary?: Record<string, number>; findings?: { ruleId: string; message: string }[] };
+    };
+    const list = (): Listed[] =>
+      (
+        JSON.parse(
+          kubectl([
+            'get',
+            'scanreports',
+            '-n',
+            'vigil-system',
+            '-l',
+            'security.vigil.dev/source=audit',
+            '-o',
+            'json',
+          ]),
+        ) as { items: Listed[] }
+      ).items;
+    let mallory: Listed | undefined;
+    await waitFor(
+      "mallory's identity report",
+      () => {
+        mallory = list().find((r) => r.spec.subject.kind === 'Identity' && r.spec.subject.name === 'mallory');
+        return Promise.resolve(mallory !== undefined);
+      },
+      30_000,
+    );
+    const rules = new Set((mallory?.status?.findings ?? []).map((f) => f.ruleId));
+    expect([...rules]).to.include('audit-secret-read-unexpected');
+    expect(mallory?.status?.findings?.length).to.be.at.most(20);
+    const total = Object.values(mallory?.status?.summary ?? {}).reduce((a, b) => a + b, 0);
+    expect(total, 'the summary counts every detection, beyond the listed ones').to.be.greaterThan(SECRETS);
+    const table = kubectl([
+      'get',
+      'scanreports',
+      '-n',
+      'vigil-system',
+      '-l',
+      'security.vigil.dev/source=audit',
+    ]);
+    expect(table).to.match(new RegExp(`${mallory?.metadata.name ?? '?'}\\s+Identity\\s+mallory`));
+    // The controller does not take it for an orphan: still there after a resync-worth of quiet.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(list().some((r) => r.metadata.name === mallory?.metadata.name)).to.equal(true);
+  });
+
   it('vigil audit on the API server log gives the same detections as the webhook path', async () => {
     // Both paths judged the same requests: compare (ruleId, auditID) from the marker on.
     const since = markerMs - 1000;

@@ -15,6 +15,7 @@ import type { Logger } from '../controller/logger.ts';
 import type { VigilMetrics } from '../observability/metrics.ts';
 import { AuditEventPlanner, regardingOf, responseEvent } from './events.ts';
 import { Responder, responseFor } from './respond.ts';
+import { IdentityReports } from './identity-report.ts';
 import type { KubeApi } from '../runtime/api.ts';
 import { AuditPipeline } from './pipeline.ts';
 import { startAuditReceiver, type AuditReceiver, type AuditReceiverOptions } from './receiver.ts';
@@ -38,6 +39,8 @@ export interface AuditServiceOptions {
   eventBurst: number;
   /** For opt-in responses (spec.audit.responses); none: responses are logged as not carried out. */
   responses?: { api: KubeApi; fieldManager: string };
+  /** Per-identity ScanReports of recent detections in this namespace (none: not written). */
+  identityReports?: { api: KubeApi; fieldManager: string; namespace: string; flushMs?: number };
 }
 
 export class AuditService {
@@ -49,6 +52,8 @@ export class AuditService {
   private chosenKey = '';
   private lastPolicies: readonly unknown[] | undefined;
   private readonly responder: Responder | undefined;
+  private readonly identityReports: IdentityReports | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Vigil's own username, from a SelfSubjectReview at start: never quarantined. */
   private self: string | undefined;
 
@@ -77,6 +82,16 @@ export class AuditService {
         }),
     });
     opts.metrics.observeAuditQueue(() => this.pipeline.length);
+    const ir = opts.identityReports;
+    if (ir)
+      this.identityReports = new IdentityReports({
+        api: ir.api,
+        namespace: ir.namespace,
+        logger: opts.logger,
+        fieldManager: ir.fieldManager,
+        policy: () => this.chosen.policy,
+        now: () => opts.clock.now(),
+      });
     const r = opts.responses;
     if (r)
       this.responder = new Responder({
@@ -152,6 +167,9 @@ export class AuditService {
       logger: this.opts.logger,
       now: () => this.opts.clock.now(),
     });
+    const reports = this.identityReports;
+    if (reports)
+      this.flushTimer = setInterval(() => void reports.flush(), this.opts.identityReports?.flushMs ?? 2000);
     if (this.receiver)
       this.opts.logger.info('audit webhook receiver listening', {
         address: this.opts.receiver.bindAddress,
@@ -164,7 +182,9 @@ export class AuditService {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.flushTimer);
     await this.receiver?.close();
+    await this.identityReports?.flush();
   }
 
   private detected(d: Detection, ev: AuditEvent): void {
@@ -190,6 +210,7 @@ export class AuditService {
       ...(lag !== undefined ? { lagSeconds: Math.round(lag * 1000) / 1000 } : {}),
     });
     this.respond(d, ev);
+    this.identityReports?.record(d);
     if (!regarding) return;
     const event = this.planner.plan(d, regarding);
     if (event) this.opts.events.emit([event]);

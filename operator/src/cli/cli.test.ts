@@ -3,6 +3,7 @@
  * formats, exit codes, inputs and policies, end to end.
  */
 import { expect } from 'chai';
+import { AUDIT_RULES } from '../audit/rules/index.ts';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -182,6 +183,20 @@ describe('vigil CLI (subprocess)', function () {
       expect(vigil(['rules', '--profile', 'nope']).code).to.equal(2);
       expect(vigil(['rules', '--bogus']).code).to.equal(2);
       expect(vigil(['rules', '-o', 'xml']).code).to.equal(2);
+    });
+
+    it('rules --audit lists the audit detections with their MITRE techniques (and refuses --profile)', () => {
+      const j = vigil(['rules', '--audit', '-o', 'json']);
+      expect(j.code).to.equal(0);
+      const rules = JSON.parse(j.stdout) as { id: string; mitre: string[]; category: string }[];
+      expect(rules.map((r) => r.id)).to.have.members(AUDIT_RULES.map((r) => r.id));
+      expect(rules.every((r) => r.category === 'api-abuse')).to.equal(true);
+      expect(rules.find((r) => r.id === 'audit-pod-exec')?.mitre.length).to.be.greaterThan(0);
+      const t = vigil(['rules', '--audit']);
+      expect(t.stdout).to.match(new RegExp(`${String(AUDIT_RULES.length)} audit rules\\n$`));
+      const both = vigil(['rules', '--audit', '--profile', 'all']);
+      expect(both.code).to.equal(2);
+      expect(both.stderr).to.include('audit rules have no profiles');
     });
   });
 

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { rulesOfProfile } from '../engine/policy.ts';
 import { PROFILES, severityRank, type ProfileName, type Rule } from '../engine/types.ts';
 import { ALL_RULES } from '../rules/index.ts';
+import { AUDIT_RULES } from '../audit/rules/index.ts';
+import type { AuditRule } from '../audit/types.ts';
 import { shortParseError, usageError } from './args.ts';
 import { EXIT_ERROR, EXIT_OK, type CliIO } from './io.ts';
 
@@ -15,6 +17,8 @@ raised above it (json: raisedTo, with which findings).
 
 Options:
   --profile NAME     Only the rules of a profile: ${PROFILES.join(', ')}.
+  --audit            The detections \`vigil audit\` and the operator's audit webhook run on
+                     the API server's audit events instead (json: mitre, references).
   -o, --output FMT   table or json (default table). json includes controls, kinds,
                      params, rationale and remediation.
   -h, --help         Show this help.
@@ -66,6 +70,31 @@ export function rulesTable(rules: readonly Rule[]): string {
   return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rules.length} rule${rules.length === 1 ? '' : 's'}\n`;
 }
 
+export function auditRulesJson(rules: readonly AuditRule[]): unknown[] {
+  return rules.map((r) => ({
+    id: r.id,
+    title: r.title,
+    severity: r.severity,
+    category: r.category,
+    mitre: r.mitre,
+    references: r.references,
+    rationale: r.rationale,
+    remediation: r.remediation,
+  }));
+}
+
+export function auditRulesTable(rules: readonly AuditRule[]): string {
+  const header = ['ID', 'SEVERITY', 'MITRE', 'TITLE'];
+  const rows = rules.map((r) => [r.id, r.severity, r.mitre.join(',') || '-', r.title]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]): string =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rules.length} audit rule${rules.length === 1 ? '' : 's'}\n`;
+}
+
 export function run(argv: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
@@ -76,6 +105,7 @@ export function run(argv: string[], io: CliIO): Promise<number> {
       options: {
         output: { type: 'string', short: 'o' },
         profile: { type: 'string' },
+        audit: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -92,6 +122,17 @@ export function run(argv: string[], io: CliIO): Promise<number> {
     return Promise.resolve(
       usageError(io, 'rules', `unknown output format "${output}" (valid: table, json)`, RULES_USAGE),
     );
+  if (v.audit) {
+    if (v.profile !== undefined)
+      return Promise.resolve(
+        usageError(io, 'rules', '--profile selects scan rules; audit rules have no profiles', RULES_USAGE),
+      );
+    const audit = [...AUDIT_RULES].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    io.stdout.write(
+      output === 'json' ? `${JSON.stringify(auditRulesJson(audit), null, 2)}\n` : auditRulesTable(audit),
+    );
+    return Promise.resolve(EXIT_OK);
+  }
   let rules: Rule[] = [...ALL_RULES];
   if (v.profile !== undefined) {
     if (!(PROFILES as readonly string[]).includes(v.profile)) {

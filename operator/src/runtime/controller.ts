@@ -19,6 +19,7 @@ import {
 } from '../engine/types.ts';
 import { buildReport, reportName, reportNamespace } from '../controller/report.ts';
 import { openReportCollection, toOpenReport } from '../controller/openreports.ts';
+import { IDENTITY_KIND } from '../audit/identity-report.ts';
 import { formatTime } from '../controller/names.ts';
 import type { Clock, Timer } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
@@ -184,7 +185,8 @@ export class VigilController {
       // version before the change is kept until then, so restored findings keep firstSeen.
       // (Only when a reconcile follows, which clears it again: the map cannot grow.)
       const subj = (obj as unknown as ScanReport).spec?.subject;
-      if (!subj?.kind || !subj.name) return;
+      // Reports of audit detections per identity are the audit pipeline's, not about an object.
+      if (!subj?.kind || !subj.name || subj.kind === IDENTITY_KIND) return;
       const reportKey = `${ns}/${name}`;
       const before = type === 'DELETED' ? obj : type === 'MODIFIED' ? old : undefined;
       if (before && !this.displaced.has(reportKey))
@@ -294,7 +296,7 @@ export class VigilController {
       keys.add(subjectKey(CLUSTER_VERSION_KIND, '', this.clusterVersion.metadata?.name ?? ''));
     for (const r of this.o.cache.store(REPORT_KIND.kind).values()) {
       const s = (r as unknown as ScanReport).spec?.subject;
-      if (s?.kind && s.name) keys.add(subjectKey(s.kind, s.namespace, s.name));
+      if (s?.kind && s.name && s.kind !== IDENTITY_KIND) keys.add(subjectKey(s.kind, s.namespace, s.name));
     }
     return [...keys];
   }

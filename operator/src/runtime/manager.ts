@@ -196,6 +196,7 @@ export class Operator {
         eventQps: cfg.eventQps,
         eventBurst: cfg.eventBurst,
         responses: { api: this.api, fieldManager: FIELD_MANAGER },
+        identityReports: { api: this.api, fieldManager: FIELD_MANAGER, namespace: cfg.namespace },
       });
     }
     this.controller = new VigilController({
