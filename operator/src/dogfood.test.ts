@@ -158,7 +158,6 @@ describe('dogfood: manifests/install.yaml', () => {
       expect(allows(role, 'security.vigil.dev', 'scanreports', v), `${v} scanreports`).to.equal(true);
     for (const v of ['get', 'update', 'patch']) {
       expect(allows(role, 'security.vigil.dev', 'securitypolicies/status', v)).to.equal(true);
-
     }
     expect(allows(role, 'events.k8s.io', 'events', 'create')).to.equal(true);
     expect(allows(role, 'events.k8s.io', 'events', 'patch')).to.equal(true);
