@@ -8,7 +8,8 @@
  *     operator/src/images/image.e2e.ts
  *
  * The auth path: a second docker-registry over TLS with htpasswd basic auth (auth-registry.ts) on
- * 127.0.0.1:5443 serves the same storage read-only.
+ * 127.0.0.1:5443 serves the same storage read-only; a third (token-registry.ts) on 127.0.0.1:5444 uses
+ * the distribution token protocol with a token server on 127.0.0.1:5445 run by this test.
  *
  * Needs: /usr/bin/docker-registry, npm, pip, go, unzip, openssl, apt-get (scripts/setup.sh image); network
  * to the npm registry, PyPI and the Go module proxy on the first build (then cached).
@@ -20,6 +21,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAuthRegistry, type AuthRegistry } from '../../../scripts/image/auth-registry.ts';
 import { pushTestImages, type PushedTestImages } from '../../../scripts/image/test-image.ts';
+import {
+  ensureTokenRegistry,
+  startTokenServer,
+  type TokenRegistry,
+  type TokenServer,
+} from '../../../scripts/image/token-registry.ts';
 import { main } from '../cli/main.ts';
 import type { CliIO } from '../cli/io.ts';
 import { analyseImage } from './analyse.ts';
@@ -268,6 +275,46 @@ describe('images e2e: test images in a real registry', function () {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('through a TLS registry with bearer tokens (docker-registry auth: token)', () => {
+    let reg: TokenRegistry;
+    let tokens: TokenServer;
+    before(async () => {
+      reg = await ensureTokenRegistry();
+      tokens = await startTokenServer(reg);
+    });
+    after(async () => {
+      await tokens.close();
+    });
+
+    it('follows the challenge to the token endpoint, one token per repository, and reads the image', async () => {
+      const client = new RegistryClient({
+        ca: reg.ca,
+        credentials: () => ({ username: reg.username, password: reg.password }),
+      });
+      const a = await analyseImage(`${reg.addr}/vigil-test/vulnerable:1`, client);
+      expect(a.digest).to.equal(images.vulnerable.image.manifest.digest);
+      expect(findVulnerabilities(a.inventory, index)).to.have.length(EXPECTED.length);
+      expect(client.stats.tokenRequests).to.equal(1);
+      expect(tokens.log).to.deep.include([reg.username, 'repository:vigil-test/vulnerable:pull', 200]);
+    });
+
+    it('a wrong password or none is refused by the token endpoint, and said so', async () => {
+      const errorOf = (client: RegistryClient): Promise<string> =>
+        analyseImage(`${reg.addr}/vigil-test/fixed:1`, client).then(
+          () => 'no error',
+          (e: unknown) => String(e),
+        );
+      const wrong = await errorOf(
+        new RegistryClient({
+          ca: reg.ca,
+          credentials: () => ({ username: reg.username, password: 'wrong' }),
+        }),
+      );
+      expect(wrong).to.equal(`Error: ${reg.addr}: the token endpoint 127.0.0.1:5445 answered 401`);
+      expect(await errorOf(new RegistryClient({ ca: reg.ca }))).to.equal(wrong);
     });
   });
 });

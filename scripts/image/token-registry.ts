@@ -1,0 +1,184 @@
+/**
+ * A third local registry for the bearer-token path of image analysis: Debian's docker-registry
+ * over TLS with `auth: token` (the distribution token protocol), read-only on the plain
+ * registry's storage. Its token server is `startTokenServer()`, run by the test that needs it:
+ * HTTPS on 127.0.0.1:5445, basic credentials in, an RS256 JWT out (x5c: a certificate the
+ * registry trusts through its rootcertbundle) granting pull on the scope asked for.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TOKEN_REGISTRY = '127.0.0.1:5444';
+export const TOKEN_SERVER = '127.0.0.1:5445';
+const SERVICE = 'vigil-test-registry';
+const ISSUER = 'vigil-test-token-issuer';
+
+export interface TokenRegistry {
+  addr: string;
+  ca: Buffer;
+  caFile: string;
+  username: string;
+  password: string;
+}
+
+function selfSigned(dir: string, name: string, cn: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}-cert.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  if (!existsSync(cert) || !existsSync(key))
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+  return { cert, key };
+}
+
+function answers(addr: string, ca: Buffer): Promise<number> {
+  return new Promise((res) => {
+    const req = https.get(`https://${addr}/v2/`, { ca, timeout: 2000 }, (r) => {
+      r.resume();
+      res(r.statusCode ?? 0);
+    });
+    req.on('error', () => res(0));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+const stateDir = join(ROOT, '.vigil', 'registry-token');
+
+/** Starts the token-auth registry unless it answers; resolves when /v2/ answers 401. */
+export async function ensureTokenRegistry(
+  dataDir: string = join(ROOT, '.vigil', 'registry', 'data'),
+): Promise<TokenRegistry> {
+  mkdirSync(stateDir, { recursive: true });
+  const tls = selfSigned(stateDir, 'tls', 'vigil test token registry');
+  const signer = selfSigned(stateDir, 'token', 'vigil test token signer');
+  const passFile = join(stateDir, 'password');
+  if (!existsSync(passFile)) writeFileSync(passFile, randomBytes(12).toString('hex'), { mode: 0o600 });
+  const ca = readFileSync(tls.cert);
+  const out = {
+    addr: TOKEN_REGISTRY,
+    ca,
+    caFile: tls.cert,
+    username: 'vigil',
+    password: readFileSync(passFile, 'utf8').trim(),
+  };
+  if ((await answers(TOKEN_REGISTRY, ca)) === 401) return out;
+  const config = join(stateDir, 'config.yml');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log: {level: warn}',
+      `storage: {filesystem: {rootdirectory: ${dataDir}}, maintenance: {readonly: {enabled: true}}}`,
+      `http: {addr: "${TOKEN_REGISTRY}", tls: {certificate: ${tls.cert}, key: ${tls.key}}}`,
+      `auth: {token: {realm: "https://${TOKEN_SERVER}/token", service: ${SERVICE}, issuer: ${ISSUER}, rootcertbundle: ${signer.cert}}}`,
+      '',
+    ].join('\n'),
+  );
+  const bin = '/usr/bin/docker-registry';
+  if (!existsSync(bin)) throw new Error(`${bin} is missing (scripts/setup.sh image installs it)`);
+  const logFile = join(stateDir, 'registry.log');
+  const child = spawn(bin, ['serve', config], {
+    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
+    detached: true,
+  });
+  child.unref();
+  writeFileSync(join(stateDir, 'registry.pid'), String(child.pid ?? ''));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await answers(TOKEN_REGISTRY, ca)) === 401) return out;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') : '';
+  throw new Error(
+    `the token registry at ${TOKEN_REGISTRY} did not start; last lines of ${logFile}:\n${tail}`,
+  );
+}
+
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+export interface TokenServer {
+  /** Token requests served: [user or "anonymous", scope, status]. */
+  log: [string, string, number][];
+  close(): Promise<void>;
+}
+
+/** The token endpoint the registry's realm names; grants pull to the right basic credentials. */
+export async function startTokenServer(reg: TokenRegistry): Promise<TokenServer> {
+  const tls = {
+    cert: readFileSync(join(stateDir, 'tls-cert.pem')),
+    key: readFileSync(join(stateDir, 'tls-key.pem')),
+  };
+  const signerCert = new X509Certificate(readFileSync(join(stateDir, 'token-cert.pem')));
+  const signerKey = createPrivateKey(readFileSync(join(stateDir, 'token-key.pem')));
+  const log: TokenServer['log'] = [];
+  const server = https.createServer(tls, (req, res) => {
+    const url = new URL(req.url ?? '/', `https://${TOKEN_SERVER}`);
+    const scope = url.searchParams.get('scope') ?? '';
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const [user, pass] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+    if (
+      url.pathname !== '/token' ||
+      url.searchParams.get('service') !== SERVICE ||
+      user !== reg.username ||
+      pass !== reg.password
+    ) {
+      log.push([user ?? 'anonymous', scope, 401]);
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+      return;
+    }
+    const m = /^repository:([^:]+):(.+)$/.exec(scope);
+    const access = m
+      ? [{ type: 'repository', name: m[1], actions: (m[2] ?? '').split(',').filter((a) => a === 'pull') }]
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', x5c: [signerCert.raw.toString('base64')] };
+    const claims = {
+      iss: ISSUER,
+      sub: user,
+      aud: SERVICE,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const token = `${input}.${b64url(sign('RSA-SHA256', Buffer.from(input), signerKey))}`;
+    log.push([user ?? '', scope, 200]);
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token, expires_in: 300, issued_at: new Date().toISOString() }));
+  });
+  await new Promise<void>((r, j) => {
+    server.once('error', j);
+    server.listen(Number(TOKEN_SERVER.split(':')[1]), TOKEN_SERVER.split(':')[0], () => r());
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (`127.0.0.1:${port}` !== TOKEN_SERVER) throw new Error(`token server on ${port}`);
+  return { log, close: () => new Promise((r) => server.close(() => r())) };
+}
