@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { zstdCompressSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { layerFromDir, writeImage, sha256, type BuiltImage } from '../../../scripts/image/oci.ts';
+import { layerFromDir, writeImage, sha256, type BuiltImage, type Layer } from '../../../scripts/image/oci.ts';
 import { analyseImage } from './analyse.ts';
 import { RegistryClient, parseChallenge, parseReference } from './registry.ts';
 
@@ -263,6 +265,43 @@ describe('images/registry', function () {
     expect(String(err)).to.match(
       /layer sha256:[0-9a-f]{64}: (blob .* hashes to|.*(incorrect|invalid|unexpected))/,
     );
+  });
+
+  it('zstd layers (Node zlib) and uncompressed tar layers are read like gzip ones', async () => {
+    const src = join(dir, 'zstd-src');
+    mkdirSync(join(src, 'app/node_modules/zz'), { recursive: true });
+    writeFileSync(join(src, 'app/node_modules/zz/package.json'), '{"name":"zz","version":"9.9.9"}');
+    mkdirSync(join(src, 'app/node_modules/plain'), { recursive: true });
+    const tar = execFileSync('tar', ['--create', '--format=posix', '-C', src, 'app/node_modules/zz']);
+    writeFileSync(join(src, 'app/node_modules/plain/package.json'), '{"name":"plain","version":"1.0.0"}');
+    const plainTar = execFileSync('tar', ['--create', '--format=posix', '-C', src, 'app/node_modules/plain']);
+    const layout = join(dir, 'zstd-oci');
+    cpSync(img.layout, layout, { recursive: true });
+    const blob = (data: Buffer, mediaType: string, comment: string): Layer => {
+      const digest = sha256(data);
+      writeFileSync(join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)), data);
+      return { mediaType, digest, size: data.length, diffId: sha256(tar), comment };
+    };
+    const zstdLayer = blob(zstdCompressSync(tar), 'application/vnd.oci.image.layer.v1.tar+zstd', 'zstd');
+    const tarLayer = blob(plainTar, 'application/vnd.oci.image.layer.v1.tar', 'tar');
+    const built = writeImage(
+      layout,
+      [...img.layers, zstdLayer, tarLayer],
+      { user: '', env: [], entrypoint: [], cmd: [], workingDir: '/', exposedPorts: [], labels: {} },
+      'zstd:1',
+    );
+    const a = await analyseImage(`oci:${built.layout}`);
+    expect(a.layers.map((l) => l.mediaType.split('.').pop())).to.deep.equal([
+      'tar+gzip',
+      'tar+gzip',
+      'tar+zstd',
+      'tar',
+    ]);
+    expect(a.inventory.packages.map((p) => `${p.name}@${p.version}`)).to.include.members([
+      'zz@9.9.9',
+      'plain@1.0.0',
+      'b@2.0.0',
+    ]);
   });
 
   it('bearer: answers the challenge at the token endpoint with the credentials, once per repository', async () => {
