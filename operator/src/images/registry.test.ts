@@ -18,6 +18,8 @@ interface FakeOptions {
   auth: 'none' | 'basic' | 'bearer';
   /** Serve this blob with one byte changed. */
   corrupt?: string;
+  /** Answer the first requests with these statuses (429, 503…) before serving. */
+  flaky?: number[];
 }
 
 function blobFile(img: BuiltImage, digest: string): string {
@@ -90,6 +92,11 @@ async function fakeRegistry(
               : `Bearer realm="http://127.0.0.1:${addr.port}/token",service="fake",scope="repository:team/app:pull"`,
         })
         .end();
+      return;
+    }
+    const flaky = opts.flaky?.shift();
+    if (flaky !== undefined) {
+      res.writeHead(flaky, flaky === 429 ? { 'retry-after': '0' } : {}).end('try later');
       return;
     }
     const m = /^\/v2\/team\/app\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
@@ -302,6 +309,29 @@ describe('images/registry', function () {
       'plain@1.0.0',
       'b@2.0.0',
     ]);
+  });
+
+  it('retries 429 (Retry-After) and 503 answers, then gives up with the status', async () => {
+    const reg = await fakeRegistry(img, { auth: 'none', flaky: [429, 503, 429] });
+    try {
+      const client = new RegistryClient({ maxRetryDelayMs: 10 });
+      const a = await analyseImage(`${reg.addr}/team/app:1`, client);
+      expect(a.digest).to.equal(img.manifest.digest);
+      expect(client.stats.retries).to.equal(3);
+    } finally {
+      await reg.close();
+    }
+    const down = await fakeRegistry(img, { auth: 'none', flaky: [503, 503, 503] });
+    try {
+      let err: unknown;
+      await analyseImage(
+        `${down.addr}/team/app:1`,
+        new RegistryClient({ retries: 2, maxRetryDelayMs: 10 }),
+      ).catch((e: unknown) => (err = e));
+      expect(String(err)).to.match(/manifest 1 answered 503: try later/);
+    } finally {
+      await down.close();
+    }
   });
 
   it('bearer: answers the challenge at the token endpoint with the credentials, once per repository', async () => {

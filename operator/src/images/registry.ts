@@ -74,6 +74,9 @@ export interface RegistryOptions {
   ca?: string | Buffer;
   /** Per-request timeout in ms (default 60 s). */
   timeoutMs?: number;
+  /** Retries of a 429/502/503/504 answer (default 3) and the longest wait between them (30 s). */
+  retries?: number;
+  maxRetryDelayMs?: number;
   platform?: { os: string; architecture: string; variant?: string };
 }
 
@@ -150,7 +153,7 @@ export class RegistryClient {
   /** Authorization header per registry and scope, once a challenge was answered. */
   private readonly auth = new Map<string, string>();
   /** Requests sent, by kind, for tests and logs. */
-  readonly stats = { requests: 0, tokenRequests: 0, bytes: 0 };
+  readonly stats = { requests: 0, tokenRequests: 0, bytes: 0, retries: 0 };
 
   constructor(opts: RegistryOptions = {}) {
     this.opts = opts;
@@ -169,6 +172,23 @@ export class RegistryClient {
    * once and remembered; any other TLS failure stays an error.
    */
   private async sendTo(registry: string, path: string, headers: Record<string, string>): Promise<Response> {
+    // 429 and 502/503/504 are retried (Retry-After when it says, else 1 s, 2 s, 4 s; at most
+    // maxRetryDelayMs a wait): rate limits and restarts are not the image's fault.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.sendOnce(registry, path, headers);
+      if (![429, 502, 503, 504].includes(res.status) || attempt >= (this.opts.retries ?? 3)) return res;
+      res.body.resume();
+      const after = Number(res.headers['retry-after']);
+      const wait = Math.min(
+        Number.isFinite(after) && after >= 0 ? after * 1000 : 1000 * 2 ** attempt,
+        this.opts.maxRetryDelayMs ?? 30_000,
+      );
+      this.stats.retries++;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  private async sendOnce(registry: string, path: string, headers: Record<string, string>): Promise<Response> {
     try {
       return await this.send(`${this.base(registry)}${path}`, headers);
     } catch (err) {
