@@ -106,6 +106,8 @@ function verdicts(expression: string, objs: KubeObject[], messageExpression?: st
 }
 
 describe('custom rules (spec.customRules, CEL with the API server semantics)', function () {
+  // Loading the 40 MB evaluator (once here, once per `vigil` subprocess) takes a second or two.
+  this.timeout(60_000);
   before(function () {
     if (!wasmCandidates().some((p) => p.length > 0))
       throw new Error('no candidate path for the CEL evaluator (run make setup-cel)');
@@ -349,6 +351,8 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
   });
 
   it('a runtime error or an exhausted cost budget is the rule error of that object, not a hang', function () {
+    // Reaching the cost limit takes seconds of CPU under WebAssembly (a behaviour test, not a timed one).
+    this.timeout(180_000);
     const p = policy({
       profile: 'pss-baseline',
       customRules: [
@@ -436,6 +440,45 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
       'site ingress-hosts-in-domain medium: host shop.example.org is outside example.com',
     ]);
     expect(r.suppressed).to.be.greaterThan(0); // spark-exec's 16Gi, excepted
+  });
+
+  it('a rule that exceeds the cost limit on 3 objects is suspended: the next objects are its errors at once', function () {
+    // Reaching the cost limit takes seconds of CPU under WebAssembly (a behaviour test, not a timed one).
+    this.timeout(180_000);
+    const p = policy({
+      profile: 'pss-baseline',
+      customRules: [
+        {
+          id: 'hostile',
+          title: 'hostile',
+          severity: 'low',
+          match: { kinds: ['Deployment'] },
+          validations: [
+            {
+              expression:
+                'object.spec.xs.all(a, object.spec.xs.all(b, object.spec.xs.all(c, a + b + c > 0)))',
+            },
+          ],
+        },
+      ],
+    });
+    const objs = ['a', 'b', 'c', 'd', 'e'].map((n) => {
+      const d = deployment(n);
+      (d['spec'] as Record<string, unknown>)['xs'] = Array.from({ length: 300 }, (_, i) => i + 1);
+      return d;
+    });
+    const r = findings(p, objs);
+    expect(
+      r.errors.map(
+        (e) => `${e.resource.name}: ${e.message.replace(/^expression '.*' resulted in error: /, '')}`,
+      ),
+    ).to.deep.equal([
+      'a: operation cancelled: actual cost limit exceeded',
+      'b: operation cancelled: actual cost limit exceeded',
+      'c: operation cancelled: actual cost limit exceeded',
+      'd: rule hostile is suspended: it exceeded the CEL cost limit on 3 objects (a changed rule runs again)',
+      'e: rule hostile is suspended: it exceeded the CEL cost limit on 3 objects (a changed rule runs again)',
+    ]);
   });
 
   describe('vigil scan --policy', function () {

@@ -72,6 +72,14 @@ const released = new FinalizationRegistry<{ ev: Evaluator; handle: number }>(({ 
 const compiledRules = new Map<string, CustomRule>();
 const MAX_CACHED_RULES = 500;
 
+/**
+ * Evaluation stops at the API server's cost limits, which under WebAssembly take about 2 s of CPU
+ * to reach. A rule that reaches them on this many objects is suspended (each further object is
+ * its rule error at once), so a hostile expression costs seconds, not seconds per object.
+ */
+const MAX_OVER_BUDGET = 3;
+const OVER_BUDGET = /cost limit exceeded|out of cost budget/;
+
 /** One line per problem, with where it is: `1:24: Syntax error: …`; the API server's text otherwise. */
 function describe(e: CelCompileError): string {
   if (e.positions && e.positions.length > 0)
@@ -299,6 +307,7 @@ export function compileCustomRules<M>(
       return;
     }
     const handle = compiled.handle;
+    let overBudget = 0;
     const rule: CustomRule = {
       custom: true,
       id,
@@ -312,9 +321,15 @@ export function compileCustomRules<M>(
       profiles: [],
       check(obj, ctx) {
         if (!matcher.matches(match, obj, ctx)) return [];
+        if (overBudget >= MAX_OVER_BUDGET)
+          throw new CustomRuleEvaluationError(
+            `rule ${id} is suspended: it exceeded the CEL cost limit on ${String(MAX_OVER_BUDGET)} objects (a changed rule runs again)`,
+          );
         const ns = namespaceOf(obj, ctx);
         const r = ev.evaluateObject(handle, obj, ns);
         if (r.error !== undefined) throw new CustomRuleEvaluationError(r.error);
+        if (r.decisions.some((d) => d.evaluation === 'error' && OVER_BUDGET.test(d.message ?? '')))
+          overBudget++;
         return hitsOf(id, r.decisions);
       },
     };
