@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseImage } from '../images/analyse.ts';
 import { cycloneDx } from '../images/cyclonedx.ts';
-import { AdvisoryIndex, loadAdvisories } from '../images/osv.ts';
+import { AdvisoryIndex, loadAdvisoriesFrom } from '../images/osv.ts';
 import { credentialsFromDockerConfig } from '../images/credentials.ts';
 import { RegistryClient, parseReference, type Credentials } from '../images/registry.ts';
 import { cycloneDxVulnerabilities, findVulnerabilities } from '../images/vulns.ts';
@@ -28,7 +28,8 @@ is kept. Multi-platform images: the linux/amd64 image. See docs/images.md.
 
 Options:
   -o, --output FMT       table or json (a CycloneDX 1.5 BOM; default table).
-  --advisories PATH      OSV records (directory, .zip or .json): also report the known
+  --advisories PATH|URL  OSV records (directory, .zip or .json; or an http(s) URL of one,
+                         such as osv.dev's per-ecosystem all.zip): also report the known
                          vulnerabilities of the packages, with fixed versions.
   --username USER        Registry user; the password is read from the environment
                          variable VIGIL_REGISTRY_PASSWORD (never from the command line).
@@ -104,7 +105,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let index: AdvisoryIndex | undefined;
   try {
     if (values.advisories !== undefined)
-      index = new AdvisoryIndex(loadAdvisories(resolve(io.cwd, values.advisories)));
+      index = new AdvisoryIndex(await loadAdvisoriesFrom(values.advisories, io.cwd));
     const client = new RegistryClient({
       ...(credentials ? { credentials: () => credentials } : {}),
       ...(values.ca !== undefined ? { ca: readFileSync(resolve(io.cwd, values.ca)) } : {}),

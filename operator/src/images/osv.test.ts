@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdvisoryIndex, loadAdvisories, type OsvRecord } from './osv.ts';
+import { AdvisoryIndex, loadAdvisories, loadAdvisoriesFrom, type OsvRecord } from './osv.ts';
 
 const FIXTURE = new URL('./testdata/advisories.json', import.meta.url).pathname;
 
@@ -138,6 +140,32 @@ describe('images/osv', () => {
           records.find((r) => r.id === 'GO-2021-0113'),
         );
       } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    it('downloads from a URL (an all.zip served over HTTP) and names a failed download', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-osv-'));
+      const records = loadAdvisories(FIXTURE);
+      mkdirSync(join(dir, 'recs'));
+      for (const r of records) writeFileSync(join(dir, 'recs', `${r.id}.json`), JSON.stringify(r));
+      execFileSync('zip', ['-q', '-r', join(dir, 'all.zip'), '.'], { cwd: join(dir, 'recs') });
+      const server = http.createServer((req, res) => {
+        if (req.url === '/npm/all.zip') res.writeHead(200).end(readFileSync(join(dir, 'all.zip')));
+        else res.writeHead(404).end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const got = await loadAdvisoriesFrom(`${base}/npm/all.zip`);
+        expect(got.map((r) => r.id).sort()).to.deep.equal(records.map((r) => r.id).sort());
+        let err: unknown;
+        await loadAdvisoriesFrom(`${base}/missing.zip`).catch((e: unknown) => (err = e));
+        expect(String(err)).to.equal(`Error: ${base}/missing.zip: HTTP 404`);
+        expect(
+          (await loadAdvisoriesFrom('testdata/advisories.json', join(FIXTURE, '..', '..'))).length,
+        ).to.equal(14);
+      } finally {
+        await new Promise((r) => server.close(r));
         rmSync(dir, { recursive: true, force: true });
       }
     });

@@ -4,8 +4,11 @@
  * package version against `affected[]`: `versions` lists and ECOSYSTEM/SEMVER ranges with
  * introduced, fixed and last_affected events, compared with the ecosystem's own version order.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { COMPARATORS, parsePep440, parseSemver, type Ecosystem } from './versions.ts';
 import { zipEntries } from './zip.ts';
 
@@ -243,5 +246,25 @@ export class AdvisoryIndex {
       if (best) out.push(best);
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
+/**
+ * OSV records from a path, or from an http(s) URL (osv.dev's per-ecosystem all.zip, a mirror of
+ * it, any of the shapes loadAdvisories reads): the download is streamed to a temporary file,
+ * loaded, and removed. Fails with the URL and status when the download does not succeed.
+ */
+export async function loadAdvisoriesFrom(source: string, cwd: string = process.cwd()): Promise<OsvRecord[]> {
+  if (!/^https?:\/\//.test(source)) return loadAdvisories(resolve(cwd, source));
+  const res = await fetch(source, { signal: AbortSignal.timeout(300_000) });
+  if (!res.ok || !res.body) throw new Error(`${source}: HTTP ${res.status}`);
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-osv-'));
+  try {
+    const name = new URL(source).pathname.split('/').pop() || 'advisories';
+    const file = join(dir, /\.(zip|json)$/.test(name) ? name : `${name}.zip`);
+    await pipeline(Readable.fromWeb(res.body), createWriteStream(file));
+    return loadAdvisories(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
