@@ -74,7 +74,7 @@ export interface CompiledPolicy {
   rules: ActiveRule[];
   exceptions: CompiledException[];
   /** spec.customRules, compiled (also in `rules` unless disabled there). */
-  customRules: CustomRule[];
+  customRules: CustomRule<ResourceMatch>[];
 }
 
 export interface PolicyError {

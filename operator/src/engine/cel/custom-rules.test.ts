@@ -131,6 +131,12 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
     });
     expect(custom[0]?.resource).to.deep.include({ kind: 'Deployment', name: 'bare', namespace: 'shop' });
     expect(r.errors).to.deep.equal([]);
+    // What a translation into a ValidatingAdmissionPolicy needs: the CEL as written and the match.
+    expect(p.customRules[0]?.cel).to.deep.equal({
+      variables: TEAM_RULE.variables,
+      validations: TEAM_RULE.validations,
+    });
+    expect(p.customRules[0]?.match).to.deep.equal({ kinds: ['Deployment', 'StatefulSet'] });
   });
 
   it('applies only to the kinds and names of its match', function () {

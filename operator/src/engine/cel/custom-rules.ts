@@ -52,9 +52,12 @@ export interface RuleMatcher<M> {
   kinds(m: M): readonly string[] | undefined;
 }
 
-export interface CustomRule extends Rule {
-  /** The custom rule's own match (on top of the policy's), compiled by the policy's matcher. */
+export interface CustomRule<M = unknown> extends Rule {
   readonly custom: true;
+  /** The rule's own match (within the policy's), compiled by the policy's matcher. */
+  readonly match: M;
+  /** Its CEL, as written: what a translation into a ValidatingAdmissionPolicy carries over. */
+  readonly cel: CelRuleSource;
 }
 
 /** A custom rule's evaluation failed (cost limit, runtime error): reported as the rule's error. */
@@ -113,7 +116,7 @@ export function compileCustomRules<M>(
   allKinds: readonly string[],
   matcher: RuleMatcher<M>,
   errors: CustomRuleError[],
-): CustomRule[] {
+): CustomRule<M>[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     errors.push({
@@ -135,7 +138,7 @@ export function compileCustomRules<M>(
     });
     return [];
   }
-  const out: CustomRule[] = [];
+  const out: CustomRule<M>[] = [];
   const seen = new Set<string>();
   raw.forEach((item, i) => {
     const path = `spec.customRules[${i}]`;
@@ -293,7 +296,7 @@ export function compileCustomRules<M>(
     if (cached) {
       compiledRules.delete(key);
       compiledRules.set(key, cached);
-      out.push(cached);
+      out.push(cached as CustomRule<M>);
       return;
     }
     const compiled = ev.compile(src);
@@ -308,8 +311,10 @@ export function compileCustomRules<M>(
     }
     const handle = compiled.handle;
     let overBudget = 0;
-    const rule: CustomRule = {
+    const rule: CustomRule<M> = {
       custom: true,
+      match,
+      cel: src,
       id,
       title: title ?? id,
       severity: severity as Severity,
