@@ -1,5 +1,5 @@
 /**
- * Equivalent checks across Vigil, Polaris and kube-score, and the comparison of
+ * Equivalent checks across Vigil, kube-score and trivy (`trivy config`), and the comparison of
  * their findings on the benchmark corpus: for each check, which resources each tool
  * flags, where two tools disagree, and (for checks the corpus generator can decide
  * by construction) what each tool misses or adds against the ground truth.
@@ -9,8 +9,8 @@
  */
 import type { CorpusObject } from './corpus.ts';
 
-export type Tool = 'vigil' | 'polaris' | 'kube-score';
-export const TOOLS: readonly Tool[] = ['vigil', 'polaris', 'kube-score'];
+export type Tool = 'vigil' | 'kube-score' | 'trivy';
+export const TOOLS: readonly Tool[] = ['vigil', 'kube-score', 'trivy'];
 
 type Obj = Record<string, unknown>;
 
@@ -32,7 +32,8 @@ export interface CheckDef {
   /** Kinds the check is about; findings on other kinds are ignored. */
   kinds: readonly string[];
   vigil: VigilMatch[];
-  polaris: string[];
+  /** trivy check ids (KSV-0017 …); matched whatever their zero padding (KSV017). */
+  trivy: string[];
   kubeScore: KubeScoreMatch[];
   /** Ground truth on the generated corpus (undefined: not decided by construction). */
   truth?: (o: Obj, corpus: CorpusLookup) => boolean;
@@ -143,7 +144,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'privileged container',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-privileged' }],
-    polaris: ['runAsPrivileged'],
+    trivy: ['KSV-0017'],
     kubeScore: [{ check: 'container-security-context-privileged' }],
     truth: anyContainer(true, (c) => sc(c)['privileged'] === true),
   },
@@ -152,7 +153,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'hostNetwork',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-host-namespaces', message: /hostNetwork/ }],
-    polaris: ['hostNetworkSet'],
+    trivy: ['KSV-0009'],
     kubeScore: [],
     truth: (o) => podSpecOf(o)?.['hostNetwork'] === true,
   },
@@ -161,7 +162,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'hostPID',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-host-namespaces', message: /hostPID/ }],
-    polaris: ['hostPIDSet'],
+    trivy: ['KSV-0010'],
     kubeScore: [],
     truth: (o) => podSpecOf(o)?.['hostPID'] === true,
   },
@@ -170,7 +171,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'hostIPC',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-host-namespaces', message: /hostIPC/ }],
-    polaris: ['hostIPCSet'],
+    trivy: ['KSV-0008'],
     kubeScore: [],
     truth: (o) => podSpecOf(o)?.['hostIPC'] === true,
   },
@@ -179,7 +180,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'hostPath volume',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-host-path-volumes' }],
-    polaris: ['hostPathSet'],
+    trivy: ['KSV-0023'],
     kubeScore: [],
     truth: (o) => arr(podSpecOf(o)?.['volumes']).some((v) => v['hostPath'] !== undefined),
   },
@@ -188,7 +189,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'hostPort',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-host-ports' }],
-    polaris: ['hostPortSet'],
+    trivy: ['KSV-0024'],
     kubeScore: [],
     // With hostNetwork the API server defaults hostPort to containerPort, in Pods only
     // (not in pod templates, since Kubernetes 1.28), and admission sees the defaulted Pod.
@@ -202,43 +203,42 @@ export const CHECKS: readonly CheckDef[] = [
               p['containerPort'] !== undefined),
         ),
       )(o),
-    note: 'With hostNetwork a Pod gets hostPort defaulted to each containerPort (Pods only, not templates, since Kubernetes 1.28): Vigil sees it, Polaris does not.',
+    note: 'With hostNetwork a Pod gets hostPort defaulted to each containerPort (Pods only, not templates, since Kubernetes 1.28): Vigil sees it.',
   },
   {
     id: 'privilege-escalation',
     title: 'allowPrivilegeEscalation not false',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-allow-privilege-escalation' }],
-    polaris: ['privilegeEscalationAllowed'],
+    trivy: ['KSV-0001'],
     kubeScore: [],
     truth: anyContainer(true, (c) => sc(c)['allowPrivilegeEscalation'] !== false),
-    note: 'allowPrivilegeEscalation exists only per container; Polaris also accepts it at pod level, where the API server drops it.',
   },
   {
     id: 'run-as-root',
     title: 'may run as root',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-run-as-non-root' }, { rule: 'pss-run-as-user' }],
-    polaris: ['runAsRootAllowed'],
+    trivy: ['KSV-0012'],
     kubeScore: [],
     truth: anyContainer(true, mayRunAsRoot),
-    note: 'PSS restricted requires runAsNonRoot=true even when a non-zero runAsUser is set; Polaris accepts runAsUser >= 1, and accepts runAsUser: 0 when runAsNonRoot: true (a contradiction the kubelet refuses to start). kube-score only checks UID/GID > 10000 (not mapped).',
+    note: 'PSS restricted requires runAsNonRoot=true even when a non-zero runAsUser is set; kube-score only checks UID/GID > 10000 (not mapped).',
   },
   {
     id: 'capabilities-added',
     title: 'dangerous capabilities added',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-capabilities-baseline' }],
-    polaris: ['dangerousCapabilities'],
+    trivy: ['KSV-0022'],
     kubeScore: [],
-    note: 'PSS baseline allows a fixed list (NET_BIND_SERVICE, CHOWN …) and flags anything else; Polaris flags only ALL, SYS_ADMIN and NET_ADMIN.',
+    note: 'PSS baseline allows a fixed list (NET_BIND_SERVICE, CHOWN …) and flags anything else.',
   },
   {
     id: 'capabilities-not-dropped',
     title: 'capabilities not dropped',
     kinds: POD_KINDS,
     vigil: [{ rule: 'pss-capabilities-restricted' }],
-    polaris: ['insecureCapabilities'],
+    trivy: ['KSV-0003'],
     kubeScore: [],
     truth: anyContainer(true, (c) => {
       const drop = obj(sc(c)['capabilities'])['drop'];
@@ -251,7 +251,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'root filesystem writable',
     kinds: POD_KINDS,
     vigil: [{ rule: 'container-root-filesystem-writable' }],
-    polaris: ['notReadOnlyRootFilesystem'],
+    trivy: ['KSV-0014'],
     kubeScore: [{ check: 'container-security-context-readonlyrootfilesystem' }],
     truth: anyContainer(true, (c) => sc(c)['readOnlyRootFilesystem'] !== true),
   },
@@ -260,7 +260,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'memory limit missing',
     kinds: POD_KINDS,
     vigil: [{ rule: 'container-memory-limit-missing' }],
-    polaris: ['memoryLimitsMissing'],
+    trivy: ['KSV-0018'],
     kubeScore: [{ check: 'container-resources', summary: /^Memory limit/ }],
     truth: resourceMissing('limits', 'memory'),
   },
@@ -269,7 +269,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'CPU limit missing',
     kinds: POD_KINDS,
     vigil: [{ rule: 'container-cpu-limit-missing' }],
-    polaris: ['cpuLimitsMissing'],
+    trivy: ['KSV-0011'],
     kubeScore: [{ check: 'container-resources', summary: /^CPU limit/ }],
     truth: resourceMissing('limits', 'cpu'),
   },
@@ -278,27 +278,27 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'CPU or memory request missing',
     kinds: POD_KINDS,
     vigil: [{ rule: 'container-requests-missing' }],
-    polaris: ['cpuRequestsMissing', 'memoryRequestsMissing'],
+    trivy: ['KSV-0015', 'KSV-0016'],
     kubeScore: [{ check: 'container-resources', summary: /request is not set/ }],
     truth: (o) => requestMissing('cpu')(o) || requestMissing('memory')(o),
-    note: 'When only a limit is set the API server defaults the request to it; Polaris and kube-score still flag the missing request.',
+    note: 'When only a limit is set the API server defaults the request to it; kube-score still flags the missing request.',
   },
   {
     id: 'image-tag',
     title: 'image untagged or :latest',
     kinds: POD_KINDS,
     vigil: [{ rule: 'image-latest-tag' }],
-    polaris: ['tagNotSpecified'],
+    trivy: ['KSV-0013'],
     kubeScore: [{ check: 'container-image-tag' }],
     truth: anyContainer(true, (c) => badTag(c['image'])),
-    note: 'A digest-pinned image without a tag is fine by construction; Polaris requires a ":tag" even with a digest.',
+    note: 'A digest-pinned image without a tag is fine by construction; trivy flags only an explicit or implied :latest.',
   },
   {
     id: 'pull-policy',
     title: 'imagePullPolicy',
     kinds: POD_KINDS,
     vigil: [{ rule: 'image-pull-policy-stale' }],
-    polaris: ['pullPolicyNotAlways'],
+    trivy: [],
     kubeScore: [{ check: 'container-image-pull-policy' }],
     note: 'Different questions: the peers want imagePullPolicy=Always everywhere; Vigil flags a policy that can run a stale mutable tag.',
   },
@@ -307,17 +307,17 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'readiness probe missing',
     kinds: LONG_RUNNING,
     vigil: [{ rule: 'container-readiness-probe-missing' }],
-    polaris: ['readinessProbeMissing'],
+    trivy: [],
     kubeScore: [{ check: 'pod-probes', summary: /readinessProbe/ }],
     truth: anyContainer(false, (c) => c['readinessProbe'] === undefined),
-    note: 'Vigil and kube-score check readiness only on pods a Service selects (no traffic, no need); Polaris on every pod.',
+    note: 'Vigil and kube-score check readiness only on pods a Service selects (no traffic, no need).',
   },
   {
     id: 'liveness-probe',
     title: 'liveness probe missing',
     kinds: LONG_RUNNING,
     vigil: [{ rule: 'container-liveness-probe-missing' }],
-    polaris: ['livenessProbeMissing'],
+    trivy: [],
     kubeScore: [{ check: 'pod-probes', summary: /livenessProbe/ }],
     truth: anyContainer(false, (c) => c['livenessProbe'] === undefined),
     note: 'kube-score checks probes only on pods a Service selects.',
@@ -327,19 +327,19 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'no PodDisruptionBudget',
     kinds: ['Deployment', 'StatefulSet'],
     vigil: [{ rule: 'pod-disruption-budget-missing' }],
-    polaris: ['missingPodDisruptionBudget'],
+    trivy: [],
     kubeScore: [
       { check: 'deployment-has-poddisruptionbudget' },
       { check: 'statefulset-has-poddisruptionbudget' },
     ],
-    note: 'Vigil skips workloads with one replica (set or defaulted), where a PDB only blocks node drains; kube-score skips replicas: 1 but not an unset count; Polaris checks Deployments only, whatever their replicas.',
+    note: 'Vigil skips workloads with one replica (set or defaulted), where a PDB only blocks node drains; kube-score skips replicas: 1 but not an unset count.',
   },
   {
     id: 'single-replica',
     title: 'single replica',
     kinds: ['Deployment'],
     vigil: [{ rule: 'deployment-single-replica' }],
-    polaris: ['deploymentMissingReplicas'],
+    trivy: [],
     kubeScore: [{ check: 'deployment-replicas' }],
     truth: (o) => {
       const r = obj(o['spec'])['replicas'];
@@ -352,7 +352,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'service account token automounted',
     kinds: POD_KINDS,
     vigil: [{ rule: 'service-account-token-automounted' }],
-    polaris: ['automountServiceAccountToken'],
+    trivy: ['KSV-0036'],
     kubeScore: [],
   },
   {
@@ -360,16 +360,16 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'workload not selected by a NetworkPolicy',
     kinds: POD_KINDS,
     vigil: [{ rule: 'network-workload-not-isolated' }],
-    polaris: ['missingNetworkPolicy'],
+    trivy: [],
     kubeScore: [{ check: 'pod-networkpolicy' }],
-    note: 'Polaris wants a policy with both ingress and egress rules; kube-score grades ingress-only as a warning.',
+    note: 'kube-score grades ingress-only as a warning.',
   },
   {
     id: 'service-exposed',
     title: 'Service exposed (NodePort/LoadBalancer)',
     kinds: ['Service'],
     vigil: [{ rule: 'network-service-exposed' }],
-    polaris: [],
+    trivy: [],
     kubeScore: [{ check: 'service-type' }],
     truth: (o) => ['NodePort', 'LoadBalancer'].includes(String(obj(o['spec'])['type'])),
     note: 'kube-score flags NodePort only.',
@@ -379,11 +379,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'binding to cluster-admin',
     kinds: ['RoleBinding', 'ClusterRoleBinding'],
     vigil: [{ rule: 'rbac-cluster-admin-binding' }],
-    polaris: [
-      'clusterrolebindingClusterAdmin',
-      'rolebindingClusterAdminClusterRole',
-      'rolebindingClusterAdminRole',
-    ],
+    trivy: ['KSV-0111'],
     kubeScore: [],
     truth: grantsEverything,
     note: 'Both count a binding to a role allowing every verb on every resource as cluster-admin.',
@@ -391,20 +387,13 @@ export const CHECKS: readonly CheckDef[] = [
   {
     id: 'pod-exec',
     title: 'pods/exec or pods/attach granted',
-    // Vigil reports a grant on the binding that makes it effective; Polaris on the role and the binding.
     kinds: ['RoleBinding', 'ClusterRoleBinding'],
     // Vigil reports a binding once, under its most severe rule: cluster-admin (or an
     // all-wildcard role) is rbac-cluster-admin-binding, which includes exec.
     vigil: [{ rule: 'rbac-pod-exec-attach' }, { rule: 'rbac-cluster-admin-binding' }],
-    polaris: [
-      'clusterrolePodExecAttach',
-      'rolePodExecAttach',
-      'clusterrolebindingPodExecAttach',
-      'rolebindingClusterRolePodExecAttach',
-      'rolebindingRolePodExecAttach',
-    ],
+    trivy: [],
     kubeScore: [],
-    note: 'Counts cluster-admin bindings too (they include exec): Vigil reports those under rbac-cluster-admin-binding, Polaris under both checks.',
+    note: 'Counts cluster-admin bindings too (they include exec): Vigil reports those under rbac-cluster-admin-binding. trivy checks exec on Roles, not bindings (not mapped).',
     truth: (o, lookup) => {
       if (grantsEverything(o, lookup)) return true;
       if (arr(o['subjects']).length === 0) return false;
@@ -426,7 +415,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'secret-like value in a ConfigMap',
     kinds: ['ConfigMap'],
     vigil: [{ rule: 'configmap-contains-secret' }],
-    polaris: ['sensitiveConfigmapContent'],
+    trivy: ['KSV-01010', 'KSV-0109'],
     kubeScore: [],
   },
   {
@@ -434,7 +423,7 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'secret-like value in a container env',
     kinds: POD_KINDS,
     vigil: [{ rule: 'container-hardcoded-secret' }],
-    polaris: ['sensitiveContainerEnvVar'],
+    trivy: [],
     kubeScore: [],
   },
 ];
@@ -471,21 +460,71 @@ export function vigilHits(report: unknown): Hit[] {
   return out;
 }
 
-export function polarisHits(report: unknown): Hit[] {
+/** A trivy check id without its zero padding: KSV-0017, KSV017 and AVD-KSV-0017 are all KSV17. */
+export function trivyId(id: string): string {
+  const m = /KSV-?0*(\d+)$/.exec(id);
+  return m ? `KSV${m[1]}` : id;
+}
+
+/**
+ * The documents of the corpus files by line: for each file (as trivy names it, relative to the
+ * scanned directory), the first line of every document and its resource key and kind.
+ */
+export type DocumentLines = Map<string, { line: number; key: string; kind: string }[]>;
+
+/** Where each object of a multi-document corpus file starts (documents are separated by `---` lines). */
+export function documentLines(files: ReadonlyMap<string, string>): DocumentLines {
+  const out: DocumentLines = new Map();
+  for (const [file, text] of files) {
+    const docs: { line: number; key: string; kind: string }[] = [];
+    const lines = text.split('\n');
+    let start = 1;
+    let kind = '';
+    let name = '';
+    let namespace = '';
+    let inMeta = false;
+    const flush = (): void => {
+      if (kind !== '') docs.push({ line: start, key: resourceKey(kind, namespace, name), kind });
+      kind = name = namespace = '';
+      inMeta = false;
+    };
+    lines.forEach((l, i) => {
+      if (l === '---') {
+        flush();
+        start = i + 2;
+        return;
+      }
+      if (l.startsWith('kind: ')) kind = l.slice(6).trim();
+      else if (l === 'metadata:') inMeta = true;
+      else if (!l.startsWith(' ')) inMeta = false;
+      else if (inMeta && l.startsWith('  name: ')) name = l.slice(8).trim();
+      else if (inMeta && l.startsWith('  namespace: ')) namespace = l.slice(13).trim();
+    });
+    flush();
+    out.set(file, docs);
+  }
+  return out;
+}
+
+/**
+ * trivy config: failed misconfigurations, each assigned to the corpus document its first line is
+ * in (trivy names the file and lines, not the resource).
+ */
+export function trivyHits(report: unknown, docs: DocumentLines): Hit[] {
   const out: Hit[] = [];
   for (const res of arr(obj(report)['Results'])) {
-    const kind = str(res['Kind']);
-    const key = resourceKey(kind, res['Namespace'] as string | undefined, str(res['Name']));
-    const add = (results: unknown): void => {
-      for (const r of Object.values(obj(results))) {
-        if (isObj(r) && r['Success'] === false)
-          out.push({ key, kind, id: String(r['ID']), text: str(r['Message']) });
+    const inFile = docs.get(str(res['Target'])) ?? [];
+    for (const m of arr(res['Misconfigurations'])) {
+      if (m['Status'] !== 'FAIL') continue;
+      const line = obj(m['CauseMetadata'])['StartLine'];
+      if (typeof line !== 'number') continue;
+      let doc: { key: string; kind: string } | undefined;
+      for (const d of inFile) {
+        if (d.line > line) break;
+        doc = d;
       }
-    };
-    add(res['Results']);
-    const pod = obj(res['PodResult']);
-    add(pod['Results']);
-    for (const c of arr(pod['ContainerResults'])) add(c['Results']);
+      if (doc) out.push({ key: doc.key, kind: doc.kind, id: str(m['ID']), text: str(m['Message']) });
+    }
   }
   return out;
 }
@@ -579,15 +618,23 @@ function matcher(tool: Tool, c: CheckDef): ((h: Hit) => boolean) | undefined {
     return c.vigil.length === 0
       ? undefined
       : (h) => c.vigil.some((m) => m.rule === h.id && (!m.message || m.message.test(h.text)));
-  if (tool === 'polaris') return c.polaris.length === 0 ? undefined : (h) => c.polaris.includes(h.id);
+  if (tool === 'trivy') {
+    const ids = new Set(c.trivy.map(trivyId));
+    return ids.size === 0 ? undefined : (h) => ids.has(trivyId(h.id));
+  }
   return c.kubeScore.length === 0
     ? undefined
     : (h) => c.kubeScore.some((m) => m.check === h.id && (!m.summary || m.summary.test(h.text)));
 }
 
+/** An id as the mapping compares it (trivy's without zero padding). */
+function sameCheck(tool: Tool, id: string): string {
+  return tool === 'trivy' ? trivyId(id) : id;
+}
+
 function ids(tool: Tool, c: CheckDef): string[] {
   if (tool === 'vigil') return [...new Set(c.vigil.map((m) => m.rule))];
-  if (tool === 'polaris') return c.polaris;
+  if (tool === 'trivy') return c.trivy;
   return [...new Set(c.kubeScore.map((m) => m.check))];
 }
 
@@ -610,15 +657,15 @@ export function compare(
   const checks: CheckComparison[] = [];
   const mappedIds: Record<Tool, Set<string>> = {
     vigil: new Set(),
-    polaris: new Set(),
     'kube-score': new Set(),
+    trivy: new Set(),
   };
   for (const c of CHECKS) {
     const kinds = new Set(c.kinds);
     const sets: Partial<Record<Tool, Set<string>>> = {};
     const tools: Partial<Record<Tool, ToolSide>> = {};
     for (const t of present) {
-      for (const id of ids(t, c)) mappedIds[t].add(id);
+      for (const id of ids(t, c)) mappedIds[t].add(sameCheck(t, id));
       const m = matcher(t, c);
       if (!m) continue;
       const s = flaggedBy(hits[t] ?? [], kinds, m);
@@ -682,7 +729,8 @@ export function compare(
   const unmapped: Partial<Record<Tool, Record<string, number>>> = {};
   for (const t of present) {
     const counts: Record<string, Set<string>> = {};
-    for (const h of hits[t] ?? []) if (!mappedIds[t].has(h.id)) (counts[h.id] ??= new Set()).add(h.key);
+    for (const h of hits[t] ?? [])
+      if (!mappedIds[t].has(sameCheck(t, h.id))) (counts[h.id] ??= new Set()).add(h.key);
     unmapped[t] = Object.fromEntries(
       Object.entries(counts)
         .map(([id, keys]) => [id, keys.size] as const)

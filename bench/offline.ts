@@ -1,5 +1,6 @@
 /**
- * Offline benchmark: Vigil, Polaris and kube-score scan the same generated corpus,
+ * Offline benchmark: Vigil, kube-score and trivy (`trivy config`, misconfigurations only, with
+ * the checks built into the binary and no database download) scan the same generated corpus,
  * each as a subprocess, R repetitions interleaved (the tool order rotates every
  * repetition, so background load hits every tool alike); the median wall time is
  * reported, with the peak RSS from GNU time (`/usr/bin/time -f %M`), or, where GNU
@@ -38,9 +39,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   compare,
+  documentLines,
   kubeScoreHits,
-  polarisHits,
   TOOLS,
+  trivyHits,
   vigilHits,
   type Comparison,
   type Hit,
@@ -307,14 +309,41 @@ function vigilRuleIds(entry: string): Set<string> {
   return new Set(list.map((r) => String((r as { id?: unknown }).id)));
 }
 
-function commandFor(tool: Tool, bin: string, corpusDir: string, files: string[], profile: string): string[] {
+/**
+ * trivy config, offline: the checks compiled into the binary (--skip-check-update: no bundle
+ * download), no vulnerability database (config scans never use one), its cache in the work
+ * directory, Kubernetes manifests only (the corpus is nothing else).
+ */
+export function trivyArgs(corpusDir: string, cacheDir: string): string[] {
+  return [
+    'config',
+    '--skip-check-update',
+    '--cache-dir',
+    cacheDir,
+    '--misconfig-scanners',
+    'kubernetes',
+    '--format',
+    'json',
+    '--quiet',
+    corpusDir,
+  ];
+}
+
+function commandFor(
+  tool: Tool,
+  bin: string,
+  corpusDir: string,
+  files: string[],
+  profile: string,
+  workDir: string,
+): string[] {
   switch (tool) {
     case 'vigil':
       return [process.execPath, bin, 'scan', '--profile', profile, '--output', 'json', corpusDir];
-    case 'polaris':
-      return [bin, 'audit', '--audit-path', corpusDir, '--format', 'json'];
     case 'kube-score':
       return [bin, 'score', '--output-format', 'json', ...files];
+    case 'trivy':
+      return [bin, ...trivyArgs(corpusDir, join(workDir, 'trivy-cache'))];
   }
 }
 
@@ -323,10 +352,8 @@ function resourcesReported(tool: Tool, report: unknown): number | null {
     const n = (report as { summary?: { resources?: unknown } }).summary?.resources;
     return typeof n === 'number' ? n : null;
   }
-  if (tool === 'polaris') {
-    const r = (report as { Results?: unknown }).Results;
-    return Array.isArray(r) ? r.length : null;
-  }
+  // trivy reports per file, not per resource.
+  if (tool === 'trivy') return null;
   return Array.isArray(report) ? report.length : null;
 }
 
@@ -400,8 +427,8 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   }
   const peers = opts.peers ? findPeers(opts.buildPeers, log) : [];
   const peersMissing = opts.peers
-    ? (['polaris', 'kube-score'] as const).filter((t) => !peers.some((p) => p.tool === t))
-    : ['polaris', 'kube-score'];
+    ? (['kube-score', 'trivy'] as const).filter((t) => !peers.some((p) => p.tool === t))
+    : ['kube-score', 'trivy'];
   const tools: { tool: Tool; version: string; bin: string }[] = [
     { tool: 'vigil', version: vigilVersion(vigilEntry), bin: vigilEntry },
     ...peers,
@@ -409,7 +436,7 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
   const outDir = outputsDir(opts.workDir, corpus.resources);
   mkdirSync(outDir, { recursive: true });
   const commands = new Map(
-    tools.map((t) => [t.tool, commandFor(t.tool, t.bin, corpusDir, files, VIGIL_PROFILE)]),
+    tools.map((t) => [t.tool, commandFor(t.tool, t.bin, corpusDir, files, VIGIL_PROFILE, opts.workDir)]),
   );
   const runs: ToolRun[] = tools.map((t) => ({
     tool: t.tool,
@@ -478,11 +505,11 @@ export async function runOffline(opts: OfflineOptions): Promise<OfflineRun> {
 
   let comparison: Comparison | undefined;
   if (opts.compare) {
-    const cmd = commandFor('vigil', vigilEntry, corpusDir, files, VIGIL_COMPARE_PROFILE);
+    const cmd = commandFor('vigil', vigilEntry, corpusDir, files, VIGIL_COMPARE_PROFILE, opts.workDir);
     const file = join(outDir, 'vigil-all.json');
     const s = await measure(cmd[0] as string, cmd.slice(1), file, join(outDir, 'vigil-all.stderr'));
     details.vigilCompareRun = { ...s, profile: VIGIL_COMPARE_PROFILE };
-    comparison = compareOutputs(corpus.objects, outDir, details, vigilEntry);
+    comparison = compareOutputs(corpus, outDir, details, vigilEntry);
   }
   details.loadAverage.end = os.loadavg().map((x) => round(x, 2));
 
@@ -511,18 +538,13 @@ function outputsDir(workDir: string, resources: number): string {
 }
 
 /** Compares the outputs a run left in outDir: Vigil's --profile all run and the peers' last repetition. */
-function compareOutputs(
-  corpus: Corpus['objects'],
-  outDir: string,
-  details: Details,
-  vigilEntry: string,
-): Comparison {
+function compareOutputs(corpus: Corpus, outDir: string, details: Details, vigilEntry: string): Comparison {
   const hits: Partial<Record<Tool, Hit[]>> = { vigil: vigilHits(readJson(join(outDir, 'vigil-all.json'))) };
-  if (details.runs.some((r) => r.tool === 'polaris'))
-    hits.polaris = polarisHits(readJson(join(outDir, 'polaris.json')));
   if (details.runs.some((r) => r.tool === 'kube-score'))
     hits['kube-score'] = kubeScoreHits(readJson(join(outDir, 'kube-score.json')));
-  return compare(corpus, hits, vigilRuleIds(vigilEntry), VIGIL_COMPARE_PROFILE);
+  if (details.runs.some((r) => r.tool === 'trivy'))
+    hits.trivy = trivyHits(readJson(join(outDir, 'trivy.json')), documentLines(corpus.files));
+  return compare(corpus.objects, hits, vigilRuleIds(vigilEntry), VIGIL_COMPARE_PROFILE);
 }
 
 /**
@@ -538,12 +560,7 @@ export function recompare(opts: OfflineOptions): Comparison {
   if (!vigilEntry || !existsSync(vigilEntry))
     throw new Error(`the Vigil measured (${String(vigilEntry)}) is gone`);
   const corpus = generateCorpus(details.resources, details.seed);
-  const comparison = compareOutputs(
-    corpus.objects,
-    outputsDir(opts.workDir, details.resources),
-    details,
-    vigilEntry,
-  );
+  const comparison = compareOutputs(corpus, outputsDir(opts.workDir, details.resources), details, vigilEntry);
   writeFileSync(join(opts.outDir, 'offline-disagreements.json'), `${JSON.stringify(comparison, null, 2)}\n`);
   if (opts.markdown) updateMarkdown(join(REPO, 'BENCHMARKS.md'), renderMarkdown(result, details, comparison));
   return comparison;
@@ -600,7 +617,7 @@ export function renderMarkdown(result: OfflineResult, details: Details, comparis
       'generator put in the corpus, for the checks it decides by construction; "missed/extra" count resources where a',
       'tool disagrees with it. Full lists with sample resource names: `bench/results/offline-disagreements.json`.',
       '',
-      '| Check | Vigil | Polaris | kube-score | Truth | Vigil missed/extra | Polaris missed/extra | kube-score missed/extra | Only Vigil / only Polaris | Only Vigil / only kube-score |',
+      '| Check | Vigil | kube-score | trivy | Truth | Vigil missed/extra | kube-score missed/extra | trivy missed/extra | Only Vigil / only kube-score | Only Vigil / only trivy |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const c of comparison.checks) {
@@ -614,8 +631,8 @@ export function renderMarkdown(result: OfflineResult, details: Details, comparis
         return p ? `${p.onlyFirst} / ${p.onlySecond}` : '–';
       };
       lines.push(
-        `| ${c.title} | ${flagged('vigil')} | ${flagged('polaris')} | ${flagged('kube-score')} | ${c.truth ?? '–'} | ` +
-          `${vs('vigil')} | ${vs('polaris')} | ${vs('kube-score')} | ${pair('polaris')} | ${pair('kube-score')} |`,
+        `| ${c.title} | ${flagged('vigil')} | ${flagged('kube-score')} | ${flagged('trivy')} | ${c.truth ?? '–'} | ` +
+          `${vs('vigil')} | ${vs('kube-score')} | ${vs('trivy')} | ${pair('kube-score')} | ${pair('trivy')} |`,
       );
     }
     const notes = comparison.checks.filter((c) => c.note);

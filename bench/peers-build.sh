@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the peer scanners of the offline benchmark (Polaris, kube-score) from their
+# Builds the peer scanners of the offline benchmark (kube-score, trivy) from their
 # Go modules, pinned in bench/tools/<tool>/go.mod, into a per-version cache outside
 # the repo (like scripts/controlplane-build.sh). Idempotent: a warm cache returns at
 # once. One module per peer, so each binary is built with its own release's
@@ -9,11 +9,14 @@
 # A peer that cannot be built is reported on stderr and left out (exit 0), unless
 # --require is given (exit 1).
 #
-# Polaris: where the Go module proxy refuses github.com/fairwindsops/polaris (the one
-# this project's machines reach answers 403), Polaris is reported missing and the
-# benchmark runs without it.
+# trivy is built as its release is (CGO off, GOEXPERIMENT=jsonv2, version stamped), with
+# its misconfiguration checks embedded; the benchmark runs only `trivy config`.
 #
-# Usage: bench/peers-build.sh [--require] [--print-bin] [polaris|kube-score ...]
+# Polaris is not a peer: the Go module proxy refuses github.com/fairwindsops/polaris
+# (403 from the proxy this project's machines reach), and its v10 tags lack the /v10
+# module suffix, so no pinned go.mod here can build it.
+#
+# Usage: bench/peers-build.sh [--require] [--print-bin] [kube-score|trivy ...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tools="$here/tools"
@@ -25,21 +28,19 @@ for a in "$@"; do
   case "$a" in
     --require) require=1 ;;
     --print-bin) print_only=1 ;;
-    polaris | kube-score) wanted+=("$a") ;;
+    kube-score | trivy) wanted+=("$a") ;;
     *) echo "peers-build: unknown argument $a" >&2; exit 2 ;;
   esac
 done
-[[ ${#wanted[@]} -gt 0 ]] || wanted=(polaris kube-score)
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(kube-score trivy)
 
 # The version a tool's go.mod pins: `require <module> <version>`.
 pinned() { awk -v m="$2" '($1=="require" && $2==m) {print $3; exit} ($1==m && $2 ~ /^v/) {print $2; exit}' "$tools/$1/go.mod"; }
 
 ks_version=$(pinned kube-score github.com/zegl/kube-score)
-pol_pseudo=$(pinned polaris github.com/fairwindsops/polaris)
-pol_release=$(awk '$1=="//" && $2=="release:" {print $3; exit}' "$tools/polaris/go.mod")
-pol_commit=${pol_pseudo##*-}
+trivy_version=$(pinned trivy github.com/aquasecurity/trivy)
 
-version_of() { case "$1" in kube-score) echo "$ks_version" ;; polaris) echo "$pol_release" ;; esac; }
+version_of() { case "$1" in kube-score) echo "$ks_version" ;; trivy) echo "$trivy_version" ;; esac; }
 bin_of() { echo "$cache/$1-$(version_of "$1")/$1"; }
 
 failed=0
@@ -59,21 +60,16 @@ build_kube_score() {
   ) && mv "$out.tmp" "$out"
 }
 
-build_polaris() {
-  local out work
-  out=$(bin_of polaris)
+build_trivy() {
+  local out
+  out=$(bin_of trivy)
   mkdir -p "$(dirname "$out")"
-  work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-polaris-build.XXXXXX")
-  trap 'rm -rf "$work"' RETURN
-  cp "$tools/polaris/go.mod" "$tools/polaris/go.sum" "$tools/polaris/tools.go" "$work/"
-  local ldflags="-s -w -X main.Version=${pol_release#v} -X main.Commit=$pol_commit"
-  if (cd "$work" && go mod download github.com/fairwindsops/polaris >/dev/null 2>&1); then
-    (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$out.tmp" github.com/fairwindsops/polaris) &&
-      mv "$out.tmp" "$out"
-    return
-  fi
-  echo "peers-build: the Go module proxy refuses github.com/fairwindsops/polaris@$pol_pseudo; Polaris is left out" >&2
-  return 1
+  (
+    cd "$tools/trivy"
+    GOEXPERIMENT=jsonv2 go build -trimpath \
+      -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${trivy_version#v}" \
+      -o "$out.tmp" github.com/aquasecurity/trivy/cmd/trivy
+  ) && mv "$out.tmp" "$out"
 }
 
 for t in "${wanted[@]}"; do
@@ -86,7 +82,7 @@ for t in "${wanted[@]}"; do
     start=$(date +%s)
     echo "peers-build: building $t $(version_of "$t") into $(dirname "$bin") (first time only)" >&2
     export CGO_ENABLED=0 GOFLAGS=-mod=mod
-    if [[ $t == kube-score ]]; then build_kube_score || true; else build_polaris || true; fi
+    if [[ $t == kube-score ]]; then build_kube_score || true; else build_trivy || true; fi
     if [[ -x "$bin" ]]; then
       echo "peers-build: $t built in $(($(date +%s) - start))s" >&2
     fi

@@ -1,13 +1,21 @@
 /**
  * Smoke test of the offline benchmark harness (bench/): the corpus generator, one
  * timed Vigil run on 200 resources, the result shape, and the findings comparison on
- * synthetic hits. No peers, no BENCHMARKS.md: `make bench` runs the real thing.
+ * synthetic hits (Vigil, kube-score and trivy output shapes). No peers, no BENCHMARKS.md: `make bench` runs the real thing.
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKS, compare, kubeScoreHits, polarisHits, vigilHits } from '../../bench/checks.ts';
+import {
+  CHECKS,
+  compare,
+  documentLines,
+  kubeScoreHits,
+  trivyHits,
+  trivyId,
+  vigilHits,
+} from '../../bench/checks.ts';
 import { fileCount, generateCorpus } from '../../bench/corpus.ts';
 import { defaultOptions, median, runOffline } from '../../bench/offline.ts';
 
@@ -71,7 +79,7 @@ describe('offline benchmark harness (smoke)', () => {
     // Vigil found something in a corpus that mixes good and bad, and read every resource.
     expect(details.runs[0]?.samples[0]?.exitCode).to.equal(1);
     expect(details.runs[0]?.resourcesReported).to.be.greaterThan(100);
-    expect(details.peersMissing).to.deep.equal(['polaris', 'kube-score']);
+    expect(details.peersMissing).to.deep.equal(['kube-score', 'trivy']);
     expect(details.runs[0]?.samples[0]?.maxRssKiB).to.be.greaterThan(0);
     expect(existsSync(join(dir, 'work', 'corpus-200'))).to.equal(true);
   });
@@ -89,20 +97,33 @@ describe('offline benchmark harness (smoke)', () => {
         },
       ],
     });
-    const polaris = polarisHits({
-      Results: [
-        {
-          Kind: 'Deployment',
-          Namespace: meta.namespace,
-          Name: meta.name,
-          Results: {},
-          PodResult: {
-            Results: { hostPIDSet: { ID: 'hostPIDSet', Success: false } },
-            ContainerResults: [{ Results: { runAsPrivileged: { ID: 'runAsPrivileged', Success: true } } }],
+    // trivy names a file and lines: the hit belongs to the document those lines are in.
+    const key = `Deployment/${meta.namespace}/${meta.name}`;
+    const docs = documentLines(corpus.files);
+    const [file, inFile] = [...docs].find(([, ds]) => ds.some((d) => d.key === key)) ?? ['', []];
+    const at = inFile.findIndex((d) => d.key === key);
+    const line = (inFile[at]?.line ?? 0) + 20;
+    expect(inFile[at + 1]?.line ?? Infinity).to.be.greaterThan(line);
+    const trivy = trivyHits(
+      {
+        Results: [
+          {
+            Target: file,
+            Misconfigurations: [
+              { ID: 'KSV010', Status: 'FAIL', Message: 'hostPID', CauseMetadata: { StartLine: line } },
+              { ID: 'KSV-0017', Status: 'PASS', CauseMetadata: { StartLine: line } },
+              { ID: 'KSV-0999', Status: 'FAIL', CauseMetadata: { StartLine: line } },
+            ],
           },
-        },
-      ],
-    });
+        ],
+      },
+      docs,
+    );
+    expect(trivy.map((h) => [h.key, h.id])).to.deep.equal([
+      [key, 'KSV010'],
+      [key, 'KSV-0999'],
+    ]);
+    expect(trivyId('AVD-KSV-0010')).to.equal(trivyId('KSV010'));
     const ks = kubeScoreHits([
       {
         type_meta: { kind: 'Deployment' },
@@ -121,16 +142,16 @@ describe('offline benchmark harness (smoke)', () => {
     expect(ks.map((h) => h.id)).to.deep.equal(['container-resources']);
     const cmp = compare(
       corpus.objects,
-      { vigil, polaris, 'kube-score': ks },
+      { vigil, trivy, 'kube-score': ks },
       new Set(['pss-host-namespaces']),
       'all',
     );
-    const key = `Deployment/${meta.namespace}/${meta.name}`;
     const byId = (id: string) => cmp.checks.find((c) => c.id === id);
     expect(byId('host-network')?.tools.vigil?.flagged).to.equal(1);
     expect(byId('host-network')?.pairs[0]?.sampleOnlyFirst).to.deep.equal([key]);
-    expect(byId('host-pid')?.tools.polaris?.flagged).to.equal(1);
-    expect(byId('privileged')?.tools.polaris?.flagged).to.equal(0);
+    expect(byId('host-pid')?.tools.trivy?.flagged).to.equal(1);
+    expect(byId('privileged')?.tools.trivy?.flagged).to.equal(0);
+    expect(cmp.unmapped.trivy).to.deep.equal({ 'KSV-0999': 1 });
     expect(byId('cpu-limit')?.tools['kube-score']?.flagged).to.equal(1);
     expect(byId('host-network')?.truth).to.be.a('number');
     expect(cmp.vigilRulesMissing).to.include('pss-privileged');
