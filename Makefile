@@ -85,7 +85,7 @@ format: setup-node
 test-unit: setup-node setup-cel ## Unit tests (no cluster)
 	@mocha
 
-test-e2e: setup ## E2E tests, each file against its own real control plane
+test-e2e: setup setup-image ## E2E tests, each file against its own real control plane (the image suite needs the local registry)
 	@E2E_EXCLUDE='$(E2E_EXCLUDE)' bash scripts/test-e2e.sh
 
 test-alerts: setup-node setup-prometheus ## promtool check + unit tests of every shipped alert

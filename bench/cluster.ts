@@ -1034,9 +1034,16 @@ async function waitIdle(run: OperatorRun, timeoutMs: number): Promise<void> {
     'operator idle',
     async () => {
       const s = await run.scrape();
-      const depth = metricSum(s, 'workqueue_depth', { name: 'subjects' });
-      const active = metricSum(s, 'controller_runtime_active_workers', { controller: 'subject' });
-      const adds = metricSum(s, 'workqueue_adds_total', { name: 'subjects' });
+      // Evaluation (subjects) and report writes (scanreports) are two queues: both must be idle.
+      const depth =
+        metricSum(s, 'workqueue_depth', { name: 'subjects' }) +
+        metricSum(s, 'workqueue_depth', { name: 'scanreports' });
+      const active =
+        metricSum(s, 'controller_runtime_active_workers', { controller: 'subject' }) +
+        metricSum(s, 'controller_runtime_active_workers', { controller: 'scanreport' });
+      const adds =
+        metricSum(s, 'workqueue_adds_total', { name: 'subjects' }) +
+        metricSum(s, 'workqueue_adds_total', { name: 'scanreports' });
       if (depth > 0 || active > 0 || adds !== lastAdds) {
         lastAdds = adds;
         quietSince = 0;

@@ -4,6 +4,11 @@
  * of warn and enforce policies; the API server enforces them (also while the operator is down).
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../controlplane/controlplane.ts';
 import { cluster } from '../harness.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
 import { Kube, eventually, measured, podYaml, sleep } from '../faults/lib.ts';
@@ -344,6 +349,86 @@ describe('admission control run by the operator', function () {
     measured('operator restart → admission objects converged', ms);
     // Adopted (the same object), not recreated.
     expect(generated('validatingadmissionpolicies')[0]?.metadata.uid).to.equal(uidBefore);
+  });
+
+  it('custom rules are enforced too: their CEL as written, in a policy of their own, agreeing with vigil scan', async () => {
+    k.ensureNamespace('adm-team');
+    const policyText = `apiVersion: security.vigil.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: adm-team}
+spec:
+  profile: pss-baseline
+  action: enforce
+  match: {namespaces: [adm-team]}
+  customRules:
+    - id: require-team-label
+      title: Workloads carry a team label
+      severity: high
+      match: {kinds: [Deployment]}
+      variables: [{name: labels, expression: "object.metadata.?labels.orValue({})"}]
+      validations:
+        - expression: "'team' in variables.labels"
+          messageExpression: "'missing team label on ' + object.metadata.name"
+      remediation: Add metadata.labels.team.
+`;
+    k.apply(policyText);
+    await eventually('Enforced=True for adm-team', () => enforced('adm-team')?.status === 'True', 90_000);
+    const st = status('adm-team').admission;
+    expect(st?.translatedRules).to.include('require-team-label');
+    expect(st?.validatingAdmissionPolicies).to.include('vigil-adm-team-custom-require-team-label');
+    const labelled = (name: string, team: boolean): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: adm-team${team ? ', labels: {team: payments}' : ''}}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: app, image: registry.example/app:1.0}]}
+`;
+    let refused = { ok: true, stdout: '', stderr: '' };
+    await eventually(
+      'the custom rule in force',
+      () => {
+        refused = k.try(['create', '--dry-run=server', '-f', '-'], labelled('nolabel', false));
+        return !refused.ok;
+      },
+      30_000,
+    );
+    expect(refused.stderr).to.include("ValidatingAdmissionPolicy 'vigil-adm-team-custom-require-team-label'");
+    expect(refused.stderr).to.include('require-team-label: missing team label on nolabel');
+    const ok = k.try(['create', '--dry-run=server', '-f', '-'], labelled('withlabel', true));
+    expect(ok.ok, ok.stderr).to.equal(true);
+    // vigil scan with the same policy says the same about the same objects.
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-adm-custom-'));
+    writeFileSync(join(dir, 'policy.yaml'), policyText);
+    writeFileSync(
+      join(dir, 'objects.yaml'),
+      `${labelled('nolabel', false)}---\n${labelled('withlabel', true)}`,
+    );
+    const scan = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'bin', 'vigil.js'),
+        'scan',
+        '--policy',
+        join(dir, 'policy.yaml'),
+        '-o',
+        'json',
+        '--fail-on',
+        'never',
+        join(dir, 'objects.yaml'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(scan.status, scan.stderr).to.equal(0);
+    const found = (
+      JSON.parse(scan.stdout) as { findings: { ruleId: string; resource: { name: string } }[] }
+    ).findings
+      .filter((f) => f.ruleId === 'require-team-label')
+      .map((f) => f.resource.name);
+    expect(found).to.deep.equal(['nolabel']);
+    rmSync(dir, { recursive: true, force: true });
+    k.run(['delete', 'securitypolicy', 'adm-team']);
   });
 
   it('deleting the policy removes its admission objects', async () => {

@@ -4,8 +4,7 @@
  * docker-registry on 127.0.0.1:5000, started if none answers), read back over the distribution
  * API, and matched against the real advisory fixture.
  *
- *   PATH=$PWD/node_modules/.bin:$PATH mocha --no-config --extension ts --timeout 300000 \
- *     operator/src/images/testing/image.e2e.ts
+ *   E2E_SPEC=e2e/images/image.e2e.ts bash scripts/test-e2e.sh   (part of make test-e2e)
  *
  * The auth path: a second docker-registry over TLS with htpasswd basic auth (auth-registry.ts) on
  * 127.0.0.1:5443 serves the same storage read-only; a third (token-registry.ts) on 127.0.0.1:5444 uses
@@ -19,22 +18,22 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureAuthRegistry, type AuthRegistry } from '../../../../scripts/image/auth-registry.ts';
-import { pushTestImages, type PushedTestImages } from '../../../../scripts/image/test-image.ts';
+import { ensureAuthRegistry, type AuthRegistry } from '../../scripts/image/auth-registry.ts';
+import { pushTestImages, type PushedTestImages } from '../../scripts/image/test-image.ts';
 import {
   ensureTokenRegistry,
   startTokenServer,
   type TokenRegistry,
   type TokenServer,
-} from '../../../../scripts/image/token-registry.ts';
-import { main } from '../../cli/main.ts';
-import type { CliIO } from '../../cli/io.ts';
-import { analyseImage } from '../analyse.ts';
-import { AdvisoryIndex, loadAdvisories } from '../osv.ts';
-import { RegistryClient } from '../registry.ts';
-import { findVulnerabilities } from '../vulns.ts';
+} from '../../scripts/image/token-registry.ts';
+import { main } from '../../operator/src/cli/main.ts';
+import type { CliIO } from '../../operator/src/cli/io.ts';
+import { analyseImage } from '../../operator/src/images/analyse.ts';
+import { AdvisoryIndex, loadAdvisories } from '../../operator/src/images/osv.ts';
+import { RegistryClient } from '../../operator/src/images/registry.ts';
+import { findVulnerabilities } from '../../operator/src/images/vulns.ts';
 
-const FIXTURE = new URL('../testdata/advisories.json', import.meta.url).pathname;
+const FIXTURE = new URL('../../operator/src/images/testdata/advisories.json', import.meta.url).pathname;
 
 /**
  * What the fixture says about the vulnerable image, read off the records by hand: advisory, the

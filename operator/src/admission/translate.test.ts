@@ -197,3 +197,84 @@ describe('admission translator', () => {
     expect(matchCel({})).to.equal('true');
   });
 });
+
+describe('admission translator: custom rules', () => {
+  const teamLabel = {
+    id: 'require-team-label',
+    title: 'Workloads carry a team label',
+    severity: 'high',
+    match: { kinds: ['Deployment', 'StatefulSet'], namespaces: ['team-*'] },
+    variables: [{ name: 'labels', expression: 'object.metadata.?labels.orValue({})' }],
+    validations: [
+      {
+        expression: "'team' in variables.labels",
+        messageExpression: "'missing team label on ' + object.metadata.name",
+      },
+    ],
+    remediation: 'Add metadata.labels.team.',
+  };
+
+  it('gives each custom rule its own policy: its CEL as written, its kinds as resourceRules, its match and the id in the message', () => {
+    const p = compile(
+      {
+        profile: 'pss-baseline',
+        action: 'enforce',
+        match: { namespaceSelector: { matchLabels: { tier: 'prod' } } },
+        customRules: [teamLabel],
+        exceptions: [
+          { rules: ['require-team-label'], match: { names: ['legacy'] }, reason: 'r', owner: 'o' },
+        ],
+      },
+      'p',
+    );
+    const r = renderAdmission(p, NOW);
+    expect(r.translatedRules).to.include('require-team-label');
+    expect(r.names).to.include('vigil-p-custom-require-team-label');
+    const i = r.objects.findIndex(
+      (o) =>
+        (o as { kind: string; metadata: { name: string } }).kind === 'ValidatingAdmissionPolicy' &&
+        (o as { metadata: { name: string } }).metadata.name === 'vigil-p-custom-require-team-label',
+    );
+    const s = spec(r.objects[i]);
+    expect((s['matchConstraints'] as Obj)['resourceRules']).to.deep.equal([
+      {
+        apiGroups: ['apps'],
+        apiVersions: ['v1'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: ['deployments', 'statefulsets'],
+      },
+    ]);
+    expect((s['matchConstraints'] as Obj)['namespaceSelector']).to.deep.equal({
+      matchLabels: { tier: 'prod' },
+    });
+    expect(s['variables']).to.deep.equal([
+      { name: 'labels', expression: 'object.metadata.?labels.orValue({})' },
+      { name: 'vigilException0', expression: "(object.metadata.?name.orValue('') == 'legacy')" },
+    ]);
+    expect(s['validations']).to.deep.equal([
+      {
+        expression: "variables.vigilException0 || ('team' in variables.labels)",
+        messageExpression: "'require-team-label: ' + ('missing team label on ' + object.metadata.name)",
+        reason: 'Forbidden',
+      },
+    ]);
+    expect((s['matchConditions'] as Obj[]).map((c) => c['name'])).to.deep.equal(['rule-match']);
+    expect(JSON.stringify(s['matchConditions'])).to.include("request.namespace.matches('^team-.*$')");
+    const binding = r.objects[i + 1] as { spec: Obj };
+    expect(binding.spec).to.deep.equal({
+      policyName: 'vigil-p-custom-require-team-label',
+      validationActions: ['Deny'],
+    });
+  });
+
+  it('leaves a disabled custom rule out', () => {
+    const p = compile({
+      profile: 'pss-baseline',
+      action: 'enforce',
+      customRules: [teamLabel],
+      rules: [{ id: 'require-team-label', enabled: false }],
+    });
+    const r = renderAdmission(p, NOW);
+    expect(r.names.some((n) => n.includes('custom'))).to.equal(false);
+  });
+});

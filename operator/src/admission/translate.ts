@@ -28,6 +28,7 @@ import {
   type ResourceMatch,
 } from '../engine/policy.ts';
 import { WORKLOAD_KINDS } from '../engine/podspec.ts';
+import { SUBJECT_KINDS } from '../runtime/kinds.ts';
 import type { Rule } from '../engine/types.ts';
 import { PSS_CEL, lit, type CelValidation } from './pss-cel.ts';
 import { RULES_CEL } from './rules-cel.ts';
@@ -241,8 +242,18 @@ export function renderAdmission(policy: CompiledPolicy, now: Date): AdmissionRen
   const translatedRules: string[] = [];
   const untranslatedRules: UntranslatedRule[] = [];
   const params = new Map(policy.rules.map((a) => [a.rule.id, a.params]));
+  const customs = new Map(policy.customRules.map((c) => [c.id, c]));
   for (const a of policy.rules) {
-    if (PSS_CEL[a.rule.id] || RULES_CEL[a.rule.id]) translatedRules.push(a.rule.id);
+    const custom = customs.get(a.rule.id);
+    if (custom) {
+      const unmapped = custom.kinds.filter((k) => !SUBJECT_KINDS.some((w) => w.kind === k));
+      if (unmapped.length === 0) translatedRules.push(a.rule.id);
+      else
+        untranslatedRules.push({
+          id: a.rule.id,
+          reason: `custom rule on ${unmapped.join(', ')}, which Vigil does not map to an API resource`,
+        });
+    } else if (PSS_CEL[a.rule.id] || RULES_CEL[a.rule.id]) translatedRules.push(a.rule.id);
     else untranslatedRules.push({ id: a.rule.id, reason: untranslatedReason(a.rule) });
   }
   const exceptions = policy.exceptions.filter((e) => exceptionActive(e, now));
@@ -314,21 +325,105 @@ export function renderAdmission(policy: CompiledPolicy, now: Date): AdmissionRen
       validations: validations.map((v) => ({ ...v, reason: 'Forbidden' })),
     };
     if (matchConditions.length > 0) spec['matchConditions'] = matchConditions;
-    const labels = { ...MANAGED_BY_LABEL };
-    objects.push(
-      {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicy',
-        metadata: { name, labels },
-        spec,
-      },
-      {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicyBinding',
-        metadata: { name, labels },
-        spec: { policyName: name, validationActions: validationActions(policy.action) },
-      },
-    );
+    objects.push(...pair(name, spec, policy.action));
   }
+  if (!wholeExceptions.some((e) => e.match === undefined))
+    for (const id of translatedRules) {
+      const c = customs.get(id);
+      if (!c) continue;
+      const covering = ruleExceptions.filter((e) => exceptionCovers(e, id));
+      if (covering.some((e) => e.match === undefined)) continue;
+      const name = `vigil-${policy.name}-custom-${id}`;
+      names.push(name);
+      objects.push(...pair(name, customRuleSpec(c, policy, wholeExceptions, covering), policy.action));
+    }
   return { objects, translatedRules, untranslatedRules, names };
+}
+
+/** A generated ValidatingAdmissionPolicy and its binding (same name). */
+function pair(name: string, spec: Json, action: CompiledPolicy['action']): Json[] {
+  const labels = { ...MANAGED_BY_LABEL };
+  return [
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name, labels },
+      spec,
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name, labels },
+      spec: { policyName: name, validationActions: validationActions(action) },
+    },
+  ];
+}
+
+/**
+ * A custom rule as its own policy: its CEL as written (its variables and validations: the same
+ * expressions the engine evaluates with the API server's own CEL), on CREATE and UPDATE of the
+ * kinds it judges; the policy's and the rule's match as matchConstraints and matchConditions;
+ * messages prefixed with the rule id, like the finding's. Exceptions are guards, as for the
+ * built-in rules (their variables are prefixed so they cannot meet the rule's own names).
+ */
+function customRuleSpec(
+  c: CompiledPolicy['customRules'][number],
+  policy: CompiledPolicy,
+  wholeExceptions: readonly CompiledException[],
+  covering: readonly CompiledException[],
+): Json {
+  const byGroup = new Map<string, { group: string; version: string; plurals: string[] }>();
+  for (const k of c.kinds) {
+    const w = SUBJECT_KINDS.find((x) => x.kind === k);
+    if (!w) continue;
+    const key = `${w.group}/${w.version}`;
+    const g = byGroup.get(key) ?? { group: w.group, version: w.version, plurals: [] };
+    g.plurals.push(w.plural);
+    byGroup.set(key, g);
+  }
+  const matchConstraints: Json = {
+    resourceRules: [...byGroup.values()].map((g) => ({
+      apiGroups: [g.group],
+      apiVersions: [g.version],
+      operations: ['CREATE', 'UPDATE'],
+      resources: g.plurals,
+    })),
+  };
+  if (policy.match.namespaceSelector) matchConstraints['namespaceSelector'] = policy.match.namespaceSelector;
+  if (policy.match.objectSelector) matchConstraints['objectSelector'] = policy.match.objectSelector;
+  const matchConditions: Json[] = [];
+  const scope = matchCel({ ...policy.match, namespaceSelector: undefined, objectSelector: undefined });
+  if (scope !== 'true') matchConditions.push({ name: 'policy-match', expression: scope });
+  const own = c.match;
+  const ownScope = matchCel({ ...own, namespaceSelector: undefined });
+  const ownTerms = [ownScope === 'true' ? '' : ownScope];
+  // A cluster-scoped object has no namespaceObject; the engine does not match it either.
+  if (own.namespaceSelector)
+    ownTerms.push(`(namespaceObject != null && (${selectorCel(own.namespaceSelector, NS_LABELS)}))`);
+  const ownExpr = ownTerms.filter((t) => t !== '').join(' && ');
+  if (ownExpr !== '') matchConditions.push({ name: 'rule-match', expression: ownExpr });
+  for (const e of wholeExceptions)
+    if (e.match)
+      matchConditions.push({ name: `exception-${String(e.index)}`, expression: `!(${matchCel(e.match)})` });
+  const variables: Json[] = c.cel.variables.map((v) => ({ name: v.name, expression: v.expression }));
+  const guards = covering.map((e) => {
+    variables.push({
+      name: `vigilException${String(e.index)}`,
+      expression: e.match ? matchCel(e.match) : 'true',
+    });
+    return `variables.vigilException${String(e.index)}`;
+  });
+  const validations = c.cel.validations.map((v) => {
+    const out: Json = {
+      expression: guards.length === 0 ? v.expression : `${guards.join(' || ')} || (${v.expression})`,
+      reason: 'Forbidden',
+    };
+    if (v.messageExpression !== undefined)
+      out['messageExpression'] = `${lit(`${c.id}: `)} + (${v.messageExpression})`;
+    else out['message'] = `${c.id}: ${v.message ?? c.title}`;
+    return out;
+  });
+  const spec: Json = { failurePolicy: 'Fail', matchConstraints, variables, validations };
+  if (matchConditions.length > 0) spec['matchConditions'] = matchConditions;
+  return spec;
 }

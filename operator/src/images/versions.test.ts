@@ -55,7 +55,8 @@ describe('images/versions', () => {
         ['0:0-', '0'],
       ]);
     });
-    it('sorts every version installed on this machine as dpkg --compare-versions does', () => {
+    it('sorts every version installed on this machine as dpkg --compare-versions does', function () {
+      this.timeout(120_000); // a few hundred dpkg processes: seconds on a loaded machine
       const status = readFileSync('/var/lib/dpkg/status', 'utf8');
       const tricky = [
         '1.0~rc1-1',
