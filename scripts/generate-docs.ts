@@ -31,6 +31,7 @@ const CATEGORY_INTRO: Record<Category, string> = {
   'management-tools': 'Dashboards, agents and other management software that widen access to the cluster.',
   'change-management':
     'Governance of changes and accepted risks: exceptions, who changed what, and through which tool.',
+  custom: "Your own rules (a SecurityPolicy's `spec.customRules`, docs/custom-rules.md); Vigil ships none.",
 };
 
 const PROFILE_INTRO: Record<(typeof PROFILES)[number], string> = {

@@ -103,9 +103,10 @@ describe('custom rules in the operator', function () {
     expect(accepted.message).to.match(
       /^spec\.customRules\[0\]\.validations\[0\]\.expression: custom rule "require-team-label": invalid expression "'team' in variables\.labels &&": 1:30: Syntax error/,
     );
+    // The issue: Ready=False with reason InvalidRule (Accepted says the same, with the position).
     expect(conditions().find((c) => c.type === 'Ready')).to.include({
       status: 'False',
-      reason: 'InvalidPolicy',
+      reason: 'InvalidRule',
     });
   });
 

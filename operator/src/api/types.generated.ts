@@ -86,7 +86,7 @@ export interface ScanReportStatusFinding {
   title?: string;
   /** Severity after policy overrides. */
   severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
-  /** Rule category (pod-security, workload, supply-chain, secrets, rbac, network, platform, management-tools, change-management). */
+  /** Rule category (pod-security, workload, supply-chain, secrets, rbac, network, platform, management-tools, change-management, custom). */
   category?: string;
   /** Framework references, for example PSS:privileged, CIS:5.2.2 or a CVE id. */
   controls?: string[];
@@ -231,7 +231,8 @@ export interface SecurityPolicySpecCustomRule {
     | 'network'
     | 'platform'
     | 'management-tools'
-    | 'change-management';
+    | 'change-management'
+    | 'custom';
   /** Resources the rule judges, within the policy's match (the same matcher as exceptions). Without kinds, every kind Vigil evaluates. */
   match?: ResourceMatch;
   /** Named expressions, available to later variables and to validations as variables.<name> (as in a ValidatingAdmissionPolicy). */

@@ -22,6 +22,8 @@ export const CATEGORIES = [
   'platform',
   'management-tools',
   'change-management',
+  // Custom rules (spec.customRules) that name no other category.
+  'custom',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

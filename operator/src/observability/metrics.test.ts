@@ -19,6 +19,9 @@ import {
 } from './metrics.ts';
 import type { MetricsOptions, VigilMetrics } from './metrics.ts';
 
+/** The zero baseline of vigil_findings per policy: one series per severity and category (50). */
+const BASELINE = SEVERITIES.length * CATEGORIES.length;
+
 async function scrape(m: VigilMetrics): Promise<Sample[]> {
   return parseExposition(await m.registry.metrics()).samples;
 }
@@ -312,7 +315,7 @@ describe('observability/metrics', () => {
       ]);
       let s = await scrape(m);
       expect(value(s, 'vigil_leader')).to.equal(0);
-      expect(series(s, 'vigil_findings')).to.have.length(45);
+      expect(series(s, 'vigil_findings')).to.have.length(BASELINE);
       expect(series(s, 'vigil_findings').every((x) => x.value === 0)).to.equal(true);
       m.setLeader(true);
       s = await scrape(m);
@@ -368,7 +371,7 @@ describe('observability/metrics', () => {
       expect(value(s, 'vigil_findings', { namespace: 'team-a', rule: 'pss-host-namespaces' })).to.equal(1);
       expect(value(s, 'vigil_findings', { namespace: CLUSTER_NAMESPACE, rule: 'rbac-wildcard' })).to.equal(1);
       // The baseline stays, with an empty rule label.
-      expect(series(s, 'vigil_findings', { rule: '' })).to.have.length(45);
+      expect(series(s, 'vigil_findings', { rule: '' })).to.have.length(BASELINE);
     });
 
     for (const ruleLabel of [false, true]) {
@@ -582,22 +585,22 @@ describe('observability/metrics', () => {
       return m;
     }
 
-    it('is P × 5 × 9 × (N + 1) findings series at worst, and P × 45 when clean', async () => {
+    it('is P × severities × categories × (N + 1) findings series at worst, and P × severities × categories when clean', async () => {
       for (const [p, n] of [
         [1, 1],
         [3, 20],
       ] as const) {
         const s = await scrape(worstCase(p, n, false));
-        expect(series(s, 'vigil_findings')).to.have.length(p * 5 * 9 * (n + 1));
+        expect(series(s, 'vigil_findings')).to.have.length(p * BASELINE * (n + 1));
         const clean = make();
         for (let i = 0; i < p; i++) clean.setFindings(`policy-${i}`, []);
-        expect(series(await scrape(clean), 'vigil_findings')).to.have.length(p * 45);
+        expect(series(await scrape(clean), 'vigil_findings')).to.have.length(p * BASELINE);
       }
     });
 
     it('with the rule label, adds the rule dimension on top of the baseline', async () => {
       const s = await scrape(worstCase(2, 3, true));
-      expect(series(s, 'vigil_findings')).to.have.length(2 * 45 + 2 * 45 * 4);
+      expect(series(s, 'vigil_findings')).to.have.length(2 * BASELINE + 2 * BASELINE * 4);
     });
   });
 

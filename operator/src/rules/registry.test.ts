@@ -53,7 +53,8 @@ describe('rule registry', () => {
 
   it('every rule module has a table test beside it', () => {
     const missing: string[] = [];
-    for (const cat of CATEGORIES) {
+    // `custom` holds users' spec.customRules: Vigil ships no rule module for it.
+    for (const cat of CATEGORIES.filter((c) => c !== 'custom')) {
       const dir = join(here, cat);
       for (const f of readdirSync(dir)) {
         if (!f.endsWith('.ts') || f.endsWith('.test.ts') || f === 'index.ts' || f.startsWith('_')) continue;

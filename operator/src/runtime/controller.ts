@@ -451,7 +451,13 @@ export class VigilController {
         existing.conditions,
         'Ready',
         ready,
-        !accepted ? 'InvalidPolicy' : ready ? 'Evaluated' : 'Evaluating',
+        !accepted
+          ? st.errors.some((e) => e.reason === 'InvalidRule')
+            ? 'InvalidRule'
+            : 'InvalidPolicy'
+          : ready
+            ? 'Evaluated'
+            : 'Evaluating',
         !accepted
           ? 'the policy is not accepted; see the Accepted condition'
           : ready

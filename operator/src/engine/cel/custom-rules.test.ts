@@ -124,7 +124,7 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
       ruleId: 'require-team-label',
       title: 'Workloads carry a team label',
       severity: 'high',
-      category: 'workload',
+      category: 'custom',
       message: 'missing team label on bare',
       remediation: 'Add metadata.labels.team.',
       policy: 'p',

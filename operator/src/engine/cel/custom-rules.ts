@@ -22,11 +22,8 @@ import {
   type Evaluator,
 } from './wasm.ts';
 
-/**
- * The category of a custom rule that names none. Custom rules file under the built-in
- * categories: the metrics' category label and its zero baseline are fixed to CATEGORIES.
- */
-export const CUSTOM_CATEGORY: Category = 'workload';
+/** The category of a custom rule that names none (it may name any of CATEGORIES). */
+export const CUSTOM_CATEGORY: Category = 'custom';
 
 /** Same shape as a DNS label, like built-in rule ids. */
 const RULE_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
