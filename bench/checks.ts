@@ -467,28 +467,27 @@ export function trivyId(id: string): string {
 }
 
 /**
- * The documents of the corpus files by line: for each file (as trivy names it, relative to the
- * scanned directory), the first line of every document and its resource key and kind.
+ * The documents of the corpus files: for each file (as trivy names it, relative to the scanned
+ * directory), the first line, kind, name and resource key of every document.
  */
-export type DocumentLines = Map<string, { line: number; key: string; kind: string }[]>;
+export type DocumentLines = Map<string, { line: number; kind: string; name: string; key: string }[]>;
 
 /** Where each object of a multi-document corpus file starts (documents are separated by `---` lines). */
 export function documentLines(files: ReadonlyMap<string, string>): DocumentLines {
   const out: DocumentLines = new Map();
   for (const [file, text] of files) {
-    const docs: { line: number; key: string; kind: string }[] = [];
-    const lines = text.split('\n');
+    const docs: { line: number; kind: string; name: string; key: string }[] = [];
     let start = 1;
     let kind = '';
     let name = '';
     let namespace = '';
     let inMeta = false;
     const flush = (): void => {
-      if (kind !== '') docs.push({ line: start, key: resourceKey(kind, namespace, name), kind });
+      if (kind !== '') docs.push({ line: start, kind, name, key: resourceKey(kind, namespace, name) });
       kind = name = namespace = '';
       inMeta = false;
     };
-    lines.forEach((l, i) => {
+    text.split('\n').forEach((l, i) => {
       if (l === '---') {
         flush();
         start = i + 2;
@@ -506,9 +505,20 @@ export function documentLines(files: ReadonlyMap<string, string>): DocumentLines
   return out;
 }
 
+/** The resource a trivy message names: `… of Deployment 'web'`, `… of 'deployment' 'web'`, `Role 'r' …`, `… of deployment "web" …`. */
+const TRIVY_SUBJECT = [
+  /\bof (\w+) '([^']+)'/,
+  /\bof '(\w+)' '([^']+)'/,
+  /^(\w+) '([^']+)'/,
+  /\bof (\w+) "([^"]+)"/,
+];
+
 /**
- * trivy config: failed misconfigurations, each assigned to the corpus document its first line is
- * in (trivy names the file and lines, not the resource).
+ * trivy config: failed misconfigurations, each assigned to a corpus document of the file trivy
+ * names. trivy's line numbers in multi-document files do not line up with the documents (they
+ * run a few lines early), so the document is the one of the kind and name the message names;
+ * only for messages that name none (checks the mapping does not use, such as KSV-0106) is it
+ * the document the reported first line falls in.
  */
 export function trivyHits(report: unknown, docs: DocumentLines): Hit[] {
   const out: Hit[] = [];
@@ -516,14 +526,22 @@ export function trivyHits(report: unknown, docs: DocumentLines): Hit[] {
     const inFile = docs.get(str(res['Target'])) ?? [];
     for (const m of arr(res['Misconfigurations'])) {
       if (m['Status'] !== 'FAIL') continue;
-      const line = obj(m['CauseMetadata'])['StartLine'];
-      if (typeof line !== 'number') continue;
+      const text = str(m['Message']);
       let doc: { key: string; kind: string } | undefined;
-      for (const d of inFile) {
-        if (d.line > line) break;
-        doc = d;
+      for (const re of TRIVY_SUBJECT) {
+        const named = re.exec(text);
+        if (!named) continue;
+        const kind = (named[1] ?? '').toLowerCase();
+        doc = inFile.find((d) => d.kind.toLowerCase() === kind && d.name === named[2]);
+        if (doc) break;
       }
-      if (doc) out.push({ key: doc.key, kind: doc.kind, id: str(m['ID']), text: str(m['Message']) });
+      const line = obj(m['CauseMetadata'])['StartLine'];
+      if (!doc && typeof line === 'number')
+        for (const d of inFile) {
+          if (d.line > line) break;
+          doc = d;
+        }
+      if (doc) out.push({ key: doc.key, kind: doc.kind, id: str(m['ID']), text });
     }
   }
   return out;

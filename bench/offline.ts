@@ -311,8 +311,9 @@ function vigilRuleIds(entry: string): Set<string> {
 
 /**
  * trivy config, offline: the checks compiled into the binary (--skip-check-update: no bundle
- * download), no vulnerability database (config scans never use one), its cache in the work
- * directory, Kubernetes manifests only (the corpus is nothing else).
+ * download; it runs with no network at all), no vulnerability database (config scans never
+ * use one), its cache in the work directory, Kubernetes manifests only (the corpus is nothing
+ * else).
  */
 export function trivyArgs(corpusDir: string, cacheDir: string): string[] {
   return [
@@ -322,6 +323,9 @@ export function trivyArgs(corpusDir: string, cacheDir: string): string[] {
     cacheDir,
     '--misconfig-scanners',
     'kubernetes',
+    // Its default 5-minute limit ends a 10,000-resource scan on a 2-CPU machine.
+    '--timeout',
+    '60m',
     '--format',
     'json',
     '--quiet',

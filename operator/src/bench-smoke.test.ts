@@ -112,6 +112,13 @@ describe('offline benchmark harness (smoke)', () => {
             Misconfigurations: [
               { ID: 'KSV010', Status: 'FAIL', Message: 'hostPID', CauseMetadata: { StartLine: line } },
               { ID: 'KSV-0017', Status: 'PASS', CauseMetadata: { StartLine: line } },
+              // The message's kind and name win over trivy's line numbers, which run early.
+              {
+                ID: 'KSV-0014',
+                Status: 'FAIL',
+                Message: `Container 'c' of Deployment '${meta.name}' should set readOnlyRootFilesystem`,
+                CauseMetadata: { StartLine: 1 },
+              },
               { ID: 'KSV-0999', Status: 'FAIL', CauseMetadata: { StartLine: line } },
             ],
           },
@@ -121,6 +128,7 @@ describe('offline benchmark harness (smoke)', () => {
     );
     expect(trivy.map((h) => [h.key, h.id])).to.deep.equal([
       [key, 'KSV010'],
+      [key, 'KSV-0014'],
       [key, 'KSV-0999'],
     ]);
     expect(trivyId('AVD-KSV-0010')).to.equal(trivyId('KSV010'));
@@ -151,6 +159,7 @@ describe('offline benchmark harness (smoke)', () => {
     expect(byId('host-network')?.pairs[0]?.sampleOnlyFirst).to.deep.equal([key]);
     expect(byId('host-pid')?.tools.trivy?.flagged).to.equal(1);
     expect(byId('privileged')?.tools.trivy?.flagged).to.equal(0);
+    expect(byId('read-only-root-fs')?.tools.trivy?.flagged).to.equal(1);
     expect(cmp.unmapped.trivy).to.deep.equal({ 'KSV-0999': 1 });
     expect(byId('cpu-limit')?.tools['kube-score']?.flagged).to.equal(1);
     expect(byId('host-network')?.truth).to.be.a('number');
