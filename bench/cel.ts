@@ -4,11 +4,12 @@
  * 10 custom rules added (docs/custom-rules.md's examples and their like), evaluated by the CEL
  * evaluator (the API server's code as WebAssembly). Also the evaluator's size and load time.
  *
- *   node bench/cel.ts [--resources N] [--repetitions R]
+ *   node bench/cel.ts [--resources N] [--repetitions R] [--out FILE]
  *
- * Prints one JSON object; nothing is written.
+ * Prints one JSON object, and writes it to FILE (make bench: bench/results/cel.json).
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { evaluateSubjects } from '../operator/src/engine/evaluate.ts';
 import { compilePolicy, type CompiledPolicy } from '../operator/src/engine/policy.ts';
@@ -39,7 +40,7 @@ function time(fn: () => void, repetitions: number): number {
 }
 
 const { values } = parseArgs({
-  options: { resources: { type: 'string' }, repetitions: { type: 'string' } },
+  options: { resources: { type: 'string' }, repetitions: { type: 'string' }, out: { type: 'string' } },
 });
 const resources = Number(values.resources ?? DEFAULT_RESOURCES);
 const repetitions = Number(values.repetitions ?? 3);
@@ -71,21 +72,22 @@ const findings = evaluateSubjects(subjects, withCustom, { now, index }).findings
   BENCH_RULES.some((r) => r.id === f.ruleId),
 ).length;
 const evaluations = judged * BENCH_RULES.length;
-console.log(
-  JSON.stringify(
-    {
-      resources,
-      workloads: judged,
-      customRules: BENCH_RULES.length,
-      customFindings: findings,
-      wasmBytes: wasm ? statSync(wasm).size : undefined,
-      loadMs: Math.round(loadMs),
-      compile10RulesMs: Math.round(compileMs),
-      recommendedMs: Math.round(builtInMs),
-      recommendedPlusCustomMs: Math.round(customMs),
-      perCustomEvaluationUs: Math.round(((customMs - builtInMs) * 1000) / evaluations),
-    },
-    null,
-    2,
-  ),
+const result = JSON.stringify(
+  {
+    resources,
+    workloads: judged,
+    customRules: BENCH_RULES.length,
+    customFindings: findings,
+    wasmBytes: wasm ? statSync(wasm).size : undefined,
+    loadMs: Math.round(loadMs),
+    compile10RulesMs: Math.round(compileMs),
+    recommendedMs: Math.round(builtInMs),
+    recommendedPlusCustomMs: Math.round(customMs),
+    perCustomEvaluationUs: Math.round(((customMs - builtInMs) * 1000) / evaluations),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  },
+  null,
+  2,
 );
+console.log(result);
+if (values.out !== undefined) writeFileSync(values.out, `${result}\n`);

@@ -37,7 +37,9 @@
  * Usage: node bench/cluster.ts [--pods N] [--namespaces K] [--churn-rate R]
  *          [--churn-seconds S] [--quiet-seconds Q] [--workers W] [--smoke]
  *          [--out DIR] [--no-markdown] [--no-restart] [--operator-dir DIR]
- *          [--node-options STR] [--memory-limit QUANTITY|none]
+ *          [--node-options STR] [--memory-limit QUANTITY|none] [--custom-rules]
+ * --custom-rules: the policy also carries bench/cel-rules.ts's 10 custom CEL rules (their cost in
+ * the cluster, issue 15); write elsewhere with --out and --no-markdown to keep the headline run.
  * --memory-limit: the operator runs in a memory cgroup with this limit, as in its pod
  * (default: the limit config/manager/manager.yaml ships; `none` runs it unconstrained).
  * --node-options: the operator's NODE_OPTIONS (default: what the Deployment sets; '' for none).
@@ -53,6 +55,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlPlane, freePort, waitFor, type ControlPlaneState } from '../e2e/controlplane/controlplane.ts';
 import { startOperator as launchOperator } from '../e2e/operator/process.ts';
+import { BENCH_RULES } from './cel-rules.ts';
 import { reportName } from '../operator/src/controller/report.ts';
 import { NAMESPACE_DELAY_MS } from '../operator/src/runtime/controller.ts';
 import {
@@ -212,6 +215,8 @@ export interface ClusterOptions {
   nodeOptions: string | undefined;
   /** Memory limit (Kubernetes quantity) enforced with a cgroup; undefined runs unconstrained. */
   memoryLimit: string | undefined;
+  /** Add bench/cel-rules.ts's 10 custom CEL rules to the policy (issue 15 point 5). */
+  customRules?: boolean;
   log: (msg: string) => void;
 }
 
@@ -885,7 +890,11 @@ export async function createObjects(
     apiVersion: 'security.vigil.dev/v1alpha1',
     kind: 'SecurityPolicy',
     metadata: { name: 'recommended' },
-    spec: { profile: 'recommended', events: { minSeverity: 'critical' } },
+    spec: {
+      profile: 'recommended',
+      events: { minSeverity: 'critical' },
+      ...(o.customRules ? { customRules: BENCH_RULES } : {}),
+    },
   });
   bump('SecurityPolicy');
   await pool(plan, o.concurrency, async (p) => {
@@ -1574,6 +1583,7 @@ async function main(): Promise<void> {
       'operator-dir': { type: 'string' },
       'node-options': { type: 'string' },
       'memory-limit': { type: 'string' },
+      'custom-rules': { type: 'boolean', default: false },
     },
   });
   const o = defaultOptions(values.smoke);
@@ -1591,6 +1601,7 @@ async function main(): Promise<void> {
   if (values.workers !== undefined) o.workers = int(values.workers, 'workers', 4);
   if (values['no-markdown']) o.markdown = false;
   if (values['no-restart']) o.restart = false;
+  if (values['custom-rules']) o.customRules = true;
   if (values.out !== undefined) o.outDir = resolve(values.out);
   if (values['operator-dir'] !== undefined) o.operatorDir = resolve(values['operator-dir']);
   if (values['node-options'] !== undefined) o.nodeOptions = values['node-options'] || undefined;

@@ -4,10 +4,12 @@
 #      builds the pinned peers on first use) → bench/results/offline*.json;
 #   2. in cluster: the operator against a local control plane with 10,000 pods
 #      (bench/cluster.ts) → bench/results/cluster*.json;
-#   3. audit webhook: 2,000 audit events/s for a minute into the operator's receiver
+#   3. custom CEL rules: bench/cel.ts (offline, → bench/results/cel.json) and bench/cluster.ts
+#      --custom-rules (→ bench/results/cluster-custom-rules/);
+#   4. audit webhook: 2,000 audit events/s for a minute into the operator's receiver
 #      (bench/audit.ts) → bench/results/audit.json.
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
-# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1 or BENCH_SKIP_AUDIT=1 leave one out.
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1 or BENCH_SKIP_AUDIT=1 leave one out.
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
 # (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
@@ -28,6 +30,14 @@ if [[ "${BENCH_SKIP_CLUSTER:-}" != 1 ]]; then
   t=$(secs)
   node bench/cluster.ts "$@"
   echo "bench: in-cluster benchmark took $(( $(secs) - t )) s"
+fi
+
+if [[ "${BENCH_SKIP_CEL:-}" != 1 ]]; then
+  # Custom CEL rules (issue 15): 10 rules on the 10k corpus offline, and in the cluster.
+  t=$(secs)
+  node bench/cel.ts --out bench/results/cel.json
+  node bench/cluster.ts --custom-rules --no-markdown --no-restart --out bench/results/cluster-custom-rules "$@"
+  echo "bench: custom-rule benchmarks took $(( $(secs) - t )) s"
 fi
 
 if [[ "${BENCH_SKIP_AUDIT:-}" != 1 ]]; then
