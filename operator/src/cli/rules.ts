@@ -58,16 +58,23 @@ export function rulesJson(rules: readonly Rule[]): unknown[] {
   }));
 }
 
-export function rulesTable(rules: readonly Rule[]): string {
-  const header = ['ID', 'SEVERITY', 'CATEGORY', 'PROFILES', 'TITLE'];
-  const rows = rules.map((r) => [r.id, severityLabel(r), r.category, profilesOf(r).join(','), r.title]);
+/** Columns padded to their widest cell (the last one free), and a count line. */
+function table(header: string[], rows: string[][], noun: string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const fmt = (row: string[]): string =>
     row
       .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rules.length} rule${rules.length === 1 ? '' : 's'}\n`;
+  return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rows.length} ${noun}${rows.length === 1 ? '' : 's'}\n`;
+}
+
+export function rulesTable(rules: readonly Rule[]): string {
+  return table(
+    ['ID', 'SEVERITY', 'CATEGORY', 'PROFILES', 'TITLE'],
+    rules.map((r) => [r.id, severityLabel(r), r.category, profilesOf(r).join(','), r.title]),
+    'rule',
+  );
 }
 
 export function auditRulesJson(rules: readonly AuditRule[]): unknown[] {
@@ -84,15 +91,11 @@ export function auditRulesJson(rules: readonly AuditRule[]): unknown[] {
 }
 
 export function auditRulesTable(rules: readonly AuditRule[]): string {
-  const header = ['ID', 'SEVERITY', 'MITRE', 'TITLE'];
-  const rows = rules.map((r) => [r.id, r.severity, r.mitre.join(',') || '-', r.title]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const fmt = (row: string[]): string =>
-    row
-      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return `${[fmt(header), ...rows.map(fmt)].join('\n')}\n${rules.length} audit rule${rules.length === 1 ? '' : 's'}\n`;
+  return table(
+    ['ID', 'SEVERITY', 'MITRE', 'TITLE'],
+    rules.map((r) => [r.id, r.severity, r.mitre.join(',') || '-', r.title]),
+    'audit rule',
+  );
 }
 
 export function run(argv: string[], io: CliIO): Promise<number> {
