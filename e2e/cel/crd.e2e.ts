@@ -47,7 +47,7 @@ describe('the SecurityPolicy CRD with spec.customRules', function () {
     const out = JSON.parse(
       mustKubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], policy([rule])),
     ) as { spec: { customRules: Record<string, unknown>[] } };
-    expect(out.spec.customRules).to.deep.equal([{ ...rule, category: 'workload' }]);
+    expect(out.spec.customRules).to.deep.equal([{ ...rule, category: 'custom' }]);
   });
 
   it('refuses at apply what the schema can: ids, severities, categories, empty validations, duplicate ids', function () {
@@ -58,7 +58,7 @@ describe('the SecurityPolicy CRD with spec.customRules', function () {
     };
     expect(refused([{ ...rule, id: 'Team_Label' }])).to.contain('spec.customRules[0].id');
     expect(refused([{ ...rule, severity: 'urgent' }])).to.contain('spec.customRules[0].severity');
-    expect(refused([{ ...rule, category: 'custom' }])).to.contain('spec.customRules[0].category');
+    expect(refused([{ ...rule, category: 'misc' }])).to.contain('spec.customRules[0].category');
     expect(refused([{ ...rule, validations: [] }])).to.contain('spec.customRules[0].validations');
     expect(refused([{ ...rule, variables: [{ name: 'a-b', expression: '1' }] }])).to.contain(
       'spec.customRules[0].variables[0].name',
