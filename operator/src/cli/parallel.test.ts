@@ -13,7 +13,7 @@ import { FIXED_NOW } from '../rules/testing.ts';
 import { DEFAULT_LOAD_OPTIONS, loadInputs, type LoadResult } from './load.ts';
 import { toJsonReport } from './output/json.ts';
 import { toSarif } from './output/sarif.ts';
-import { PARALLEL_MIN_BYTES, parserThreads } from './parallel.ts';
+import { idleCpus, PARALLEL_MIN_BYTES, parserThreads } from './parallel.ts';
 import { evaluateLoaded } from './scan.ts';
 import { VERSION } from './version.ts';
 
@@ -119,5 +119,20 @@ describe('cli/parallel: parser threads change nothing but the speed', () => {
       }),
     ).to.equal(0);
     expect(parserThreads(examples, { ...DEFAULT_LOAD_OPTIONS, workers: 0 })).to.equal(0);
+  });
+
+  it('counts the CPUs idle between two samples (threads are started only for those)', () => {
+    const cpu = (idle: number, busy: number) => ({
+      model: 'x',
+      speed: 1,
+      times: { user: busy, nice: 0, sys: 0, idle, irq: 0 },
+    });
+    const before = [cpu(1000, 1000), cpu(1000, 1000)];
+    // One CPU busy all along (this thread parsing), the other idle: one idle CPU.
+    expect(idleCpus(before, [cpu(1000, 1100), cpu(1100, 1000)])).to.equal(1);
+    // Both busy (other work on the machine): none.
+    expect(idleCpus(before, [cpu(1000, 1100), cpu(1000, 1100)])).to.equal(0);
+    expect(idleCpus(before, [cpu(1050, 1050), cpu(1100, 1000)])).to.equal(1.5);
+    expect(idleCpus(before, before)).to.equal(0);
   });
 });

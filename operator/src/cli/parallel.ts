@@ -6,10 +6,12 @@
  * happens there, in one batch per thread after evaluation. Outcomes are assembled in input order,
  * so the scan's output is the same as parsing every input here, in order.
  *
- * Small inputs are parsed here alone: a parser thread costs tens of milliseconds to start.
+ * Small inputs are parsed here alone: a parser thread costs tens of milliseconds to start. Unless
+ * the number of threads is given, they are started only for CPUs found idle while the first
+ * input is parsed here.
  */
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus, type CpuInfo } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Subject } from '../engine/types.ts';
 import type { FileOutcome, InputError, LoadInput, LoadOptions, RemoteDocuments } from './load.ts';
@@ -58,6 +60,20 @@ export function parserThreads(inputs: readonly LoadInput[], opts: LoadOptions): 
   return Math.min(availableParallelism() - 1, MAX_PARSER_THREADS, cap);
 }
 
+/** CPUs idle on average between two os.cpus() samples (0 when no time passed). */
+export function idleCpus(before: readonly CpuInfo[], after: readonly CpuInfo[]): number {
+  let idle = 0;
+  let total = 0;
+  after.forEach((c, k) => {
+    const b = before[k];
+    if (!b) return;
+    const sum = (t: CpuInfo['times']): number => t.user + t.nice + t.sys + t.idle + t.irq;
+    idle += c.times.idle - b.times.idle;
+    total += sum(c.times) - sum(b.times);
+  });
+  return total > 0 ? (after.length * idle) / total : 0;
+}
+
 function workerUrl(): URL {
   // The TypeScript source in a clone, the compiled JavaScript in the package.
   return new URL(import.meta.url.endsWith('.ts') ? './load-worker.ts' : './load-worker.js', import.meta.url);
@@ -88,7 +104,7 @@ export async function loadInParallel(
   readLocal: (i: number) => Promise<FileOutcome>,
 ): Promise<{ outcomes: FileOutcome[]; remote?: RemoteDocuments }> {
   const outcomes: (FileOutcome | undefined)[] = new Array<FileOutcome | undefined>(inputs.length);
-  const threadCount = parserThreads(inputs, opts);
+  let threadCount = parserThreads(inputs, opts);
   if (threadCount === 0) {
     for (let i = 0; i < inputs.length; i++) outcomes[i] = await readLocal(i);
     return { outcomes: outcomes as FileOutcome[] };
@@ -108,6 +124,23 @@ export async function loadInParallel(
     .map((x) => x.i);
   let cursor = 0;
   let remaining = inputs.length;
+  if (opts.workers === undefined) {
+    // Threads only help where CPUs are idle: on a machine busy with other work they cost CPU
+    // (each compiles the parser again) and gain no wall time. So the first input is parsed here
+    // while the CPUs' idle time is sampled, and threads are started for the idle CPUs seen.
+    const before = cpus();
+    const first = order[cursor++] as number;
+    outcomes[first] = await readLocal(first);
+    remaining--;
+    threadCount = Math.min(threadCount, Math.round(idleCpus(before, cpus())));
+    if (threadCount === 0) {
+      while (cursor < order.length) {
+        const i = order[cursor++] as number;
+        outcomes[i] = await readLocal(i);
+      }
+      return { outcomes: outcomes as FileOutcome[] };
+    }
+  }
   const remoteRefs = new WeakMap<Subject, RemoteRef>();
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
