@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: both benchmarks, one after the other (they would compete for the CPUs).
-#   1. offline: Vigil, Polaris and kube-score on the same generated corpus (bench/offline.ts;
+#   1. offline: Vigil, kube-score and trivy config on the same generated corpus (bench/offline.ts;
 #      builds the pinned peers on first use) → bench/results/offline*.json;
 #   2. in cluster: the operator against a local control plane with 10,000 pods
 #      (bench/cluster.ts) → bench/results/cluster*.json;
