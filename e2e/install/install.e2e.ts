@@ -148,6 +148,15 @@ spec:
     ],
     ['delete its lease', ['delete', 'leases.coordination.k8s.io/vigil-leader', '-n', 'vigil-system']],
     ['create core events', ['create', 'events', '-n', 'default']],
+    // Admission control it generates is its own two kinds; never webhooks.
+    [
+      'write validating webhook configurations',
+      ['create', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+    ],
+    [
+      'write mutating webhook configurations',
+      ['update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io'],
+    ],
     ['do anything on anything', ['*', '*']],
   ];
   for (const [what, args] of denied) {
@@ -176,9 +185,15 @@ spec:
       ['create', 'scanreports.security.vigil.dev', '-n', 'team-a'],
     ],
     ['delete ScanReports', ['delete', 'scanreports.security.vigil.dev', '-n', 'team-a']],
+    // ScanReports have no status subresource: findings are written with the report itself.
+    ['update ScanReports', ['update', 'scanreports.security.vigil.dev', '-n', 'team-a']],
     [
-      'update ScanReport status',
-      ['update', 'scanreports.security.vigil.dev', '--subresource=status', '-n', 'team-a'],
+      'create and update the admission policies it generates',
+      ['create', 'validatingadmissionpolicies.admissionregistration.k8s.io'],
+    ],
+    [
+      'delete generated admission policy bindings',
+      ['delete', 'validatingadmissionpolicybindings.admissionregistration.k8s.io'],
     ],
     ['create events.k8s.io events', ['create', 'events.events.k8s.io', '-n', 'default']],
     ['patch events.k8s.io events', ['patch', 'events.events.k8s.io', '-n', 'team-a']],
