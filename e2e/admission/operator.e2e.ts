@@ -169,10 +169,13 @@ describe('admission control run by the operator', function () {
     ]);
     expect(status().admission?.typeCheckingWarnings).to.deep.equal([]);
 
-    // Policies load asynchronously in the API server: wait until the first denial.
+    // Policies load asynchronously in the API server, each on its own: wait (with dry runs, so
+    // nothing is created meanwhile) until both the Pod and the workload policy deny.
     await eventually(
-      'a privileged Pod is denied',
-      () => !k.try(['create', '-f', '-'], podYaml('priv', NS, { privileged: true })).ok,
+      'the pods and workloads policies in force',
+      () =>
+        !k.try(['create', '--dry-run=server', '-f', '-'], podYaml('priv', NS, { privileged: true })).ok &&
+        !k.try(['create', '--dry-run=server', '-f', '-'], deployment('hostnet', true)).ok,
       30_000,
     );
     const priv = k.try(['create', '-f', '-'], podYaml('priv', NS, { privileged: true }));
