@@ -139,6 +139,62 @@ export interface ClusterIndexView {
 export interface ClusterFacts {
   /** `gitVersion` from the API server's /version (e.g. "v1.37.2"), when known. */
   serverVersion?: string;
+  /**
+   * What was learned by reading images from their registries (their packages, known
+   * vulnerabilities, suspicious content). Filled by the operator's image scanner or by
+   * `vigil scan --images`; absent when images are not analysed at all.
+   */
+  images?: ImageFactsView;
+}
+
+/** Image facts by the reference a container names (and the digest the kubelet ran, if known). */
+export interface ImageFactsView {
+  /**
+   * Facts of the image a container runs. `reference` is the container's `image` as written;
+   * `imageID` is the pod status' `imageID` (…@sha256:…) when the kubelet reported one, which
+   * wins over the reference. Undefined: not looked at (yet).
+   */
+  lookup(reference: string, imageID?: string): ImageFacts | undefined;
+  /** When the advisory data in use was last refreshed (ISO 8601), when any is loaded. */
+  readonly advisoriesUpdatedAt?: string;
+  /** How old advisory data may get before it is reported as stale (seconds). */
+  readonly advisoriesMaxAgeSeconds?: number;
+}
+
+export interface ImageFacts {
+  /** The reference analysed, pinned: registry/repository@sha256:… */
+  reference: string;
+  digest?: string;
+  status: 'analysed' | 'not-analysed';
+  /** Why it was not analysed (a registry error, a pull secret the policy does not let Vigil read…). */
+  reason?: string;
+  /** e.g. "debian 12", "alpine 3.20". */
+  os?: string;
+  /** Number of packages found (all ecosystems). */
+  packages?: number;
+  vulnerabilities: readonly ImageVulnerability[];
+  suspicious: readonly SuspiciousContent[];
+}
+
+export interface ImageVulnerability {
+  /** OSV id (DSA-…, GHSA-…, CVE-…), with its aliases (CVE ids). */
+  id: string;
+  aliases: readonly string[];
+  summary?: string;
+  /** Package name and its OSV ecosystem (Debian:12, npm, PyPI, Go, Alpine:v3.20). */
+  package: string;
+  ecosystem: string;
+  installed: string;
+  fixed?: string;
+  severity?: Severity;
+}
+
+export interface SuspiciousContent {
+  kind: 'miner' | 'mining-pool' | 'setuid' | 'private-key' | 'secret';
+  /** Path in the image (or "entrypoint"/"env"), and what was found there. */
+  path: string;
+  detail: string;
+  severity: Severity;
 }
 
 /** A severity above a rule's own that some of its findings get, and when. */
