@@ -120,4 +120,37 @@ describe('audit/respond: quarantine', () => {
     );
     expect(created).to.have.length(2);
   });
+
+  it('counts one response when detections of the same identity arrive together', async () => {
+    // The API server as the e2e saw it: each object exists once, the second create of one is a 409.
+    // The first request is slow (as the first write after a quiet spell often is), so later
+    // detections' requests overtake it.
+    const stored = new Set<string>();
+    let calls = 0;
+    const api = {
+      create: async (collection: string) => {
+        await new Promise((r) => setTimeout(r, calls++ === 0 ? 30 : 1));
+        if (stored.has(collection)) throw new ApiError(409, 'AlreadyExists', 'exists');
+        stored.add(collection);
+        return {};
+      },
+    } as unknown as KubeApi;
+    const responded: string[] = [];
+    const r = new Responder({
+      api,
+      logger: noopLogger,
+      fieldManager: 'vigil',
+      self: () => 'system:serviceaccount:vigil-system:vigil',
+      responded: (d) => responded.push(d.auditID),
+    });
+    const response = { rules: ['audit-secret-read-unexpected'], action: 'quarantine' } as const;
+    const t0 = new Date('2026-06-01T00:00:00Z');
+    await Promise.all([
+      r.respond(response, { ...detection('eve'), auditID: 'a-1' }, [], t0),
+      r.respond(response, { ...detection('eve'), auditID: 'a-2' }, [], t0),
+      r.respond(response, { ...detection('eve'), auditID: 'a-3' }, [], new Date(t0.getTime() + 1)),
+    ]);
+    expect(responded).to.deep.equal(['a-1']);
+    expect(stored.size).to.equal(2);
+  });
 });

@@ -119,6 +119,8 @@ export class Responder {
   private readonly o: ResponderOptions;
   /** Identity → when this process last made sure of its quarantine (repeats within a minute cost nothing). */
   private readonly done = new Map<string, number>();
+  /** Identity → the quarantine being put in place now (detections close together wait for it). */
+  private readonly inflight = new Map<string, Promise<void>>();
 
   constructor(o: ResponderOptions) {
     this.o = o;
@@ -138,6 +140,14 @@ export class Responder {
     }
     const last = this.done.get(d.user);
     if (last !== undefined && now.getTime() - last < RECHECK_MS) return;
+    const running = this.inflight.get(d.user);
+    if (running) return running;
+    const p = this.quarantine(response, d, now).finally(() => this.inflight.delete(d.user));
+    this.inflight.set(d.user, p);
+    return p;
+  }
+
+  private async quarantine(response: AuditResponse, d: Detection, now: Date): Promise<void> {
     const [vap, binding] = quarantineObjects(d.user, d, now.toISOString().replace(/\.\d+Z$/, 'Z'));
     const name = quarantineName(d.user);
     let created = false;
@@ -147,7 +157,8 @@ export class Responder {
     ] as const) {
       try {
         await this.o.api.create(collection, obj, this.o.fieldManager);
-        created = true;
+        // The policy is the quarantine; its binding only completes one an earlier call began.
+        if (obj === vap) created = true;
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
       }
