@@ -19,7 +19,6 @@
  * Usage: node bench/audit.ts [--rate 2000] [--seconds 60] [--batch 200] [--abusive 0.02]
  *          [--queue-size 20000] [--out DIR] [--no-markdown]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { ControlPlane, REPO_ROOT, freePort, waitFor } from '../e2e/controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../e2e/operator/process.ts';
 import { metricSum, parseExposition } from '../operator/src/observability/exposition.ts';
+import { certFiles, issueCert, selfSignedCert } from '../operator/src/testing/certs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,38 +46,13 @@ const BATCH = Number(args.batch);
 const ABUSIVE = Number(args.abusive);
 const TOKEN = 'bench-token-0123456789abcdef';
 
-function openssl(a: string[], cwd: string): void {
-  execFileSync('openssl', a, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 function certs(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=bench-ca', '-days', '2'],
-    dir,
-  );
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=vigil'], dir);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'server.ext',
-      '-out',
-      'server.crt',
-    ],
-    dir,
-  );
+  const ca = selfSignedCert(certFiles(dir, 'ca'), { subject: '/CN=bench-ca' });
+  issueCert(certFiles(dir, 'server'), ca, {
+    subject: '/CN=vigil',
+    sans: ['IP:127.0.0.1'],
+    usage: 'serverAuth',
+  });
 }
 
 /** The recorded log's events, split into benign and abusive (those carrying vigil.dev/expect). */

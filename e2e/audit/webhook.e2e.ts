@@ -11,7 +11,7 @@
  * same (ruleId, auditID) pairs as the webhook path.
  */
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
 } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
 import { metricSum, parseExposition } from '../../operator/src/observability/exposition.ts';
+import { certFiles, issueCert, selfSignedCert } from '../../operator/src/testing/certs.ts';
 
 const NS = 'audit-shop';
 const SECRETS = 40;
@@ -46,55 +47,15 @@ spec:
     deniedBurst: { threshold: ${BURST}, windowSeconds: 60 }
 `;
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** The receiver's CA, its serving certificate for 127.0.0.1, and the API server's client certificate. */
 function webhookCerts(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'wh-ca.key',
-      '-out',
-      'wh-ca.crt',
-      '-subj',
-      '/CN=vigil-audit-ca',
-      '-days',
-      '2',
-    ],
-    dir,
-  );
-  const leaf = (name: string, ext: string): void => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'wh-ca.crt',
-        '-CAkey',
-        'wh-ca.key',
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-        '-out',
-        `${name}.crt`,
-      ],
-      dir,
-    );
-  };
-  leaf('wh-server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  leaf('wh-apiserver', 'extendedKeyUsage=clientAuth\n');
+  const ca = selfSignedCert(certFiles(dir, 'wh-ca'), { subject: '/CN=vigil-audit-ca' });
+  issueCert(certFiles(dir, 'wh-server'), ca, {
+    subject: '/CN=wh-server',
+    sans: ['IP:127.0.0.1'],
+    usage: 'serverAuth',
+  });
+  issueCert(certFiles(dir, 'wh-apiserver'), ca, { subject: '/CN=wh-apiserver', usage: 'clientAuth' });
 }
 
 interface Answer {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
+import { certFiles, issueCert, selfSignedCert } from '../../operator/src/testing/certs.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Vigil's CRD manifests and the names the API server knows them by. */
@@ -109,92 +110,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /**
  * A client certificate `<name>.crt`/`<name>.key` signed by the cluster CA in `dir`: the API server
  * authenticates it as user `cn` in the groups `orgs` (e.g. a kubelet: system:node:NAME in system:nodes).
  */
 export function issueClientCert(dir: string, name: string, cn: string, orgs: string[] = []): void {
-  const subj = `${orgs.map((o) => `/O=${o}`).join('')}/CN=${cn}`;
-  if (!existsSync(join(dir, 'client.ext')))
-    writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
-  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`], dir);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '3650',
-      '-extfile',
-      'client.ext',
-      '-out',
-      `${name}.crt`,
-    ],
-    dir,
-  );
+  issueCert(certFiles(dir, name), certFiles(dir, 'ca'), {
+    subject: `${orgs.map((o) => `/O=${o}`).join('')}/CN=${cn}`,
+    key: 'rsa',
+    days: 3650,
+    usage: 'clientAuth',
+  });
 }
 
 /** CA, API server serving cert, admin client cert (system:masters), service-account key pair. */
 function generateCerts(dir: string, extraSans: readonly string[] = []): void {
-  const days = '3650';
-  openssl(['genrsa', '-out', 'ca.key', '2048'], dir);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-nodes',
-      '-key',
-      'ca.key',
-      '-subj',
-      '/CN=vigil-test-ca',
-      '-days',
-      days,
-      '-out',
-      'ca.crt',
+  const ca = selfSignedCert(certFiles(dir, 'ca'), { subject: '/CN=vigil-test-ca', key: 'rsa', days: 3650 });
+  issueCert(certFiles(dir, 'server'), ca, {
+    subject: '/CN=kube-apiserver',
+    key: 'rsa',
+    days: 3650,
+    usage: 'serverAuth',
+    sans: [
+      'IP:127.0.0.1',
+      'IP:10.0.0.1',
+      ...extraSans.map((ip) => `IP:${ip}`),
+      'DNS:localhost',
+      'DNS:kubernetes',
+      'DNS:kubernetes.default',
+      'DNS:kubernetes.default.svc',
     ],
-    dir,
-  );
-  writeFileSync(
-    join(dir, 'server.ext'),
-    `subjectAltName=IP:127.0.0.1,IP:10.0.0.1,${extraSans.map((ip) => `IP:${ip},`).join('')}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(['genrsa', '-out', 'server.key', '2048'], dir);
-  openssl(['req', '-new', '-key', 'server.key', '-subj', '/CN=kube-apiserver', '-out', 'server.csr'], dir);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      days,
-      '-extfile',
-      'server.ext',
-      '-out',
-      'server.crt',
-    ],
-    dir,
-  );
+  });
   issueClientCert(dir, 'admin', 'vigil-admin', ['system:masters']);
-  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
-  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+  execFileSync('openssl', ['genrsa', '-out', 'sa.key', '2048'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  execFileSync('openssl', ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** A kubeconfig for the API server at `server`, authenticating with `<cert>.crt`/`<cert>.key` of `dir`. */

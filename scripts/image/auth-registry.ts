@@ -7,12 +7,13 @@
  *
  *   node scripts/image/auth-registry.ts      prints the address, CA file and user
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCert } from '../../operator/src/testing/certs.ts';
+import { serveRegistry, tlsStatus } from './registry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const AUTH_REGISTRY = '127.0.0.1:5443';
@@ -24,17 +25,6 @@ export interface AuthRegistry {
   ca: Buffer;
   username: string;
   password: string;
-}
-
-function answers(addr: string, ca: Buffer): Promise<number> {
-  return new Promise((res) => {
-    const req = https.get(`https://${addr}/v2/`, { ca, timeout: 2000 }, (r) => {
-      r.resume();
-      res(r.statusCode ?? 0);
-    });
-    req.on('error', () => res(0));
-    req.on('timeout', () => req.destroy());
-  });
 }
 
 function bcrypt(password: string, work: string): string {
@@ -74,64 +64,37 @@ export async function ensureAuthRegistry(
   const keyFile = join(stateDir, 'key.pem');
   const passFile = join(stateDir, 'password');
   if (!existsSync(caFile) || !existsSync(keyFile))
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '3650',
-        '-subj',
-        '/CN=vigil test registry',
-        '-addext',
-        `subjectAltName=IP:${addr.split(':')[0] ?? '127.0.0.1'}`,
-        '-keyout',
-        keyFile,
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
+    selfSignedCert(
+      { cert: caFile, key: keyFile },
+      {
+        subject: '/CN=vigil test registry',
+        key: 'rsa',
+        days: 3650,
+        sans: [`IP:${addr.split(':')[0] ?? '127.0.0.1'}`],
+      },
     );
   if (!existsSync(passFile)) writeFileSync(passFile, randomBytes(12).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passFile, 'utf8').trim();
   const ca = readFileSync(caFile);
   const out = { addr, caFile, ca, username: AUTH_USER, password };
-  if ((await answers(addr, ca)) === 401) return out;
+  if ((await tlsStatus(addr, ca)) === 401) return out;
   const htpasswd = join(stateDir, 'htpasswd');
   if (!existsSync(htpasswd)) writeFileSync(htpasswd, `${AUTH_USER}:${bcrypt(password, stateDir)}\n`);
   const bin = '/usr/bin/docker-registry';
   if (!existsSync(bin)) throw new Error(`${bin} is missing (scripts/setup.sh image installs it)`);
   mkdirSync(dataDir, { recursive: true });
-  const config = join(stateDir, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: {level: warn}',
+  await serveRegistry({
+    name: 'auth registry',
+    addr,
+    stateDir,
+    lines: [
       `storage: {filesystem: {rootdirectory: ${dataDir}}, maintenance: {readonly: {enabled: true}}}`,
       `http: {addr: "${addr}", tls: {certificate: ${caFile}, key: ${keyFile}}}`,
       `auth: {htpasswd: {realm: vigil-test, path: ${htpasswd}}}`,
-      '',
-    ].join('\n'),
-  );
-  const logFile = join(stateDir, 'registry.log');
-  const child = spawn(bin, ['serve', config], {
-    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
-    detached: true,
+    ],
+    ready: async () => (await tlsStatus(addr, ca)) === 401,
   });
-  child.unref();
-  writeFileSync(join(stateDir, 'registry.pid'), String(child.pid ?? ''));
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if ((await answers(addr, ca)) === 401) return out;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') : '';
-  throw new Error(`the auth registry at ${addr} did not start; last lines of ${logFile}:\n${tail}`);
+  return out;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

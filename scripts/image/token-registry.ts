@@ -5,13 +5,14 @@
  * HTTPS on 127.0.0.1:5445, basic credentials in, an RS256 JWT out (x5c: a certificate the
  * registry trusts through its rootcertbundle) granting pull on the scope asked for.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCert } from '../../operator/src/testing/certs.ts';
+import { serveRegistry, tlsStatus } from './registry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TOKEN_REGISTRY = '127.0.0.1:5444';
@@ -31,39 +32,8 @@ function selfSigned(dir: string, name: string, cn: string): { cert: string; key:
   const cert = join(dir, `${name}-cert.pem`);
   const key = join(dir, `${name}-key.pem`);
   if (!existsSync(cert) || !existsSync(key))
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '3650',
-        '-subj',
-        `/CN=${cn}`,
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert({ cert, key }, { subject: `/CN=${cn}`, key: 'rsa', days: 3650, sans: ['IP:127.0.0.1'] });
   return { cert, key };
-}
-
-function answers(addr: string, ca: Buffer): Promise<number> {
-  return new Promise((res) => {
-    const req = https.get(`https://${addr}/v2/`, { ca, timeout: 2000 }, (r) => {
-      r.resume();
-      res(r.statusCode ?? 0);
-    });
-    req.on('error', () => res(0));
-    req.on('timeout', () => req.destroy());
-  });
 }
 
 const stateDir = join(ROOT, '.vigil', 'registry-token');
@@ -85,38 +55,19 @@ export async function ensureTokenRegistry(
     username: 'vigil',
     password: readFileSync(passFile, 'utf8').trim(),
   };
-  if ((await answers(TOKEN_REGISTRY, ca)) === 401) return out;
-  const config = join(stateDir, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: {level: warn}',
+  if ((await tlsStatus(TOKEN_REGISTRY, ca)) === 401) return out;
+  await serveRegistry({
+    name: 'token registry',
+    addr: TOKEN_REGISTRY,
+    stateDir,
+    lines: [
       `storage: {filesystem: {rootdirectory: ${dataDir}}, maintenance: {readonly: {enabled: true}}}`,
       `http: {addr: "${TOKEN_REGISTRY}", tls: {certificate: ${tls.cert}, key: ${tls.key}}}`,
       `auth: {token: {realm: "https://${TOKEN_SERVER}/token", service: ${SERVICE}, issuer: ${ISSUER}, rootcertbundle: ${signer.cert}}}`,
-      '',
-    ].join('\n'),
-  );
-  const bin = '/usr/bin/docker-registry';
-  if (!existsSync(bin)) throw new Error(`${bin} is missing (scripts/setup.sh image installs it)`);
-  const logFile = join(stateDir, 'registry.log');
-  const child = spawn(bin, ['serve', config], {
-    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
-    detached: true,
+    ],
+    ready: async () => (await tlsStatus(TOKEN_REGISTRY, ca)) === 401,
   });
-  child.unref();
-  writeFileSync(join(stateDir, 'registry.pid'), String(child.pid ?? ''));
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if ((await answers(TOKEN_REGISTRY, ca)) === 401) return out;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') : '';
-  throw new Error(
-    `the token registry at ${TOKEN_REGISTRY} did not start; last lines of ${logFile}:\n${tail}`,
-  );
+  return out;
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');

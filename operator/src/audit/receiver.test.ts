@@ -22,82 +22,19 @@ import { auditSettingsOf } from './settings.ts';
 import { rawEvent } from './rules/_testkit.ts';
 import type { AuditEvent, AuditSettings } from './types.ts';
 import { parse } from 'yaml';
+import { certFiles, issueCert, selfSignedCert } from '../testing/certs.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** A CA, a serving certificate for 127.0.0.1 and a client certificate; and an unrelated CA's client. */
 function makeCerts(dir: string): void {
-  const ca = (name: string): void =>
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-        '-subj',
-        `/CN=${name}`,
-        '-days',
-        '2',
-      ],
-      dir,
-    );
-  const leaf = (name: string, signer: string, ext: string): void => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(
-      [
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      ],
-      dir,
-    );
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        `${signer}.crt`,
-        '-CAkey',
-        `${signer}.key`,
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-        '-out',
-        `${name}.crt`,
-      ],
-      dir,
-    );
-  };
-  ca('ca');
-  ca('other-ca');
-  leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  leaf('apiserver', 'ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('intruder', 'other-ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('server-renewed', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  const ca = selfSignedCert(certFiles(dir, 'ca'), { subject: '/CN=ca' });
+  const other = selfSignedCert(certFiles(dir, 'other-ca'), { subject: '/CN=other-ca' });
+  const server = { sans: ['IP:127.0.0.1'], usage: 'serverAuth' } as const;
+  issueCert(certFiles(dir, 'server'), ca, { subject: '/CN=server', ...server });
+  issueCert(certFiles(dir, 'apiserver'), ca, { subject: '/CN=apiserver', usage: 'clientAuth' });
+  issueCert(certFiles(dir, 'intruder'), other, { subject: '/CN=intruder', usage: 'clientAuth' });
+  issueCert(certFiles(dir, 'server-renewed'), ca, { subject: '/CN=server-renewed', ...server });
 }
 
 /** The serial number of the certificate the server presents to a new connection. */
