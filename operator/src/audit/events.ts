@@ -16,6 +16,7 @@ import {
   REASON_AUDIT_DETECTION,
   REASON_AUDIT_RESPONSE,
   REPORTING_CONTROLLER,
+  RecentKeys,
   truncateUtf8,
   type EventV1,
   type ObjectReferenceV1,
@@ -145,15 +146,12 @@ export interface AuditEventPlannerOptions {
 
 export class AuditEventPlanner {
   private readonly opts: AuditEventPlannerOptions;
-  private readonly ttl: number;
-  private readonly maxEntries: number;
   private readonly bucket: TokenBucket;
-  private readonly seen = new Map<string, number>();
+  private readonly seen: RecentKeys;
 
   constructor(opts: AuditEventPlannerOptions) {
     this.opts = opts;
-    this.ttl = opts.dedupTtlMs ?? 10 * 60_000;
-    this.maxEntries = opts.maxCacheEntries ?? 4096;
+    this.seen = new RecentKeys(opts.dedupTtlMs ?? 10 * 60_000, opts.maxCacheEntries ?? 4096);
     this.bucket = new TokenBucket({ qps: opts.qps ?? 10, burst: opts.burst ?? 50, clock: opts.clock });
   }
 
@@ -162,8 +160,7 @@ export class AuditEventPlanner {
     const now = this.opts.clock.now();
     const object = regarding.uid ?? `${regarding.kind}/${regarding.namespace ?? ''}/${regarding.name}`;
     const key = `${object}|${d.ruleId}|${d.user}`;
-    const at = this.seen.get(key);
-    if (at !== undefined && now - at < this.ttl) {
+    if (this.seen.has(key, now)) {
       this.opts.onSuppressed?.('duplicate');
       return undefined;
     }
@@ -171,7 +168,7 @@ export class AuditEventPlanner {
       this.opts.onSuppressed?.('rate_limited');
       return undefined;
     }
-    this.remember(key, now);
+    this.seen.remember(key, now);
     // Events about cluster-scoped objects (a Namespace too) must live in default or kube-system.
     const namespace = regarding.namespace ?? '';
     const suffix = `${Math.floor(now).toString(16)}${sha256Hex(`${key}|${d.auditID}`).slice(0, 8)}`;
@@ -197,15 +194,6 @@ export class AuditEventPlanner {
   /** Entries in the dedup cache. */
   cacheSize(): number {
     return this.seen.size;
-  }
-
-  private remember(key: string, now: number): void {
-    this.seen.delete(key);
-    this.seen.set(key, now);
-    for (const [k, t] of this.seen) {
-      if (now - t < this.ttl && this.seen.size <= this.maxEntries) break;
-      this.seen.delete(k);
-    }
   }
 }
 

@@ -219,22 +219,53 @@ export interface PlanInput {
   related?: ObjectReferenceV1;
 }
 
+/**
+ * Keys remembered for a time window, at most `maxEntries` of them (oldest dropped first): the
+ * dedup cache of the event planners. Map order is insertion order, oldest first.
+ */
+export class RecentKeys {
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly seen = new Map<string, number>();
+
+  constructor(ttlMs: number, maxEntries: number) {
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+  }
+
+  /** True when `key` was remembered less than the window before `now`. */
+  has(key: string, now: number): boolean {
+    const at = this.seen.get(key);
+    return at !== undefined && now - at < this.ttlMs;
+  }
+
+  remember(key: string, now: number): void {
+    this.seen.delete(key);
+    this.seen.set(key, now);
+    // Drop expired entries from the old end, then enforce the bound.
+    for (const [k, t] of this.seen) {
+      if (now - t < this.ttlMs && this.seen.size <= this.maxEntries) break;
+      this.seen.delete(k);
+    }
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
 /** Stateful (dedup cache and rate limit) but I/O-free event decision-maker. */
 export class FindingEventPlanner {
   private readonly clock: Clock;
   private readonly opts: EventPlannerOptions;
-  private readonly ttl: number;
-  private readonly maxEntries: number;
   private readonly bucket: TokenBucket;
-  /** key → time remembered; Map order = insertion order, oldest first. */
-  private readonly seen = new Map<string, number>();
+  private readonly seen: RecentKeys;
   private readonly counters: EventPlannerStats = { emitted: 0, duplicates: 0, dropped: 0 };
 
   constructor(opts: EventPlannerOptions) {
     this.clock = opts.clock;
     this.opts = opts;
-    this.ttl = opts.dedupTtlMs ?? 10 * 60_000;
-    this.maxEntries = opts.maxCacheEntries ?? 4096;
+    this.seen = new RecentKeys(opts.dedupTtlMs ?? 10 * 60_000, opts.maxCacheEntries ?? 4096);
     this.bucket = new TokenBucket({ qps: opts.qps ?? 10, burst: opts.burst ?? 50, clock: opts.clock });
   }
 
@@ -244,8 +275,7 @@ export class FindingEventPlanner {
     const out: EventV1[] = [];
     for (const t of findingTransitions(input.previous, input.current, input.minSeverity)) {
       const key = `${input.regarding.uid}|${t.ruleId}|${t.reason}`;
-      const at = this.seen.get(key);
-      if (at !== undefined && now - at < this.ttl) {
+      if (this.seen.has(key, now)) {
         this.counters.duplicates++;
         this.opts.onSuppressed?.(t.reason, 'duplicate');
         continue;
@@ -255,7 +285,7 @@ export class FindingEventPlanner {
         this.opts.onSuppressed?.(t.reason, 'rate_limited');
         continue;
       }
-      this.remember(key, now);
+      this.seen.remember(key, now);
       this.counters.emitted++;
       this.opts.onEmitted?.(t.reason);
       const body: EventBodyOptions = { reportingInstance: this.opts.reportingInstance, nowMs: now };
@@ -274,16 +304,6 @@ export class FindingEventPlanner {
   /** Entries in the dedup cache (for tests and debugging). */
   cacheSize(): number {
     return this.seen.size;
-  }
-
-  private remember(key: string, now: number): void {
-    this.seen.delete(key);
-    this.seen.set(key, now);
-    // Drop expired entries from the old end, then enforce the bound.
-    for (const [k, t] of this.seen) {
-      if (now - t < this.ttl && this.seen.size <= this.maxEntries) break;
-      this.seen.delete(k);
-    }
   }
 }
 
