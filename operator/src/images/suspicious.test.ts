@@ -120,7 +120,20 @@ describe('images/suspicious', () => {
         [Buffer.from('/.\n/bin\n/bin/su\n')],
         Buffer.from('P:busybox\nV:1\nF:bin\nR:busybox\nR:ping\n\nP:x\nR:toplevel\n'),
       );
-      expect([...owned].sort()).to.deep.equal(['/bin', '/bin/busybox', '/bin/ping', '/bin/su', '/toplevel']);
+      expect([...owned].sort()).to.deep.equal([
+        '/bin',
+        '/bin/busybox',
+        '/bin/ping',
+        '/bin/su',
+        '/toplevel',
+        '/usr/bin/busybox',
+        '/usr/bin/ping',
+        '/usr/bin/su',
+      ]);
+      // Merged /usr: dpkg lists /bin/mount, the layer holds usr/bin/mount (and the reverse).
+      expect(
+        ownedPaths([Buffer.from('/usr/sbin/unix_chkpwd\n')], undefined).has('/sbin/unix_chkpwd'),
+      ).to.equal(true);
     });
   });
 
@@ -141,7 +154,10 @@ describe('images/suspicious', () => {
       // Layer 1: a distribution's files, with dpkg's list of what package owns what.
       put('l1', 'var/lib/dpkg/status', 'Package: login\nStatus: install ok installed\nVersion: 1:4.13\n\n');
       put('l1', 'var/lib/dpkg/info/login.list', '/.\n/bin\n/bin/su\n');
+      put('l1', 'var/lib/dpkg/info/mount.list', '/.\n/bin\n/bin/mount\n');
       put('l1', 'bin/su', '#!/bin/true\n', 0o4755);
+      // Merged /usr: listed as /bin/mount, stored as usr/bin/mount.
+      put('l1', 'usr/bin/mount', '#!/bin/true\n', 0o4755);
       put('l1', 'usr/lib/python3/dist-packages/lib/tests/key.pem', pem);
       put('l1', 'etc/falco/rules.yaml', 'condition: proc.cmdline contains "stratum+tcp://"\n');
       // Layer 2: what the image adds. The "miner" is a harmless script under a miner's name.

@@ -284,20 +284,34 @@ export function configFindings(config: ImageConfig): SuspiciousContent[] {
   return out;
 }
 
-/** Paths that installed packages list (dpkg *.list files, apk's installed database). */
+const MERGED_USR = /^\/(?:usr\/)?((?:s?bin|lib|lib32|lib64|libx32)\/.*)$/;
+
+/**
+ * Paths that installed packages list (dpkg *.list files, apk's installed database). With merged
+ * /usr (Debian 12, Ubuntu, Fedora: /bin is a symlink to usr/bin) a package lists /bin/su while the
+ * layer holds usr/bin/su: both spellings count as owned.
+ */
 export function ownedPaths(dpkgLists: Iterable<Buffer>, apkInstalled: Buffer | undefined): Set<string> {
   const owned = new Set<string>();
+  const add = (p: string): void => {
+    owned.add(p);
+    const m = MERGED_USR.exec(p);
+    if (m?.[1]) {
+      owned.add(`/${m[1]}`);
+      owned.add(`/usr/${m[1]}`);
+    }
+  };
   for (const l of dpkgLists)
     for (const line of l.toString('utf8').split('\n')) {
       const p = line.trim();
-      if (p.startsWith('/') && p !== '/.') owned.add(p);
+      if (p.startsWith('/') && p !== '/.') add(p);
     }
   if (apkInstalled) {
     let dir = '';
     for (const line of apkInstalled.toString('utf8').split('\n')) {
       if (line.startsWith('P:')) dir = '';
       else if (line.startsWith('F:')) dir = line.slice(2).trim();
-      else if (line.startsWith('R:')) owned.add(`/${dir ? `${dir}/` : ''}${line.slice(2).trim()}`);
+      else if (line.startsWith('R:')) add(`/${dir ? `${dir}/` : ''}${line.slice(2).trim()}`);
     }
   }
   return owned;
