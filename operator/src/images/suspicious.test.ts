@@ -59,9 +59,24 @@ describe('images/suspicious', () => {
         ['private-key', 'PEM private key', 'high'],
       ]);
       expect(secretsIn(sshKey).map((s) => s.detail)).to.deep.equal(['OpenSSH private key']);
-      expect(secretsIn('-----BEGIN ENCRYPTED PRIVATE KEY-----\nxx').map((s) => s.severity)).to.deep.equal([
-        'medium',
+      const encrypted = execFileSync(
+        'openssl',
+        ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-passout', 'pass:test'],
+        {
+          input: pem,
+          encoding: 'utf8',
+        },
+      );
+      expect(secretsIn(encrypted).map((s) => [s.detail, s.severity])).to.deep.equal([
+        ['PEM private key (encrypted)', 'medium'],
       ]);
+      // A parser naming the header (cryptography's ssh.py) holds no key.
+      expect(
+        secretsIn(
+          '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n_SK_END = b"-----END OPENSSH PRIVATE KEY-----"\n',
+        ),
+      ).to.deep.equal([]);
+      expect(secretsIn(pem.replace(/-----END [A-Z ]+-----/, ''))).to.deep.equal([]);
       expect(secretsIn(`aws_access_key_id = ${fakeAwsKeyId()}`).map((s) => [s.kind, s.detail])).to.deep.equal(
         [['secret', 'AWS access key ID']],
       );

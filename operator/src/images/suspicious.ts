@@ -110,6 +110,14 @@ export function miningPools(text: string): string[] {
   return out;
 }
 
+/**
+ * A whole key block, not just its first line: source code that names the header (a parser's
+ * constant, e.g. cryptography's ssh.py) holds no key. Optional RFC 1421 headers (Proc-Type,
+ * DEK-Info), then at least 64 base64 characters, then the matching END line.
+ */
+const KEY_BLOCK =
+  /-----BEGIN ((?:[A-Z0-9]+ ){0,3}PRIVATE KEY)-----\r?\n(?:[A-Za-z-]+: [^\n]*\r?\n)*(?:\r?\n)?[A-Za-z0-9+/=\r\n]{64,}-----END \1-----/;
+
 /** Secrets and keys in a text (a small file or an environment value), as suspect kinds. */
 export function secretsIn(
   text: string,
@@ -117,6 +125,7 @@ export function secretsIn(
   const out: { kind: 'private-key' | 'secret'; detail: string; severity: Severity }[] = [];
   for (const type of detectKnown(text)) {
     if (type === 'private key (PEM)') {
+      if (!KEY_BLOCK.test(text)) continue;
       const ssh = text.includes('-----BEGIN OPENSSH PRIVATE KEY-----');
       const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text);
       out.push({
