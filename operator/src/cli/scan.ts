@@ -76,7 +76,7 @@ Options:
   --fail-on SEV      Exit 1 when a finding is at or above SEV: ${FAIL_ON.join(', ')}
                      (default high).
   --images           Also read the images the manifests' containers name from their
-                     registries (4 at a time, each digest once): their packages, known
+                     registries (4 at a time, each digest once): their known
                      vulnerabilities (with --advisories) and suspicious content become
                      findings (image-* rules); an image that cannot be read is reported
                      as image-not-analysed. See docs/images.md.
