@@ -87,6 +87,30 @@ describe('rules/supply-chain/image-contents', () => {
       ]);
     });
 
+    it('reports an advisory once for the binary packages of one source package', () => {
+      const dsa = (pkg: string): ImageVulnerability => ({
+        id: 'DSA-5764-1',
+        aliases: ['CVE-2024-5535'],
+        package: pkg,
+        ecosystem: 'Debian:12',
+        installed: '3.0.11-1~deb12u2',
+        fixed: '3.0.14-1~deb12u1',
+        severity: 'low',
+      });
+      const m = new ImageFactsMap().set(
+        facts(D1, [dsa('libssl3'), dsa('openssl'), { ...dsa('openssl'), severity: 'high' }]),
+        REF,
+      );
+      expect(runRule(imageVulnerabilities, pod(), { images: m })).to.deep.equal([
+        {
+          container: 'app',
+          severity: 'low',
+          message:
+            'container "app" image "registry.example/app:1.0" (debian 12): libssl3, openssl 3.0.11-1~deb12u2 have DSA-5764-1 / CVE-2024-5535, fixed in 3.0.14-1~deb12u1 (spec.containers[0].image)',
+        },
+      ]);
+    });
+
     it('checks init and ephemeral containers too, and nothing for a clean or unknown image', () => {
       const hits = runRule(
         imageVulnerabilities,

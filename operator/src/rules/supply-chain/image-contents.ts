@@ -36,6 +36,7 @@ import {
   type ClusterIndexView,
   type ImageFacts,
   type ImageFactsView,
+  type ImageVulnerability,
   type KubeObject,
   type ParamSpec,
   type Rule,
@@ -218,22 +219,41 @@ export const imageVulnerabilities: Rule = {
     if (found.length === 0) return hits;
     const p = priorityOf(obj, ctx.index);
     for (const c of found) {
-      const seen = new Set<string>();
+      // One finding per advisory: the binary packages of one source package (libssl3, openssl)
+      // that a Debian or Alpine advisory names share it.
+      const byId = new Map<string, ImageVulnerability[]>();
       for (const v of c.facts.vulnerabilities) {
-        const key = `${v.id}\u0000${v.package}\u0000${v.installed}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const base = v.severity ?? DEFAULT_ADVISORY_SEVERITY;
+        const group = byId.get(v.id) ?? [];
+        if (!group.some((g) => g.package === v.package && g.installed === v.installed)) group.push(v);
+        byId.set(v.id, group);
+      }
+      for (const [id, group] of byId) {
+        const v = group[0] as ImageVulnerability;
+        const rated = group.map((g) => g.severity).filter((x): x is Severity => x !== undefined);
+        const advisory = rated.sort((a, b) => severityRank(b) - severityRank(a))[0];
+        const base = advisory ?? DEFAULT_ADVISORY_SEVERITY;
         const severity = step(base, p.by);
-        const ids = [v.id, ...v.aliases.filter((a) => a !== v.id)];
+        const ids = [id, ...v.aliases.filter((a) => a !== id)];
         let note = '';
         if (severity !== base)
           note = `; priority ${p.by > 0 ? 'raised' : 'lowered'} from ${base} to ${severity}: the pod ${p.by > 0 ? p.why : `belongs to ${p.why}`}`;
         else if (p.by > 0) note = `; the pod ${p.why}`;
+        const installed = [...new Set(group.map((g) => g.installed))];
+        const packages =
+          installed.length === 1
+            ? `${listShort(
+                group.map((g) => clip(g.package)),
+                5,
+              )} ${clip(installed[0] ?? '')}`
+            : listShort(
+                group.map((g) => `${clip(g.package)} ${clip(g.installed)}`),
+                5,
+              );
+        const fixed = [...new Set(group.map((g) => g.fixed).filter((f): f is string => f !== undefined))];
         hits.push({
           container: c.name,
           severity,
-          message: `${where(c)}: ${clip(v.package)} ${clip(v.installed)} has ${clip(ids.join(' / '), 200)}${v.fixed ? `, fixed in ${clip(v.fixed)}` : ', no fixed version'}${v.summary ? ` (${clip(v.summary, 100)})` : ''}${v.severity ? '' : ` (the advisory gives no severity: ${DEFAULT_ADVISORY_SEVERITY})`}${note} (${c.path}.image)`,
+          message: `${where(c)}: ${packages} ${group.length > 1 ? 'have' : 'has'} ${clip(ids.join(' / '), 200)}${fixed.length > 0 ? `, fixed in ${clip(fixed.join(', '))}` : ', no fixed version'}${v.summary ? ` (${clip(v.summary, 100)})` : ''}${advisory ? '' : ` (the advisory gives no severity: ${DEFAULT_ADVISORY_SEVERITY})`}${note} (${c.path}.image)`,
         });
       }
     }
