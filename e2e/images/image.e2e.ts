@@ -6,6 +6,9 @@
  *
  *   E2E_SPEC=e2e/images/image.e2e.ts bash scripts/test-e2e.sh   (part of make test-e2e)
  *
+ * REGISTRY, VIGIL_AUTH_REGISTRY, VIGIL_TOKEN_REGISTRY and VIGIL_TOKEN_SERVER (host:port) move the
+ * registries from their default ports, for a worktree beside one whose registries hold them.
+ *
  * The auth path: a second docker-registry over TLS with htpasswd basic auth (auth-registry.ts) on
  * 127.0.0.1:5443 serves the same storage read-only; a third (token-registry.ts) on 127.0.0.1:5444 uses
  * the distribution token protocol with a token server on 127.0.0.1:5445 run by this test.
@@ -19,8 +22,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAuthRegistry, type AuthRegistry } from '../../scripts/image/auth-registry.ts';
-import { pushTestImages, type PushedTestImages } from '../../scripts/image/test-image.ts';
 import {
+  pushSuspiciousImage,
+  pushTestImages,
+  type PushedTestImages,
+  type TestImage,
+} from '../../scripts/image/test-image.ts';
+import {
+  TOKEN_SERVER,
   ensureTokenRegistry,
   startTokenServer,
   type TokenRegistry,
@@ -28,6 +37,7 @@ import {
 } from '../../scripts/image/token-registry.ts';
 import { main } from '../../operator/src/cli/main.ts';
 import type { CliIO } from '../../operator/src/cli/io.ts';
+import type { JsonReport } from '../../operator/src/cli/output/json.ts';
 import { analyseImage } from '../../operator/src/images/analyse.ts';
 import { AdvisoryIndex, loadAdvisories } from '../../operator/src/images/osv.ts';
 import { RegistryClient } from '../../operator/src/images/registry.ts';
@@ -179,6 +189,190 @@ describe('images e2e: test images in a real registry', function () {
     );
   });
 
+  describe('vigil scan --images', () => {
+    let suspicious: TestImage & { reference: string };
+    let dir: string;
+    const IMAGE_RULES = ['image-vulnerabilities', 'image-suspicious-content', 'image-not-analysed'];
+
+    /** Manifests naming the test images: vulnerable behind a LoadBalancer, fixed, suspicious, absent. */
+    function manifests(): string {
+      const deployment = (name: string, image: string, labels: string): string =>
+        [
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          `metadata: {name: ${name}, namespace: shop}`,
+          'spec:',
+          `  selector: {matchLabels: {app: ${labels}}}`,
+          '  template:',
+          `    metadata: {labels: {app: ${labels}}}`,
+          '    spec:',
+          '      containers:',
+          `      - {name: app, image: "${image}"}`,
+        ].join('\n');
+      return [
+        deployment('web', images.vulnerable.reference, 'web'),
+        // The same image under another spelling of the digest it resolves to: analysed once.
+        deployment(
+          'web-pinned',
+          `${images.vulnerable.reference.replace(/:1$/, '')}@${images.vulnerable.image.manifest.digest}`,
+          'pinned',
+        ),
+        deployment('api', images.fixed.reference, 'api'),
+        deployment('odd', suspicious.reference, 'odd'),
+        deployment('gone', images.fixed.reference.replace('/fixed:1', '/absent:1'), 'gone'),
+        'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}',
+      ].join('\n---\n');
+    }
+
+    before(async () => {
+      suspicious = await pushSuspiciousImage();
+      dir = mkdtempSync(join(tmpdir(), 'vigil-scan-images-'));
+      writeFileSync(join(dir, 'shop.yaml'), `${manifests()}\n`);
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    async function scanJson(args: string[]): Promise<{ code: number; report: JsonReport; err: string }> {
+      const c = capture();
+      const code = await main(['scan', '-o', 'json', ...args, join(dir, 'shop.yaml')], c.io);
+      return { code, report: JSON.parse(c.out()) as JsonReport, err: c.err() };
+    }
+
+    it('reports the vulnerable image’s advisories with fixed versions, raised for the exposed workload; none for the fixed image', async () => {
+      const { code, report, err } = await scanJson(['--images', '--advisories', FIXTURE]);
+      expect(err).to.equal(
+        'vigil scan: note: 3 images analysed, 1 could not be (reported as image-not-analysed)\n',
+      );
+      expect(code).to.equal(1);
+      const vulns = (name: string): string[][] =>
+        report.findings
+          .filter((f) => f.ruleId === 'image-vulnerabilities' && f.resource.name === name)
+          .map((f) => {
+            const m = /: (\S+) \S+ has ([^ ,]+)[^,]*, fixed in (\S+)/.exec(f.message);
+            return [m?.[2] ?? f.message, m?.[1] ?? '', m?.[3] ?? ''];
+          });
+      const sorted = (rows: string[][]): string[] => rows.map((r) => r.join(' ')).sort();
+      const want = sorted(EXPECTED.map(([id, pkg, fixed]) => [id ?? '', pkg ?? '', fixed ?? '']));
+      expect(sorted(vulns('web'))).to.deep.equal(want);
+      expect(sorted(vulns('web-pinned'))).to.deep.equal(want);
+      expect(vulns('api')).to.deep.equal([]);
+      expect(vulns('odd')).to.deep.equal([]);
+      const web = report.findings.filter(
+        (f) => f.ruleId === 'image-vulnerabilities' && f.resource.name === 'web',
+      );
+      const pinned = report.findings.filter(
+        (f) => f.ruleId === 'image-vulnerabilities' && f.resource.name === 'web-pinned',
+      );
+      // Reachable through the LoadBalancer with no NetworkPolicy: one step above the same advisory elsewhere.
+      for (const f of web)
+        expect(f.message).to.contain(
+          'reachable from outside the cluster (Service "web" (LoadBalancer)) and no NetworkPolicy isolates it',
+        );
+      const rank = ['info', 'low', 'medium', 'high', 'critical'];
+      const level = (fs: typeof web): number[] => fs.map((f) => rank.indexOf(f.severity)).sort();
+      expect(level(web)).to.deep.equal(level(pinned).map((l) => Math.min(4, l + 1)));
+      expect(web.find((f) => f.message.includes('GHSA-35jh-r3h4-6jhm'))?.message).to.contain(
+        'GHSA-35jh-r3h4-6jhm / CVE-2021-23337, fixed in 4.17.21',
+      );
+      expect(web.every((f) => f.location.field === 'spec.template.spec.containers[0].image')).to.equal(true);
+      const counts = new Map<string, number>();
+      for (const f of report.findings)
+        if (IMAGE_RULES.includes(f.ruleId)) counts.set(f.ruleId, (counts.get(f.ruleId) ?? 0) + 1);
+      process.stderr.write(`      scan --images: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+    });
+
+    it('reports the suspicious image’s miner, pools, setuid file and keys, the deleted key too', async () => {
+      const { report } = await scanJson(['--images']);
+      const got = report.findings
+        .filter((f) => f.ruleId === 'image-suspicious-content')
+        .map(
+          (f) => `${f.resource.name} ${f.severity} ${/: (\S+ at \S+):/.exec(f.message)?.[1] ?? f.message}`,
+        );
+      expect(got.sort()).to.deep.equal(
+        [
+          'odd critical miner at /usr/local/bin/xmrig',
+          'odd critical mining-pool at /opt/start.sh',
+          'odd critical mining-pool at entrypoint',
+          'odd high private-key at /app/deploy.pem',
+          'odd high private-key at /root/.ssh/id_ed25519',
+          'odd medium setuid at /usr/local/bin/helper',
+        ].sort(),
+      );
+      const deleted = report.findings.find((f) => f.message.includes('/app/deploy.pem'));
+      expect(deleted?.message).to.contain('deleted by layer 3 but still in the earlier layer');
+    });
+
+    it('reports an image that cannot be read as not analysed, with the registry’s answer', async () => {
+      const { report } = await scanJson(['--images']);
+      const gone = report.findings.filter((f) => f.ruleId === 'image-not-analysed');
+      expect(gone.map((f) => f.resource.name)).to.deep.equal(['gone']);
+      expect(gone[0]?.severity).to.equal('low');
+      expect(gone[0]?.message).to.match(/was not analysed: .*manifest 1 answered 404/);
+    });
+
+    it('reads the images through a TLS registry with --registry-config and --ca', async () => {
+      const auth = await ensureAuthRegistry();
+      const cfgDir = mkdtempSync(join(tmpdir(), 'vigil-scan-cfg-'));
+      try {
+        const cfg = join(cfgDir, 'config.json');
+        writeFileSync(
+          cfg,
+          JSON.stringify({
+            auths: {
+              [auth.addr]: { auth: Buffer.from(`${auth.username}:${auth.password}`).toString('base64') },
+            },
+          }),
+        );
+        writeFileSync(
+          join(cfgDir, 'app.yaml'),
+          `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - {name: app, image: "${auth.addr}/vigil-test/vulnerable:1"}\n`,
+        );
+        const c = capture();
+        const code = await main(
+          [
+            'scan',
+            '-o',
+            'json',
+            '--images',
+            '--advisories',
+            FIXTURE,
+            '--registry-config',
+            cfg,
+            '--ca',
+            auth.caFile,
+            join(cfgDir, 'app.yaml'),
+          ],
+          c.io,
+        );
+        expect(code).to.equal(1);
+        const report = JSON.parse(c.out()) as JsonReport;
+        expect(report.findings.filter((f) => f.ruleId === 'image-vulnerabilities')).to.have.length(
+          EXPECTED.length,
+        );
+        const denied = capture();
+        await main(
+          ['scan', '-o', 'json', '--images', '--ca', auth.caFile, join(cfgDir, 'app.yaml')],
+          denied.io,
+        );
+        const na = (JSON.parse(denied.out()) as JsonReport).findings.filter(
+          (f) => f.ruleId === 'image-not-analysed',
+        );
+        expect(na.map((f) => f.message)).to.have.length(1);
+        expect(na[0]?.message).to.contain('asks for basic auth and no credentials were given');
+      } finally {
+        rmSync(cfgDir, { recursive: true, force: true });
+      }
+    });
+
+    it('without --images, the same manifests give no image content finding and no note', async () => {
+      const { report, err } = await scanJson([]);
+      expect(err).to.equal('');
+      expect(report.findings.filter((f) => IMAGE_RULES.includes(f.ruleId))).to.deep.equal([]);
+      const c = capture();
+      expect(await main(['scan', '--advisories', FIXTURE, join(dir, 'shop.yaml')], c.io)).to.equal(2);
+      expect(c.err()).to.contain('vigil scan: --advisories needs --images');
+    });
+  });
+
   describe('through a TLS registry with basic auth (docker-registry htpasswd)', () => {
     let auth: AuthRegistry;
     before(async () => {
@@ -312,7 +506,7 @@ describe('images e2e: test images in a real registry', function () {
           credentials: () => ({ username: reg.username, password: 'wrong' }),
         }),
       );
-      expect(wrong).to.equal(`Error: ${reg.addr}: the token endpoint 127.0.0.1:5445 answered 401`);
+      expect(wrong).to.equal(`Error: ${reg.addr}: the token endpoint ${TOKEN_SERVER} answered 401`);
       expect(await errorOf(new RegistryClient({ ca: reg.ca }))).to.equal(wrong);
     });
   });

@@ -16,7 +16,8 @@ import { selfSignedCert } from '../../operator/src/testing/certs.ts';
 import { serveRegistry, tlsStatus } from './registry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const AUTH_REGISTRY = '127.0.0.1:5443';
+/** VIGIL_AUTH_REGISTRY moves it (a worktree beside another whose registries hold the defaults). */
+export const AUTH_REGISTRY = process.env['VIGIL_AUTH_REGISTRY'] || '127.0.0.1:5443';
 export const AUTH_USER = 'vigil';
 
 export interface AuthRegistry {

@@ -14,6 +14,13 @@
  *   vigil-test/fixed:1  the same with the fixed versions (lodash 4.17.21, minimist 1.2.8,
  *     urllib3 1.26.19, x/text v0.3.8, yaml.v2 v2.2.8): same base layer, new digest.
  *
+ *   vigil-test/suspicious:1  (pushSuspiciousImage, separate so the images above keep their
+ *     digests) the same Debian layer, then harmless stand-ins for what image analysis must flag:
+ *     a shell script named xmrig that prints a line, a script naming a stratum pool (pool.invalid,
+ *     a name that cannot resolve), a setuid script no package lists, two private keys generated
+ *     here by openssl at build time (so this image's digest changes with every build), one of
+ *     them deleted again by a third layer; the command names the pool too.
+ *
  * Versions come from scripts/advisories-fixture.ts (FIXTURE_PACKAGES), whose advisories name them.
  * Downloads are cached in .vigil/test-image/cache; layers are deterministic, so a rebuild gives the
  * same digests and a push only sends what the registry lacks.
@@ -21,7 +28,7 @@
  *   node scripts/image/test-image.ts [--registry host:port] [--no-push]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -204,6 +211,77 @@ export function buildTestImage(name: string, versions: Versions): TestImage {
   );
   rmSync(join(out, 'trees'), { recursive: true, force: true });
   return { name, tag: '1', image, versions };
+}
+
+/** Builds vigil-test/suspicious (see the header): nothing in it mines or escalates anything. */
+export function buildSuspiciousImage(): TestImage {
+  const name = 'vigil-test/suspicious';
+  const out = join(TEST_IMAGE_DIR, name.replace(/\//g, '_'));
+  const cache = join(TEST_IMAGE_DIR, 'cache');
+  rmSync(out, { recursive: true, force: true });
+  const layout = join(out, 'oci');
+  mkdirSync(layout, { recursive: true });
+  const tree = (n: string): string => {
+    const d = join(out, 'trees', n);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const put = (dir: string, path: string, content: string, mode: number): void => {
+    const f = join(dir, path);
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileSync(f, content);
+    chmodSync(f, mode);
+  };
+  const debs = debianTree(tree('debian'), join(cache, 'debs'));
+  const layers: Layer[] = [
+    layerFromDir(layout, join(out, 'trees', 'debian'), `debian packages ${debs.join(' ')}`),
+  ];
+  const added = tree('added');
+  const harmless = "#!/bin/sh\necho 'vigil test image: not a miner'\n";
+  put(added, 'usr/local/bin/xmrig', harmless, 0o755);
+  put(added, 'usr/local/bin/helper', '#!/bin/sh\nid\n', 0o4755);
+  put(
+    added,
+    'opt/start.sh',
+    '#!/bin/sh\n# vigil test image: names a pool that cannot resolve, mines nothing\nexec /usr/local/bin/xmrig -o stratum+tcp://pool.invalid:3333\n',
+    0o755,
+  );
+  const key = (): string => sh('openssl', ['genpkey', '-algorithm', 'ed25519']);
+  put(added, 'root/.ssh/id_ed25519', key(), 0o600);
+  put(added, 'app/deploy.pem', key(), 0o600);
+  layers.push(layerFromDir(layout, added, 'add a miner stand-in, a setuid script and keys'));
+  const removed = tree('removed');
+  put(removed, 'app/.wh.deploy.pem', '', 0o644);
+  layers.push(layerFromDir(layout, removed, 'rm /app/deploy.pem'));
+  const image = writeImage(
+    layout,
+    layers,
+    {
+      user: '65532:65532',
+      env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
+      entrypoint: ['/opt/start.sh'],
+      cmd: ['--pool', 'stratum+ssl://pool.invalid:443'],
+      workingDir: '/',
+      exposedPorts: [],
+      labels: { 'org.opencontainers.image.title': name },
+    },
+    `${name}:1`,
+  );
+  rmSync(join(out, 'trees'), { recursive: true, force: true });
+  return { name, tag: '1', image, versions: { npm: {}, pypi: {}, go: {} } };
+}
+
+/** Builds vigil-test/suspicious and pushes it to `registry` (started here if none answers). */
+export async function pushSuspiciousImage(
+  registry: string = process.env['REGISTRY'] || DEFAULT_REGISTRY,
+): Promise<TestImage & { reference: string }> {
+  await ensureRegistry(registry, join(ROOT, '.vigil', 'registry'));
+  const t = buildSuspiciousImage();
+  const p = await push(t.image, registry, t.name, t.tag);
+  log(
+    `${p.reference}: ${t.image.layers.length} layers (${p.uploaded} blobs uploaded, ${p.existing} already there)`,
+  );
+  return { ...t, reference: `${registry}/${t.name}:${t.tag}` };
 }
 
 export interface PushedTestImages {

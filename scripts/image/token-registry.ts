@@ -15,8 +15,9 @@ import { selfSignedCert } from '../../operator/src/testing/certs.ts';
 import { serveRegistry, tlsStatus } from './registry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TOKEN_REGISTRY = '127.0.0.1:5444';
-export const TOKEN_SERVER = '127.0.0.1:5445';
+/** VIGIL_TOKEN_REGISTRY and VIGIL_TOKEN_SERVER move them (see AUTH_REGISTRY). */
+export const TOKEN_REGISTRY = process.env['VIGIL_TOKEN_REGISTRY'] || '127.0.0.1:5444';
+export const TOKEN_SERVER = process.env['VIGIL_TOKEN_SERVER'] || '127.0.0.1:5445';
 const SERVICE = 'vigil-test-registry';
 const ISSUER = 'vigil-test-token-issuer';
 

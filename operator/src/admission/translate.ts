@@ -137,6 +137,9 @@ const TOOL =
 const SECRET_SCAN =
   'needs Shannon entropy, base64/JSON decoding (JWT headers) and look-behind/look-ahead regexes, which CEL and RE2 do not have: a translation would not give the same answers';
 
+const IMAGE_CONTENTS =
+  'needs what is inside the image (packages, advisories, files read from its registry), which an admission request does not carry';
+
 /** Why each pod-template rule that has no CEL translation stays audit-only. */
 export const UNTRANSLATED_REASONS: Readonly<Record<string, string>> = {
   'container-requests-missing': LIMIT_RANGE,
@@ -164,6 +167,9 @@ export const UNTRANSLATED_REASONS: Readonly<Record<string, string>> = {
   'jupyter-without-authentication': TOOL,
   'change-unapproved-field-manager':
     'needs the history of field managers (managedFields over time), not one admission request',
+  'image-vulnerabilities': IMAGE_CONTENTS,
+  'image-suspicious-content': IMAGE_CONTENTS,
+  'image-not-analysed': IMAGE_CONTENTS,
   'workload-missing-ownership-labels':
     'needs the owning controller (a pod or ReplicaSet owned by a workload in scope is represented by it)',
 };

@@ -4,16 +4,14 @@
  * vulnerabilities of those packages from OSV records (a directory, a zip such as osv.dev's
  * per-ecosystem all.zip, or a JSON file).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseImage } from '../images/analyse.ts';
 import { cycloneDx } from '../images/cyclonedx.ts';
 import { AdvisoryIndex, loadAdvisoriesFrom } from '../images/osv.ts';
-import { credentialsFromDockerConfig } from '../images/credentials.ts';
-import { RegistryClient, parseReference, type Credentials } from '../images/registry.ts';
+import { RegistryClient } from '../images/registry.ts';
 import { cycloneDxVulnerabilities, findVulnerabilities } from '../images/vulns.ts';
 import { oneOf, shortParseError, usageError } from './args.ts';
+import { REGISTRY_FLAGS, REGISTRY_HELP, registryClientFromFlags } from './images.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, type CliIO } from './io.ts';
 
 export const SBOM_OUTPUTS = ['table', 'json'] as const;
@@ -31,14 +29,7 @@ Options:
   --advisories PATH|URL  OSV records (directory, .zip or .json; or an http(s) URL of one,
                          such as osv.dev's per-ecosystem all.zip): also report the known
                          vulnerabilities of the packages, with fixed versions.
-  --username USER        Registry user; the password is read from the environment
-                         variable VIGIL_REGISTRY_PASSWORD (never from the command line).
-                         VIGIL_REGISTRY_TOKEN instead sends a bearer token as is.
-  --registry-config FILE A Docker config.json (or a pull secret's .dockerconfigjson):
-                         the credentials listed for IMAGE's registry.
-  --ca FILE              PEM certificates to trust for a TLS registry.
-  --plain-http           Talk HTTP, not HTTPS (default only for loopback registries).
-  -h, --help             Show this help.
+${REGISTRY_HELP}  -h, --help             Show this help.
 
 Exit codes:
   0  the image was read (and, with --advisories, no known vulnerability)
@@ -55,10 +46,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       options: {
         output: { type: 'string', short: 'o' },
         advisories: { type: 'string' },
-        username: { type: 'string' },
-        ca: { type: 'string' },
-        'registry-config': { type: 'string' },
-        'plain-http': { type: 'boolean' },
+        ...REGISTRY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,36 +69,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     );
   const image = positionals[0] as string;
 
-  let credentials: Credentials | undefined;
-  const token = io.env['VIGIL_REGISTRY_TOKEN'];
-  if (values.username !== undefined) {
-    const password = io.env['VIGIL_REGISTRY_PASSWORD'];
-    if (password === undefined)
-      return usageError(io, 'sbom', '--username needs the password in VIGIL_REGISTRY_PASSWORD', SBOM_USAGE);
-    credentials = { username: values.username, password };
-  } else if (token) credentials = { token };
-  else if (values['registry-config'] !== undefined) {
-    try {
-      const doc: unknown = JSON.parse(readFileSync(resolve(io.cwd, values['registry-config']), 'utf8'));
-      const registry = image.startsWith('oci:') ? '' : parseReference(image).registry;
-      credentials = credentialsFromDockerConfig(doc, registry);
-    } catch (err) {
-      io.stderr.write(
-        `vigil sbom: --registry-config: ${printable(err instanceof Error ? err.message : String(err))}\n`,
-      );
-      return EXIT_ERROR;
-    }
+  const client = registryClientFromFlags(values, io);
+  if (!(client instanceof RegistryClient)) {
+    if (client.usage) return usageError(io, 'sbom', client.error, SBOM_USAGE);
+    io.stderr.write(`vigil sbom: ${printable(client.error)}\n`);
+    return EXIT_ERROR;
   }
 
   let index: AdvisoryIndex | undefined;
   try {
     if (values.advisories !== undefined)
       index = new AdvisoryIndex(await loadAdvisoriesFrom(values.advisories, io.cwd));
-    const client = new RegistryClient({
-      ...(credentials ? { credentials: () => credentials } : {}),
-      ...(values.ca !== undefined ? { ca: readFileSync(resolve(io.cwd, values.ca)) } : {}),
-      ...(values['plain-http'] ? { plainHttp: () => true } : {}),
-    });
     const a = await analyseImage(image, client);
     const vulns = index ? findVulnerabilities(a.inventory, index) : [];
     if (output === 'json') {
@@ -136,6 +105,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       for (const b of inv.legacyGoBinaries)
         io.stdout.write(`Go binary built before Go 1.18, modules not read: ${printable(b)}\n`);
       for (const p of inv.problems) io.stdout.write(`not read: ${printable(p)}\n`);
+      for (const x of a.suspicious)
+        io.stdout.write(`suspicious: ${x.severity} ${x.kind} ${printable(x.path)}: ${printable(x.detail)}\n`);
       if (index) {
         io.stdout.write(`\n`);
         if (vulns.length > 0)

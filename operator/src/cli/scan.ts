@@ -12,11 +12,23 @@ import {
   PROFILES,
   SEVERITIES,
   severityRank,
+  type ClusterFacts,
   type Finding,
   type KubeObject,
   type Subject,
 } from '../engine/types.ts';
+import { AdvisoryIndex, loadAdvisoriesFrom } from '../images/osv.ts';
+import { RegistryClient } from '../images/registry.ts';
 import { ALL_RULES } from '../rules/index.ts';
+import {
+  REGISTRY_FLAGS,
+  REGISTRY_HELP,
+  advisoriesModifiedAt,
+  analyseReferences,
+  imageReferences,
+  imagesNote,
+  registryClientFromFlags,
+} from './images.ts';
 import { oneOf, outputAndFailOn, shortParseError, usageError } from './args.ts';
 import { inputErrorLine, readPolicyDocument } from './policy-file.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
@@ -63,7 +75,15 @@ Options:
   -o, --output FMT   ${OUTPUTS.join(', ')} (default table).
   --fail-on SEV      Exit 1 when a finding is at or above SEV: ${FAIL_ON.join(', ')}
                      (default high).
-  -h, --help         Show this help.
+  --images           Also read the images the manifests' containers name from their
+                     registries (4 at a time, each digest once): their known
+                     vulnerabilities (with --advisories) and suspicious content become
+                     findings (image-* rules); an image that cannot be read is reported
+                     as image-not-analysed. See docs/images.md.
+  --advisories PATH|URL  With --images: OSV records (directory, .zip or .json, or an
+                     http(s) URL of one) to match the images' packages against.
+  With --images, the registry flags of vigil sbom:
+${REGISTRY_HELP}  -h, --help         Show this help.
 
 Output: json keys are stable; resource.namespace, container and location.line are
 null when absent. location.line and location.column (json, sarif) point at the
@@ -100,6 +120,8 @@ export interface ScanOptions {
   failOn: FailOn;
   now: Date;
   load: LoadOptions;
+  /** --images: read the referenced images with this client (and match --advisories). */
+  images?: { client: RegistryClient; advisories?: string };
 }
 
 interface LoadedPolicy {
@@ -148,8 +170,16 @@ interface Evaluated {
   ruleErrors: LocatedRuleError[];
 }
 
-function evaluateSubjects(subjects: readonly Subject[], policy: CompiledPolicy, now: Date): Evaluated {
-  const index = new ClusterIndex(subjects.map((s) => s.object));
+function evaluateSubjects(
+  subjects: readonly Subject[],
+  policy: CompiledPolicy,
+  now: Date,
+  cluster: ClusterFacts = {},
+): Evaluated {
+  const index = new ClusterIndex(
+    subjects.map((s) => s.object),
+    cluster,
+  );
   const found: Evaluated['found'] = [];
   const resources: EvaluatedResource[] = [];
   const ruleErrors: LocatedRuleError[] = [];
@@ -173,8 +203,9 @@ export function evaluateAll(
   subjects: readonly Subject[],
   policy: CompiledPolicy,
   now: Date,
+  cluster: ClusterFacts = {},
 ): Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'> {
-  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now);
+  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now, cluster);
   const locator = new FieldLocator();
   const findings = found.map(({ finding, subject }) => withField(finding, subject, locator));
   findings.sort(compareFindings);
@@ -190,9 +221,10 @@ export async function evaluateLoaded(
   policy: CompiledPolicy,
   now: Date,
   remote: RemoteDocuments | undefined,
+  cluster: ClusterFacts = {},
 ): Promise<Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'>> {
-  if (!remote) return evaluateAll(subjects, policy, now);
-  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now);
+  if (!remote) return evaluateAll(subjects, policy, now, cluster);
+  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now, cluster);
   const locator = new FieldLocator();
   const findings: ScanFinding[] = [];
   const requests: { subject: Subject; path: string }[] = [];
@@ -285,7 +317,26 @@ async function report(
     if (!scannedToo) subjects.push(policySubject);
   }
 
-  const evaluated = await evaluateLoaded(subjects, policy, opts.now, loaded.remote);
+  const cluster: ClusterFacts = {};
+  if (opts.images) {
+    let advisories: { index: AdvisoryIndex; updatedAt?: string } | undefined;
+    if (opts.images.advisories !== undefined) {
+      try {
+        const records = await loadAdvisoriesFrom(opts.images.advisories, io.cwd);
+        const updatedAt = advisoriesModifiedAt(records);
+        advisories = { index: new AdvisoryIndex(records), ...(updatedAt ? { updatedAt } : {}) };
+      } catch (err) {
+        io.stderr.write(
+          `vigil scan: --advisories: ${printable(err instanceof Error ? err.message : String(err))}\n`,
+        );
+        return EXIT_ERROR;
+      }
+    }
+    const analysed = await analyseReferences(imageReferences(subjects), opts.images.client, advisories);
+    imagesNote(analysed, advisories !== undefined, io);
+    cluster.images = analysed.facts;
+  }
+  const evaluated = await evaluateLoaded(subjects, policy, opts.now, loaded.remote, cluster);
   for (const e of evaluated.ruleErrors) {
     const where = e.location ? ` (${locationLabel(e.location)})` : '';
     io.stderr.write(
@@ -319,6 +370,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         // Hidden (testing and unusual inputs): evaluation time, and the per-file size cap.
         now: { type: 'string' },
         'max-file-size': { type: 'string' },
+        images: { type: 'boolean' },
+        advisories: { type: 'string' },
+        ...REGISTRY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -375,5 +429,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   if (v.profile !== undefined) opts.profile = v.profile;
   if (v.policy !== undefined) opts.policyFile = v.policy;
+  const imageFlag = (['advisories', ...Object.keys(REGISTRY_FLAGS)] as const).find(
+    (k) => v[k as keyof typeof v] !== undefined,
+  );
+  if (!v.images && imageFlag !== undefined)
+    return usageError(io, 'scan', `--${imageFlag} needs --images`, SCAN_USAGE);
+  if (v.images) {
+    const client = registryClientFromFlags(v, io);
+    if (!(client instanceof RegistryClient)) {
+      if (client.usage) return usageError(io, 'scan', client.error, SCAN_USAGE);
+      io.stderr.write(`vigil scan: ${printable(client.error)}\n`);
+      return EXIT_ERROR;
+    }
+    opts.images = { client, ...(v.advisories !== undefined ? { advisories: v.advisories } : {}) };
+  }
   return scan(opts, io);
 }

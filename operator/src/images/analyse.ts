@@ -14,6 +14,8 @@ import {
   type ResolvedImage,
 } from './registry.ts';
 import { LayoutSource } from './layout.ts';
+import { ownedPaths, suspiciousContent } from './suspicious.ts';
+import type { SuspiciousContent } from '../engine/types.ts';
 
 export interface ImageAnalysis {
   reference: string;
@@ -25,6 +27,8 @@ export interface ImageAnalysis {
   bytes: number;
   keptBytes: number;
   inventory: Inventory;
+  /** Miners, mining pools, setuid files no package owns, keys and secrets (suspicious.ts). */
+  suspicious: SuspiciousContent[];
   image: ResolvedImage;
 }
 
@@ -89,6 +93,15 @@ async function analyse(
     bytes: bytesRead() || fileBytes + image.manifest.config.size,
     keptBytes: files.keptBytes,
     inventory: inventory(files),
+    suspicious: suspiciousContent(
+      files.suspects.values(),
+      ownedPaths(
+        [...files.files.values()].filter((f) => f.kind === 'dpkg-list').map((f) => f.data),
+        [...files.files.values()].find((f) => f.kind === 'apk-installed')?.data,
+      ),
+      image.config,
+      image.manifest.layers.length,
+    ),
     image,
   };
   if (image.indexDigest) out.indexDigest = image.indexDigest;

@@ -11,11 +11,13 @@ import * as zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildInfoScanner } from './gobuildinfo.ts';
+import { MAX_SUSPECTS, suspectSink, survivesDeletion, teeSink, type Suspect } from './suspicious.ts';
 import { readTar, type FileSink, type TarEntry } from './tar.ts';
 
 export type Kind =
   | 'os-release'
   | 'dpkg-status'
+  | 'dpkg-list'
   | 'apk-installed'
   | 'npm-lock'
   | 'npm-package'
@@ -48,6 +50,9 @@ export function kindOf(e: TarEntry): Kind | undefined {
   if (p === 'var/lib/dpkg/status') return 'dpkg-status';
   if (p.startsWith('var/lib/dpkg/status.d/') && !p.endsWith('.md5sums') && !p.slice(22).includes('/'))
     return 'dpkg-status';
+  // Which files each Debian package installed (to tell a package's setuid files from the image's).
+  if (p.startsWith('var/lib/dpkg/info/') && p.endsWith('.list') && !p.slice(18).includes('/'))
+    return 'dpkg-list';
   if (p === 'lib/apk/db/installed') return 'apk-installed';
   if (NPM_PACKAGE.test(p)) return 'npm-package';
   if ((p === 'package-lock.json' || p.endsWith('/package-lock.json')) && !p.includes('node_modules/'))
@@ -71,6 +76,13 @@ export class ImageFiles {
   /** Go binaries whose build info predates Go 1.18 (not readable from a stream). */
   readonly legacyGo = new Set<string>();
   readonly layers: LayerStats[] = [];
+  /**
+   * Suspicious content (suspicious.ts) by kind and path. Deleting or replacing a file drops its
+   * suspect, except keys and secrets, which stay marked with the layer that hid them.
+   */
+  readonly suspects = new Map<string, Suspect>();
+  /** Suspects not kept because the image had more than MAX_SUSPECTS. */
+  suspectsDropped = 0;
 
   constructor(limits: Limits = DEFAULT_LIMITS) {
     this.limits = limits;
@@ -89,6 +101,14 @@ export class ImageFiles {
     for (const p of this.legacyGo) if (pred(p)) this.legacyGo.delete(p);
   }
 
+  private hideSuspects(pred: (path: string) => boolean, layer: number): void {
+    for (const [k, s] of this.suspects) {
+      if (!pred(s.path.slice(1))) continue;
+      if (!survivesDeletion(s.kind)) this.suspects.delete(k);
+      else if (s.hiddenIn === undefined) s.hiddenIn = layer;
+    }
+  }
+
   /** Applies one layer (an uncompressed tar stream) on top of the ones before. */
   async addLayer(tar: AsyncIterable<Buffer | Uint8Array | string>): Promise<LayerStats> {
     const index = this.layers.length;
@@ -97,6 +117,9 @@ export class ImageFiles {
     const deleted: string[] = [];
     const opaque: string[] = [];
     const replaced: string[] = [];
+    const suspects: Suspect[] = [];
+    const replacedAny: string[] = [];
+    const suspectPaths = new Set([...this.suspects.values()].map((s) => s.path.slice(1)));
     const stats: LayerStats = { entries: 0, kept: 0, whiteouts: 0 };
     let layerBytes = 0;
     const budget = (n: number, path: string): void => {
@@ -106,16 +129,8 @@ export class ImageFiles {
         );
       layerBytes += n;
     };
-    stats.entries = await readTar(tar, (e): FileSink | undefined => {
-      const slash = e.path.lastIndexOf('/');
-      const dir = slash < 0 ? '' : e.path.slice(0, slash);
-      const base = e.path.slice(slash + 1);
-      if (base.startsWith('.wh.')) {
-        stats.whiteouts++;
-        if (base === '.wh..wh..opq') opaque.push(dir);
-        else deleted.push((dir ? `${dir}/` : '') + base.slice(4));
-        return undefined;
-      }
+    /** The sink keeping a file Vigil reads (kindOf), if it is one. */
+    const keep = (e: TarEntry): FileSink | undefined => {
       const kind = kindOf(e);
       if (!kind) {
         if (this.files.has(e.path) || this.legacyGo.has(e.path)) replaced.push(e.path);
@@ -165,11 +180,33 @@ export class ImageFiles {
           stats.kept++;
         },
       };
+    };
+    stats.entries = await readTar(tar, (e): FileSink | undefined => {
+      const slash = e.path.lastIndexOf('/');
+      const dir = slash < 0 ? '' : e.path.slice(0, slash);
+      const base = e.path.slice(slash + 1);
+      if (base.startsWith('.wh.')) {
+        stats.whiteouts++;
+        if (base === '.wh..wh..opq') opaque.push(dir);
+        else deleted.push((dir ? `${dir}/` : '') + base.slice(4));
+        return undefined;
+      }
+      if (suspectPaths.has(e.path)) replacedAny.push(e.path);
+      const suspect = suspectSink(e, (s) => suspects.push({ ...s, layer: index }));
+      return teeSink(keep(e), suspect);
     });
     // Whiteouts and replacements hide what lower layers had, never what this layer adds.
     for (const d of deleted) this.remove((p) => p === d || p.startsWith(`${d}/`));
     for (const d of opaque) this.remove((p) => d === '' || p.startsWith(`${d}/`));
     for (const r of replaced) this.remove((p) => p === r);
+    for (const d of deleted) this.hideSuspects((p) => p === d || p.startsWith(`${d}/`), index);
+    for (const d of opaque) this.hideSuspects((p) => d === '' || p.startsWith(`${d}/`), index);
+    for (const r of replacedAny) this.hideSuspects((p) => p === r, index);
+    for (const s of suspects) {
+      const key = `${s.kind}\u0000${s.path}`;
+      if (!this.suspects.has(key) && this.suspects.size >= MAX_SUSPECTS) this.suspectsDropped++;
+      else this.suspects.set(key, s);
+    }
     for (const [p, f] of added) {
       const old = this.files.get(p);
       if (old) this.total -= old.data.length;

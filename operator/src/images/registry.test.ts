@@ -248,6 +248,17 @@ describe('images/registry', function () {
     }
   });
 
+  it('a loopback registry without TLS: concurrent first requests all fall back to plain HTTP', async () => {
+    const reg = await fakeRegistry(img, { auth: 'none' });
+    try {
+      const client = new RegistryClient();
+      const all = await Promise.all([1, 2, 3, 4].map(() => analyseImage(`${reg.addr}/team/app:1`, client)));
+      expect(all.map((a) => a.digest)).to.deep.equal(Array(4).fill(img.manifest.digest));
+    } finally {
+      await reg.close();
+    }
+  });
+
   it('oci:DIR reads the same image from its OCI layout on disk, blobs digest-checked', async () => {
     const a = await analyseImage(`oci:${img.layout}`);
     expect(a.digest).to.equal(img.manifest.digest);

@@ -189,15 +189,17 @@ export class RegistryClient {
   }
 
   private async sendOnce(registry: string, path: string, headers: Record<string, string>): Promise<Response> {
+    const url = `${this.base(registry)}${path}`;
     try {
-      return await this.send(`${this.base(registry)}${path}`, headers);
+      return await this.send(url, headers);
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       const notTls =
         code === 'EPROTO' ||
         code === 'ECONNRESET' ||
         /wrong version number|packet length too long/.test(String(err));
-      if (this.opts.plainHttp || !isLoopback(registry) || this.scheme.has(registry) || !notTls) throw err;
+      // Requests sent over TLS before the first of them failed (concurrent analyses) retry too.
+      if (this.opts.plainHttp || !isLoopback(registry) || !url.startsWith('https:') || !notTls) throw err;
       this.scheme.set(registry, 'http');
       return this.send(`${this.base(registry)}${path}`, headers);
     }

@@ -1,6 +1,6 @@
 /** Helpers for rule table tests: run one rule on one object, with defaults. */
 import { ClusterIndex } from '../engine/cluster-index.ts';
-import type { KubeObject, Rule, RuleHit } from '../engine/types.ts';
+import type { ClusterFacts, ImageFactsView, KubeObject, Rule, RuleHit } from '../engine/types.ts';
 
 export interface RunOptions {
   params?: Record<string, unknown>;
@@ -8,6 +8,8 @@ export interface RunOptions {
   others?: KubeObject[];
   now?: Date;
   serverVersion?: string;
+  /** Image facts (ClusterFacts.images), for the image content rules. */
+  images?: ImageFactsView;
   /** Ids of the other rules of the evaluating policy (RuleContext.activeRules). */
   activeRules?: string[];
 }
@@ -18,7 +20,9 @@ export function runRule(rule: Rule, obj: KubeObject, opts: RunOptions = {}): Rul
   const params: Record<string, unknown> = {};
   for (const p of rule.params ?? []) params[p.name] = p.default;
   Object.assign(params, opts.params ?? {});
-  const cluster = opts.serverVersion === undefined ? {} : { serverVersion: opts.serverVersion };
+  const cluster: ClusterFacts = {};
+  if (opts.serverVersion !== undefined) cluster.serverVersion = opts.serverVersion;
+  if (opts.images !== undefined) cluster.images = opts.images;
   const index = new ClusterIndex([obj, ...(opts.others ?? [])], cluster);
   return rule.check(obj, {
     params,
