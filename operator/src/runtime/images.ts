@@ -197,6 +197,8 @@ export class ImageScanner implements ImageFactsView {
   private readonly wanted = new Map<string, Set<string>>();
   private readonly queue: Job[] = [];
   private readonly queued = new Set<string>();
+  /** digest → its analysis under way (a tag and a digest of one image are read once). */
+  private readonly inflight = new Map<string, Promise<AnalysedImage>>();
   private running = 0;
   private index: AdvisoryIndex | undefined;
   private updatedAt: number | undefined;
@@ -368,15 +370,30 @@ export class ImageScanner implements ImageFactsView {
         this.byDigest.set(digest, hit);
         return;
       }
-      const a = await (this.o.analyse ?? analyseImage)(formatReference({ ...ref, tag: undefined, digest }), client);
-      // Only what says what is installed is kept; the files and layers go with `a`.
-      const kept: AnalysedImage = { reference: a.reference, digest, inventory: a.inventory };
+      const under = this.inflight.get(digest);
+      if (under) {
+        await under;
+        return;
+      }
+      const pinnedRef = formatReference({ ...ref, tag: undefined, digest });
+      const analysis = (async (): Promise<AnalysedImage> => {
+        const a = await (this.o.analyse ?? analyseImage)(pinnedRef, client);
+        // Only what says what is installed is kept; the files and layers go with `a`.
+        return { reference: a.reference, digest, inventory: a.inventory };
+      })();
+      this.inflight.set(digest, analysis);
+      let kept: AnalysedImage;
+      try {
+        kept = await analysis;
+      } finally {
+        this.inflight.delete(digest);
+      }
       this.store(kept);
       this.stats.analyses++;
       this.o.hooks?.analysed?.('analysed', (this.o.clock.now() - started) / 1000);
       this.o.logger.info('image analysed', {
-        image: a.reference,
-        packages: a.inventory.packages.length,
+        image: kept.reference,
+        packages: kept.inventory.packages.length,
         seconds: (this.o.clock.now() - started) / 1000,
       });
     } catch (e) {
