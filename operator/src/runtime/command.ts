@@ -215,7 +215,9 @@ export function parseDuration(raw: string, flag: string, allowZero = false): num
   const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw.trim());
   const n = m ? Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ''] ?? 1) : NaN;
   if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero))
-    throw new Error(`--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} duration (seconds, or 30m, 6h, 3d)`);
+    throw new Error(
+      `--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} duration (seconds, or 30m, 6h, 3d)`,
+    );
   return n;
 }
 

@@ -73,9 +73,7 @@ describe('runtime/images: the images of a workload', () => {
       },
     } as KubeObject;
     expect(workloadImages(cron)).to.deep.equal([{ reference: 'r.example/job:2' }]);
-    expect(workloadImages({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } })).to.deep.equal(
-      [],
-    );
+    expect(workloadImages({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } })).to.deep.equal([]);
   });
 
   it('knows the registry errors that mean "credentials are needed" (the RegistryClient wording)', () => {
@@ -190,7 +188,11 @@ describe('runtime/images: ImageScanner against a real docker-registry', function
     expect(s.lookup(ref)).to.equal(undefined);
     s.want('Deployment/ns/a', [{ reference: ref }], deny);
     s.want('Pod/ns/b', [{ reference: ref }], deny);
-    s.want('Pod/ns/c', [{ reference: ref, imageID: `${addr}/team/app@${pushed.get('team/app:1') ?? ''}` }], deny);
+    s.want(
+      'Pod/ns/c',
+      [{ reference: ref, imageID: `${addr}/team/app@${pushed.get('team/app:1') ?? ''}` }],
+      deny,
+    );
     await idle();
     // The tag and the digest the kubelet reported are the same image: read once.
     expect(analyses()).to.equal(1);

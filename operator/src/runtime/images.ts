@@ -219,7 +219,8 @@ export class ImageScanner implements ImageFactsView {
       const hit = this.byDigest.get(digest);
       if (hit) return hit.facts;
     }
-    const failure = this.failures.get(digestOf(imageID) ?? reference) ?? (digest && this.failures.get(digest));
+    const failure =
+      this.failures.get(digestOf(imageID) ?? reference) ?? (digest && this.failures.get(digest));
     if (!failure) return undefined;
     const out: ImageFacts = {
       reference: digest ? pinned(reference, digest) : reference,
@@ -339,7 +340,9 @@ export class ImageScanner implements ImageFactsView {
     const { image, want } = job;
     let ref: ImageRef;
     try {
-      ref = parseReference(digestOf(image.imageID) ? pinned(image.reference, digestOf(image.imageID) ?? '') : image.reference);
+      ref = parseReference(
+        digestOf(image.imageID) ? pinned(image.reference, digestOf(image.imageID) ?? '') : image.reference,
+      );
     } catch (e) {
       this.fail(job, message(e), started);
       return;
@@ -398,7 +401,11 @@ export class ImageScanner implements ImageFactsView {
       });
     } catch (e) {
       const msg = message(e);
-      this.fail(job, !creds && want.pullSecrets === 'deny' && needsCredentials(msg) ? NEEDS_PULL_SECRET : msg, started);
+      this.fail(
+        job,
+        !creds && want.pullSecrets === 'deny' && needsCredentials(msg) ? NEEDS_PULL_SECRET : msg,
+        started,
+      );
     }
   }
 

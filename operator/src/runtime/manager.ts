@@ -236,7 +236,9 @@ export class Operator {
       advisoriesMaxAgeSeconds: imgs.advisoriesMaxAgeSeconds,
       ...(imgs.registryCaFile ? { registryCa: readFileSync(imgs.registryCaFile) } : {}),
       readSecret: (ns, name) =>
-        this.api.get<KubeObject>(`/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`),
+        this.api.get<KubeObject>(
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`,
+        ),
       hooks: {
         analysed: (result, seconds) => m.imageAnalysed(result, seconds),
         advisoriesRefreshed: (ok) => {
