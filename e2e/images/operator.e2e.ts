@@ -15,13 +15,46 @@
  */
 import { expect } from 'chai';
 import { cluster } from '../harness.ts';
-import { waitFor } from '../controlplane/controlplane.ts';
+import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
 import { pushTestImages, type PushedTestImages } from '../../scripts/image/test-image.ts';
 import { ensureAuthRegistry, type AuthRegistry } from '../../scripts/image/auth-registry.ts';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 
 const FIXTURE = new URL('../../operator/src/images/testdata/advisories.json', import.meta.url).pathname;
 const NS = 'img-team';
+/** Its policy allows pull secrets. */
+const SECRET_NS = 'img-secret';
+
+/**
+ * A kubeconfig with a token of the vigil ServiceAccount, bound to the shipped RBAC (config/rbac):
+ * the operator runs with what it is given in a cluster, no Secrets unless the opt-in role is bound.
+ */
+function serviceAccountKubeconfig(): string {
+  k(['apply', '-k', join(REPO_ROOT, 'config', 'rbac')]);
+  const admin = parse(readFileSync(cluster().kubeconfig, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+  };
+  const server = admin.clusters[0]?.cluster;
+  if (!server) throw new Error('no cluster in the admin kubeconfig');
+  const token = k(['create', 'token', 'vigil', '-n', 'vigil-system', '--duration=1h']).trim();
+  const file = join(mkdtempSync(join(tmpdir(), 'vigil-img-op-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: server }],
+      users: [{ name: 'vigil', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'vigil' } }],
+      'current-context': 'c',
+    }),
+  );
+  return file;
+}
 
 /** The advisories of the vulnerable image and their first fixed versions (e2e/images/image.e2e.ts). */
 const EXPECTED = [
@@ -107,7 +140,7 @@ describe('vigil operator: what is inside the images (spec.images.analyse)', func
     images = await pushTestImages();
     auth = await ensureAuthRegistry();
     cluster().installCrds();
-    for (const ns of ['vigil-system', NS, 'img-other'])
+    for (const ns of ['vigil-system', NS, 'img-other', SECRET_NS])
       k(['apply', '-f', '-'], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
     k(
       ['apply', '-f', '-'],
@@ -130,9 +163,28 @@ spec:
   match: {namespaces: ["img-other"]}
 `,
     );
+    k(
+      ['apply', '-f', '-'],
+      `apiVersion: security.vigil.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: images-with-secrets}
+spec:
+  match: {namespaces: ["${SECRET_NS}"]}
+  images: {analyse: true, pullSecrets: allow}
+`,
+    );
     op = await startOperator({
-      kubeconfig: cluster().kubeconfig,
-      args: ['--advisories', FIXTURE, '--registry-ca-file', auth.caFile, '--image-workers', '2'],
+      kubeconfig: serviceAccountKubeconfig(),
+      args: [
+        '--advisories',
+        FIXTURE,
+        '--registry-ca-file',
+        auth.caFile,
+        '--image-workers',
+        '2',
+        '--image-recheck',
+        '2s',
+      ],
       onLine: (l) => lines.push(l),
     });
   });
@@ -222,6 +274,41 @@ spec:
     expect(metric(text, 'vigil_images_analysed_total{result="analysed"}')).to.equal(2);
     expect(metric(text, 'vigil_images_analysed_total{result="failed"}')).to.be.at.least(1);
   });
+  it("pullSecrets allow: without the opt-in role the secret read is refused (403), said so; with it, the pod's pull secret reaches the registry", async () => {
+    const dockerconfig = JSON.stringify({
+      auths: { [auth.addr]: { auth: Buffer.from(`${auth.username}:${auth.password}`).toString('base64') } },
+    });
+    k(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'regcred', namespace: SECRET_NS },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': Buffer.from(dockerconfig).toString('base64') },
+      }),
+    );
+    const ref = `${auth.addr}/vigil-test/fixed:1`;
+    k(
+      ['apply', '-f', '-'],
+      `${pod('secret-user', ref).replace(NS, SECRET_NS)}  imagePullSecrets: [{name: regcred}]\n`,
+    );
+    const refused = await eventually('the pull secret read refused', () =>
+      logged('image not analysed').find((l) => l['image'] === ref),
+    );
+    expect(refused['reason']).to.equal(
+      `cannot read the pull secret ${SECRET_NS}/regcred: forbidden (403); grant the vigil-pull-secret-reader ClusterRole (Helm images.readPullSecrets)`,
+    );
+    k(['apply', '-f', join(REPO_ROOT, 'config', 'rbac-optional', 'pull_secret_reader.yaml')]);
+    await new Promise((r) => setTimeout(r, 2500)); // --image-recheck 2s
+    k(['label', 'pod', 'secret-user', '-n', SECRET_NS, 'touched=1', '--overwrite']);
+    const resolved = await eventually('the image resolved with the pull secret', () =>
+      logged('image resolved').find((l) => l['image'] === ref),
+    );
+    expect(resolved['credentials']).to.equal('pull secret');
+    expect(resolved['digest']).to.equal(images.fixed.image.manifest.digest);
+  });
+
   it('[image rules] the image behind a registry that needs a pull secret is reported as not analysed, with why', async () => {
     const f = await eventually(
       'image-not-analysed on pod-private',

@@ -64,6 +64,8 @@ Images (read for the workloads of policies with spec.images.analyse: true; docs/
   --advisories-refresh DURATION     re-read SOURCE this often (default 6h; 0: never); a failed
                                     read keeps the data in force and is counted
   --advisories-max-age DURATION     advisory data older than this is stale (default 3d)
+  --image-recheck DURATION          how long a tag's digest and a failed analysis are trusted
+                                    before an image asked for again is read again (default 10m)
   --registry-ca-file F              extra CA certificates (PEM) for TLS registries
                                     DURATION: seconds, or a number with s, m, h or d
 
@@ -131,6 +133,7 @@ export const OPTIONS = {
   advisories: { type: 'string' },
   'advisories-refresh': { type: 'string' },
   'advisories-max-age': { type: 'string' },
+  'image-recheck': { type: 'string' },
   'registry-ca-file': { type: 'string' },
   'audit-webhook-bind-address': { type: 'string' },
   'audit-webhook-tls-cert-file': { type: 'string' },
@@ -304,6 +307,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         values['advisories-refresh'] === undefined
           ? DEFAULTS.images.advisoriesRefreshSeconds
           : parseDuration(values['advisories-refresh'], 'advisories-refresh', true),
+      recheckSeconds:
+        values['image-recheck'] === undefined
+          ? DEFAULTS.images.recheckSeconds
+          : parseDuration(values['image-recheck'], 'image-recheck'),
       advisoriesMaxAgeSeconds:
         values['advisories-max-age'] === undefined
           ? DEFAULTS.images.advisoriesMaxAgeSeconds

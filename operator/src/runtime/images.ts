@@ -365,6 +365,11 @@ export class ImageScanner implements ImageFactsView {
         const m = await client.manifest(ref, ref.tag ?? 'latest');
         digest = m.digest;
         this.tags.set(image.reference, { digest, at: this.o.clock.now() });
+        this.o.logger.info('image resolved', {
+          image: image.reference,
+          digest,
+          credentials: creds ? 'pull secret' : 'none',
+        });
       }
       this.failures.delete(job.key);
       const hit = this.byDigest.get(digest);
@@ -421,9 +426,10 @@ export class ImageScanner implements ImageFactsView {
         if (status === 403)
           throw new Error(
             `cannot read the pull secret ${want.namespace}/${name}: forbidden (403); grant the vigil-pull-secret-reader ClusterRole (Helm images.readPullSecrets)`,
+            { cause: e },
           );
         if (status === 404) continue;
-        throw new Error(`cannot read the pull secret ${want.namespace}/${name}: ${message(e)}`);
+        throw new Error(`cannot read the pull secret ${want.namespace}/${name}: ${message(e)}`, { cause: e });
       }
       const data = asObj(secret['data']);
       const raw = asString(data['.dockerconfigjson']);

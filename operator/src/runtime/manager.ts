@@ -71,6 +71,8 @@ export interface ImagesConfig {
   advisories?: string;
   advisoriesRefreshSeconds: number;
   advisoriesMaxAgeSeconds: number;
+  /** How long a tag's digest and a failure are trusted before being read again. */
+  recheckSeconds: number;
   /** Extra CA certificates (PEM file) for TLS registries. */
   registryCaFile?: string;
 }
@@ -111,6 +113,7 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
     cacheSize: 256,
     advisoriesRefreshSeconds: 6 * 3600,
     advisoriesMaxAgeSeconds: 3 * 24 * 3600,
+    recheckSeconds: 600,
   },
 };
 
@@ -234,6 +237,7 @@ export class Operator {
       ...(imgs.advisories ? { advisories: imgs.advisories } : {}),
       advisoriesRefreshMs: imgs.advisoriesRefreshSeconds * 1000,
       advisoriesMaxAgeSeconds: imgs.advisoriesMaxAgeSeconds,
+      recheckMs: imgs.recheckSeconds * 1000,
       ...(imgs.registryCaFile ? { registryCa: readFileSync(imgs.registryCaFile) } : {}),
       readSecret: (ns, name) =>
         this.api.get<KubeObject>(
