@@ -364,7 +364,14 @@ export class ImageScanner implements ImageFactsView {
       if (!digest) {
         const m = await client.manifest(ref, ref.tag ?? 'latest');
         digest = m.digest;
+        this.tags.delete(image.reference);
         this.tags.set(image.reference, { digest, at: this.o.clock.now() });
+        // References are bounded like the cache (a few per image).
+        while (this.tags.size > 4 * (this.o.cacheSize ?? 256)) {
+          const first = this.tags.keys().next().value;
+          if (first === undefined) break;
+          this.tags.delete(first);
+        }
         this.o.logger.info('image resolved', {
           image: image.reference,
           digest,
