@@ -147,6 +147,8 @@ export interface SecurityPolicySpec {
   action?: 'audit' | 'warn' | 'enforce';
   /** Event settings. */
   events?: SecurityPolicySpecEvents;
+  /** Reading the images of the workloads this policy matches from their registries (packages, known vulnerabilities; docs/images.md). Off unless analyse is true. */
+  images?: SecurityPolicySpecImages;
   /** Settings of the audit-event detections (the operator's audit webhook and `vigil audit --policy`). The API server sends one stream of events, so one policy's audit settings apply: of the policies with this section, the first by name (docs/audit.md). */
   audit?: SecurityPolicySpecAudit;
 }
@@ -263,6 +265,14 @@ export interface SecurityPolicySpecCustomRuleValidation {
 export interface SecurityPolicySpecEvents {
   /** Lowest severity that produces a Warning event on the offending object. */
   minSeverity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+}
+
+/** Reading the images of the workloads this policy matches from their registries (packages, known vulnerabilities; docs/images.md). Off unless analyse is true. */
+export interface SecurityPolicySpecImages {
+  /** Read the images of matched workloads from their registries (the OCI distribution API; no node access) and match their packages against the operator's advisories (--advisories). */
+  analyse?: boolean;
+  /** allow: for an image whose registry needs credentials, read the pod's imagePullSecrets (kubernetes.io/dockerconfigjson; needs the opt-in vigil-pull-secret-reader ClusterRole, Helm value images.readPullSecrets). deny: such an image is reported as not analysed. */
+  pullSecrets?: 'allow' | 'deny';
 }
 
 /** Settings of the audit-event detections (the operator's audit webhook and `vigil audit --policy`). The API server sends one stream of events, so one policy's audit settings apply: of the policies with this section, the first by name (docs/audit.md). */

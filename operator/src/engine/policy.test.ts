@@ -503,3 +503,25 @@ describe('compilePolicy: unknown fields', () => {
     });
   }
 });
+
+describe('compilePolicy: spec.images', () => {
+  it('defaults to analyse false and pullSecrets deny; absent stays absent', () => {
+    expect(compilePolicy({ spec: { images: {} } }, RULES).policy?.images).to.deep.equal({
+      analyse: false,
+      pullSecrets: 'deny',
+    });
+    expect(
+      compilePolicy({ spec: { images: { analyse: true, pullSecrets: 'allow' } } }, RULES).policy?.images,
+    ).to.deep.equal({ analyse: true, pullSecrets: 'allow' });
+    expect(compilePolicy({ spec: {} }, RULES).policy?.images).to.equal(undefined);
+  });
+
+  it('rejects bad values and unknown fields, naming them', () => {
+    const errs = compilePolicy(
+      { spec: { images: { analyse: 'yes', pullSecrets: 'sometimes', scan: true } } },
+      RULES,
+    ).errors.map((e) => e.field);
+    expect(errs).to.include.members(['spec.images.analyse', 'spec.images.pullSecrets', 'spec.images.scan']);
+    expect(compilePolicy({ spec: { images: 'on' } }, RULES).errors[0]?.field).to.equal('spec.images');
+  });
+});

@@ -75,6 +75,41 @@ export interface CompiledPolicy {
   exceptions: CompiledException[];
   /** spec.customRules, compiled (also in `rules` unless disabled there). */
   customRules: CustomRule<ResourceMatch>[];
+  /** spec.images: whether the images of matched workloads are read from their registries. */
+  images?: ImagesSettings;
+}
+
+/** spec.images of a SecurityPolicy (both off by default). */
+export interface ImagesSettings {
+  /** Read the images of matched workloads from their registries (packages, vulnerabilities). */
+  analyse: boolean;
+  /** May Vigil read the pods' imagePullSecrets to reach private registries? */
+  pullSecrets: 'allow' | 'deny';
+}
+
+/** spec.images, validated (undefined when absent). */
+function compileImages(raw: unknown, errors: PolicyError[]): ImagesSettings | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObj(raw)) {
+    errors.push({ field: 'spec.images', message: 'spec.images must be an object', reason: 'InvalidSpec' });
+    return undefined;
+  }
+  checkKnownKeys(raw, ['analyse', 'pullSecrets'], 'spec.images', errors);
+  const analyse = raw['analyse'] ?? false;
+  if (typeof analyse !== 'boolean')
+    errors.push({
+      field: 'spec.images.analyse',
+      message: 'spec.images.analyse must be a boolean',
+      reason: 'InvalidSpec',
+    });
+  const pullSecrets = raw['pullSecrets'] ?? 'deny';
+  if (pullSecrets !== 'allow' && pullSecrets !== 'deny')
+    errors.push({
+      field: 'spec.images.pullSecrets',
+      message: `unknown pullSecrets ${JSON.stringify(pullSecrets)} (expected allow or deny)`,
+      reason: 'InvalidSpec',
+    });
+  return { analyse: analyse === true, pullSecrets: pullSecrets === 'allow' ? 'allow' : 'deny' };
 }
 
 export interface PolicyError {
@@ -219,7 +254,7 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   const spec = asObj(specRaw);
   checkKnownKeys(
     spec,
-    ['profile', 'match', 'rules', 'exceptions', 'action', 'events', 'audit', 'customRules'],
+    ['profile', 'match', 'rules', 'exceptions', 'action', 'events', 'audit', 'customRules', 'images'],
     'spec',
     errors,
   );
@@ -412,8 +447,19 @@ export function compilePolicy(input: unknown, allRules: readonly Rule[], name = 
   const rules = [...active.values()].sort((a, b) =>
     a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0,
   );
+  const images = compileImages(spec['images'], errors);
   return {
-    policy: { name: policyName, profile, action, minEventSeverity, match, rules, exceptions, customRules },
+    policy: {
+      name: policyName,
+      profile,
+      action,
+      minEventSeverity,
+      match,
+      rules,
+      exceptions,
+      customRules,
+      ...(images ? { images } : {}),
+    },
     errors,
   };
 }

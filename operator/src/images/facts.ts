@@ -10,7 +10,9 @@ import type { Vulnerability } from './vulns.ts';
 
 /** The facts of an analysed image. `suspicious` defaults to what the analysis found. */
 export function imageFacts(
-  analysis: ImageAnalysis,
+  analysis: Pick<ImageAnalysis, 'reference' | 'digest' | 'inventory'> & {
+    suspicious: readonly SuspiciousContent[];
+  },
   vulns: readonly Vulnerability[],
   suspicious: readonly SuspiciousContent[] = analysis.suspicious,
 ): ImageFacts {

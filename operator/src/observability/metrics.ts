@@ -194,7 +194,19 @@ export interface VigilMetrics {
   auditResponse(rule: string, action: 'quarantine'): void;
   /** Reads `vigil_audit_queue_length` from `source` on scrape. */
   observeAuditQueue(source: () => number): void;
+  /** One image analysis ended (registry read and inventory), `failed` when it is not analysed. */
+  imageAnalysed(result: ImageAnalysisResult, seconds: number): void;
+  /** A refresh of the advisory data failed (the data in force is kept). */
+  advisoriesRefreshFailed(): void;
+  /** Reads `vigil_advisories_age_seconds` from `source` on scrape (undefined: none loaded). */
+  observeAdvisoriesAge(source: () => number | undefined): void;
 }
+
+/** `result` of vigil_images_analysed_total. */
+export const IMAGE_ANALYSIS_RESULTS = ['analysed', 'failed'] as const;
+export type ImageAnalysisResult = (typeof IMAGE_ANALYSIS_RESULTS)[number];
+/** Seconds: an image analysis reads every layer of the image from its registry. */
+const IMAGE_ANALYSIS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -428,6 +440,36 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     registers: [registry],
     collect() {
       this.set(auditQueueSource ? nonNegative(auditQueueSource()) : 0);
+    },
+  });
+  const imagesAnalysedC = new Counter({
+    name: 'vigil_images_analysed_total',
+    help: 'Image analyses by result: analysed (read from its registry, packages listed) or failed (reported as not analysed, with why).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of IMAGE_ANALYSIS_RESULTS) imagesAnalysedC.inc({ result }, 0);
+  const imageAnalysisTime = new Histogram({
+    name: 'vigil_image_analysis_seconds',
+    help: 'Seconds one image analysis took (manifests, config and every layer streamed from the registry).',
+    labelNames: ['result'] as const,
+    buckets: IMAGE_ANALYSIS_BUCKETS,
+    registers: [registry],
+  });
+  const advisoryRefreshErrorsC = new Counter({
+    name: 'vigil_advisories_refresh_errors_total',
+    help: 'Refreshes of the advisory data (--advisories) that failed; the data in force was kept.',
+    registers: [registry],
+  });
+  let advisoriesAgeSource: (() => number | undefined) | undefined;
+  new Gauge({
+    name: 'vigil_advisories_age_seconds',
+    help: 'Seconds since the advisory data in force was loaded (-1: none loaded yet; 0 without --advisories).',
+    registers: [registry],
+    collect() {
+      if (!advisoriesAgeSource) return;
+      const age = advisoriesAgeSource();
+      this.set(age === undefined ? -1 : nonNegative(age));
     },
   });
   const auditRules = new Set<string>();
@@ -836,6 +878,17 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     },
     observeAuditQueue(source) {
       auditQueueSource = source;
+    },
+    imageAnalysed(result, seconds) {
+      check((IMAGE_ANALYSIS_RESULTS as readonly string[]).includes(result), 'image analysis result', result);
+      imagesAnalysedC.inc({ result });
+      imageAnalysisTime.observe({ result }, nonNegative(seconds));
+    },
+    advisoriesRefreshFailed() {
+      advisoryRefreshErrorsC.inc();
+    },
+    observeAdvisoriesAge(source) {
+      advisoriesAgeSource = source;
     },
   };
   metrics.setLeader(leader);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HELP, OPTIONS, auditWebhookConfig, leaderTimingsValid } from './command.ts';
+import { HELP, OPTIONS, auditWebhookConfig, leaderTimingsValid, parseDuration } from './command.ts';
 
 describe('vigil operator --help', () => {
   it('documents every flag the command takes', () => {
@@ -81,5 +81,20 @@ describe('vigil operator leader-election timings (leaderTimingsValid)', () => {
     ).to.throw(
       /--leader-elect-renew-deadline \(2\) must be greater than 1\.2 × --leader-elect-retry-period \(2\)/,
     );
+  });
+});
+
+describe('vigil operator image flags (parseDuration)', () => {
+  it('reads seconds or a number with s, m, h, d; refuses anything else, naming the flag', () => {
+    expect(parseDuration('90', 'advisories-refresh')).to.equal(90);
+    expect(parseDuration('30m', 'advisories-refresh')).to.equal(1800);
+    expect(parseDuration('6h', 'advisories-refresh')).to.equal(21600);
+    expect(parseDuration('3d', 'advisories-max-age')).to.equal(259200);
+    expect(parseDuration('0', 'advisories-refresh', true)).to.equal(0);
+    expect(() => parseDuration('0', 'advisories-max-age')).to.throw(
+      /--advisories-max-age must be a positive duration/,
+    );
+    expect(() => parseDuration('1w', 'image-recheck')).to.throw(/--image-recheck/);
+    expect(() => parseDuration('-5', 'image-recheck')).to.throw(/--image-recheck/);
   });
 });

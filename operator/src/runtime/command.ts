@@ -11,6 +11,7 @@ import { DEFAULTS, Operator, type AuditWebhookConfig, type OperatorConfig } from
 import { DEFAULT_AUDIT_MAX_BODY_BYTES, DEFAULT_AUDIT_QUEUE_SIZE } from '../audit/receiver.ts';
 import { parseBindAddress } from '../observability/metrics.ts';
 import { loadKubeAuth } from '../adapters/kubeconfig.ts';
+import { existsSync } from 'node:fs';
 
 export const HELP = `Usage: vigil operator [options]
 
@@ -52,6 +53,21 @@ Options:
                                     bookmark, for this long (default 90)
   --log-level LEVEL                 error|warn|info|debug (default info)
   --log-format FORMAT               json|text (default json)
+
+Images (read for the workloads of policies with spec.images.analyse: true; docs/images.md):
+  --image-workers N                 image analyses at a time (default 2)
+  --image-cache-size N              analysed images kept in memory, as package lists (default 256)
+  --advisories SOURCE               OSV advisories: a file, directory or zip (e.g. a mounted
+                                    ConfigMap or volume, for air-gapped clusters) or an http(s)
+                                    URL of one (osv.dev's per-ecosystem all.zip); none: images
+                                    are inventoried without vulnerabilities
+  --advisories-refresh DURATION     re-read SOURCE this often (default 6h; 0: never); a failed
+                                    read keeps the data in force and is counted
+  --advisories-max-age DURATION     advisory data older than this is stale (default 3d)
+  --image-recheck DURATION          how long a tag's digest and a failed analysis are trusted
+                                    before an image asked for again is read again (default 10m)
+  --registry-ca-file F              extra CA certificates (PEM) for TLS registries
+                                    DURATION: seconds, or a number with s, m, h or d
 
 Audit webhook (off unless --audit-webhook-bind-address is set; docs/audit.md):
   --audit-webhook-bind-address ADDR HTTPS address for the API server's audit webhook backend
@@ -112,6 +128,13 @@ export const OPTIONS = {
   'event-qps': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'image-workers': { type: 'string' },
+  'image-cache-size': { type: 'string' },
+  advisories: { type: 'string' },
+  'advisories-refresh': { type: 'string' },
+  'advisories-max-age': { type: 'string' },
+  'image-recheck': { type: 'string' },
+  'registry-ca-file': { type: 'string' },
   'audit-webhook-bind-address': { type: 'string' },
   'audit-webhook-tls-cert-file': { type: 'string' },
   'audit-webhook-tls-key-file': { type: 'string' },
@@ -190,6 +213,17 @@ export function auditWebhookConfig(v: AuditFlags): AuditWebhookConfig | undefine
   };
 }
 
+/** Seconds of a DURATION flag: a number of seconds, or with an s, m, h or d suffix. */
+export function parseDuration(raw: string, flag: string, allowZero = false): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw.trim());
+  const n = m ? Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ''] ?? 1) : NaN;
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero))
+    throw new Error(
+      `--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} duration (seconds, or 30m, 6h, 3d)`,
+    );
+  return n;
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   let values;
   try {
@@ -261,6 +295,36 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       ),
     };
     leaderTimingsValid(cfg);
+    const int = (v: string | undefined, name: string, dflt: number): number => {
+      const n = num(v, name, dflt);
+      if (!Number.isInteger(n)) throw new Error(`--${name} must be a positive integer`);
+      return n;
+    };
+    cfg.images = {
+      concurrency: int(values['image-workers'], 'image-workers', DEFAULTS.images.concurrency),
+      cacheSize: int(values['image-cache-size'], 'image-cache-size', DEFAULTS.images.cacheSize),
+      advisoriesRefreshSeconds:
+        values['advisories-refresh'] === undefined
+          ? DEFAULTS.images.advisoriesRefreshSeconds
+          : parseDuration(values['advisories-refresh'], 'advisories-refresh', true),
+      recheckSeconds:
+        values['image-recheck'] === undefined
+          ? DEFAULTS.images.recheckSeconds
+          : parseDuration(values['image-recheck'], 'image-recheck'),
+      advisoriesMaxAgeSeconds:
+        values['advisories-max-age'] === undefined
+          ? DEFAULTS.images.advisoriesMaxAgeSeconds
+          : parseDuration(values['advisories-max-age'], 'advisories-max-age'),
+    };
+    if (values.advisories !== undefined) {
+      if (values.advisories.trim() === '') throw new Error('--advisories must name a file, directory or URL');
+      cfg.images.advisories = values.advisories;
+    }
+    const ca = values['registry-ca-file'];
+    if (ca !== undefined) {
+      if (!existsSync(ca)) throw new Error(`--registry-ca-file ${ca}: no such file`);
+      cfg.images.registryCaFile = ca;
+    }
     if (values['report-budget-bytes'] !== undefined)
       cfg.reportBudgetBytes = num(values['report-budget-bytes'], 'report-budget-bytes', 0);
     const audit = auditWebhookConfig(values);
@@ -306,6 +370,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     probes: cfg.probeBindAddress,
     leaderElect: cfg.leaderElect,
     auditWebhook: cfg.audit?.bindAddress ?? 'off',
+    advisories: cfg.images.advisories ?? 'none',
   });
   op.start().catch((e: unknown) => {
     logger.error('operator failed to start', { error: e instanceof Error ? e.message : String(e) });

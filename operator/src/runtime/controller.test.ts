@@ -13,7 +13,7 @@ import { WorkQueue } from '../controller/workqueue.ts';
 import type { KubeObject } from '../engine/types.ts';
 import { ApiError, type KubeApi } from './api.ts';
 import { ClusterCache, subjectKey } from './cache.ts';
-import { VigilController } from './controller.ts';
+import { VigilController, type ImageDemand } from './controller.ts';
 
 interface Write {
   path: string;
@@ -39,7 +39,7 @@ function pod(name: string, opts: { privileged?: boolean; image?: string } = {}):
   };
 }
 
-function setup(): {
+function setup(opts: { images?: ImageDemand; spec?: Record<string, unknown> } = {}): {
   clock: FakeClock;
   c: VigilController;
   cache: ClusterCache;
@@ -101,12 +101,13 @@ function setup(): {
     clock,
     logger: noopLogger,
     hooks: { policyFindings: (p, counts) => published.push([p, new Map(counts)]) },
+    ...(opts.images ? { images: opts.images } : {}),
   });
   const policy: KubeObject = {
     apiVersion: 'security.vigil.dev/v1alpha1',
     kind: 'SecurityPolicy',
     metadata: { name: 'p', generation: 1, uid: 'uid-p' },
-    spec: { profile: 'recommended' },
+    spec: opts.spec ?? { profile: 'recommended' },
   };
   cache.put('SecurityPolicy', policy);
   c.onEvent('SecurityPolicy', 'ADDED', policy);
@@ -128,6 +129,58 @@ function add(s: ReturnType<typeof setup>, obj: KubeObject): void {
 }
 
 describe('runtime/VigilController', () => {
+  it('tells the image scanner the images of subjects an opted-in policy matches, and only those', async () => {
+    const calls: string[] = [];
+    const images: ImageDemand = {
+      want: (subject, imgs, w) =>
+        calls.push(
+          `want ${subject} ${imgs.map((i) => i.reference).join(',')} ${w.pullSecrets} ${w.secretNames.join(',')}`,
+        ),
+      forget: (subject) => calls.push(`forget ${subject}`),
+    };
+    const s = setup({
+      images,
+      spec: {
+        profile: 'recommended',
+        match: { namespaces: ['team'] },
+        images: { analyse: true, pullSecrets: 'allow' },
+      },
+    });
+    s.cache.cluster = { ...s.cache.cluster, images: { lookup: () => undefined } };
+    s.c.setClusterVersion({ gitVersion: 'v1.35.0' });
+    // Both facts stay side by side.
+    expect(s.cache.cluster.serverVersion).to.equal('v1.35.0');
+    expect(s.cache.cluster.images).to.not.equal(undefined);
+    const withSecret = pod('a');
+    (withSecret['spec'] as Record<string, unknown>)['imagePullSecrets'] = [{ name: 'regcred' }];
+    add(s, withSecret);
+    add(s, { ...pod('b'), metadata: { name: 'b', namespace: 'elsewhere', uid: 'uid-b' } });
+    await s.drain();
+    expect(calls).to.include('want Pod/team/a registry.example/app:1.0 allow regcred');
+    expect(calls.some((c) => c.startsWith('want Pod/elsewhere/b'))).to.equal(false);
+    expect(calls).to.include('forget Pod/elsewhere/b');
+    // Deleted: its images are no longer wanted.
+    s.cache.remove('Pod', 'team/a');
+    s.c.onEvent('Pod', 'DELETED', withSecret);
+    calls.length = 0;
+    await s.drain();
+    expect(calls).to.include('forget Pod/team/a');
+    // The scanner's requeue is the controller's enqueue path.
+    s.c.requeueSubjects(['Pod/team/x']);
+    expect(s.subjects.len()).to.equal(1);
+  });
+
+  it('a policy without spec.images.analyse wants no image read', async () => {
+    const calls: string[] = [];
+    const s = setup({
+      images: { want: (subject) => calls.push(`want ${subject}`), forget: () => undefined },
+      spec: { profile: 'recommended', images: { analyse: false } },
+    });
+    add(s, pod('a'));
+    await s.drain();
+    expect(calls).to.deep.equal([]);
+  });
+
   it('keeps per-policy totals equal to a recount through adds, updates and deletes', async () => {
     const s = setup();
     const check = (): void => {

@@ -36,6 +36,7 @@ import {
 import { isAlreadyExists, isNotFound, type KubeApi } from './api.ts';
 import type { AdmissionOutcome, AdmissionSync } from './admission.ts';
 import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
+import { pullSecretNames, workloadImages, type ImageWant, type WorkloadImage } from './images.ts';
 import {
   CLUSTER_VERSION_KIND,
   POLICY_KIND,
@@ -102,6 +103,14 @@ export interface ControllerOptions {
   reports?: WorkQueue;
   /** Also write each ScanReport as an OpenReports (openreports.io/v1alpha1) Report or ClusterReport. */
   openReports?: boolean;
+  /** The image scanner: told which images the subjects of opted-in policies (spec.images) run. */
+  images?: ImageDemand;
+}
+
+/** What the controller tells the image scanner (runtime/images.ts ImageScanner). */
+export interface ImageDemand {
+  want(subject: string, images: readonly WorkloadImage[], w: ImageWant): void;
+  forget(subject: string): void;
 }
 
 /** Objects listed in status.admission.wouldReject, at most. */
@@ -284,6 +293,11 @@ export class VigilController {
     this.o.subjects.add(key);
   }
 
+  /** Evaluates these subjects again (the image scanner, when what it knows of their images changed). */
+  requeueSubjects(keys: Iterable<string>): void {
+    for (const k of keys) this.enqueueSubject(k);
+  }
+
   /** Every subject in the cache (and every report's subject, so orphans are cleaned). */
   allSubjectKeys(): string[] {
     const keys = new Set<string>();
@@ -319,7 +333,8 @@ export class VigilController {
     platform?: string;
   }): void {
     const prev = this.clusterVersion?.['status'] as { gitVersion?: string } | undefined;
-    this.o.cache.cluster = { serverVersion: version.gitVersion };
+    // Other facts (the image scanner's) stay.
+    this.o.cache.cluster = { ...this.o.cache.cluster, serverVersion: version.gitVersion };
     if (prev?.gitVersion === version.gitVersion) return;
     this.clusterVersion = {
       apiVersion: API_GROUP_VERSION,
@@ -629,6 +644,7 @@ export class VigilController {
     const findings: Finding[] = [];
     const perPolicy = new Map<string, Finding[]>();
     const minSeverity = new Map<string, Severity>();
+    let images: 'allow' | 'deny' | undefined;
     for (const st of this.validPolicies()) {
       st.pending.delete(key);
       if (!live || !st.compiled) continue;
@@ -636,12 +652,25 @@ export class VigilController {
       for (const err of r.errors)
         this.o.logger.warn('rule failed', { rule: err.ruleId, subject: key, error: err.message });
       if (!r.matched) continue;
+      const img = st.compiled.images;
+      if (img?.analyse) images = images === 'allow' || img.pullSecrets === 'allow' ? 'allow' : 'deny';
       perPolicy.set(st.name, r.findings);
       minSeverity.set(st.name, st.compiled.minEventSeverity);
       findings.push(...r.findings);
       if (st.pending.size === 0) this.o.policies.addAfter(st.name, this.o.policyStatusDelayMs ?? 250);
     }
     this.updateContributions(key, namespace, perPolicy);
+    // Images are read only for subjects an opted-in policy matches (pull secrets: if one allows).
+    if (this.o.images) {
+      const wanted = live && images ? workloadImages(live) : [];
+      if (live && images && wanted.length > 0)
+        this.o.images.want(key, wanted, {
+          namespace,
+          pullSecrets: images,
+          secretNames: pullSecretNames(live),
+        });
+      else this.o.images.forget(key);
+    }
     if (
       findings.length === 0 &&
       !this.evaluated.has(key) &&

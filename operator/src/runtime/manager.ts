@@ -26,6 +26,8 @@ import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
 import { VERSION } from '../cli/version.ts';
 import { EventSink, KubeEventPoster } from '../adapters/event-sink.ts';
 import { AuditService } from '../audit/service.ts';
+import { ImageScanner } from './images.ts';
+import { readFileSync } from 'node:fs';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -56,6 +58,23 @@ export interface OperatorConfig {
   eventBurst: number;
   /** The audit webhook receiver; off when undefined. */
   audit?: AuditWebhookConfig;
+  /** Image analysis (for policies with spec.images.analyse). */
+  images: ImagesConfig;
+}
+
+export interface ImagesConfig {
+  /** Analyses at a time. */
+  concurrency: number;
+  /** Analysed images kept in memory (inventories only). */
+  cacheSize: number;
+  /** OSV advisories: a path (file, directory, zip; a mounted ConfigMap) or an http(s) URL. */
+  advisories?: string;
+  advisoriesRefreshSeconds: number;
+  advisoriesMaxAgeSeconds: number;
+  /** How long a tag's digest and a failure are trusted before being read again. */
+  recheckSeconds: number;
+  /** Extra CA certificates (PEM file) for TLS registries. */
+  registryCaFile?: string;
 }
 
 export interface AuditWebhookConfig {
@@ -89,6 +108,13 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   openReports: false,
   eventQps: 10,
   eventBurst: 50,
+  images: {
+    concurrency: 2,
+    cacheSize: 256,
+    advisoriesRefreshSeconds: 6 * 3600,
+    advisoriesMaxAgeSeconds: 3 * 24 * 3600,
+    recheckSeconds: 600,
+  },
 };
 
 export class Operator {
@@ -103,6 +129,8 @@ export class Operator {
   /** Subjects evaluated whose ScanReport is to be converged (written apart from evaluation). */
   readonly reports: WorkQueue;
   readonly controller: VigilController;
+  /** Reads the images of opted-in workloads; the `images` facts the rules see. */
+  readonly images: ImageScanner;
   private readonly planner: FindingEventPlanner;
   /** The audit webhook pipeline, when configured. */
   readonly audit: AuditService | undefined;
@@ -199,7 +227,33 @@ export class Operator {
         identityReports: { api: this.api, fieldManager: FIELD_MANAGER, namespace: cfg.namespace },
       });
     }
+    const imgs = cfg.images;
+    this.images = new ImageScanner({
+      clock,
+      logger: logger.child({ component: 'images' }),
+      requeue: (keys) => this.controller.requeueSubjects(keys),
+      concurrency: imgs.concurrency,
+      cacheSize: imgs.cacheSize,
+      ...(imgs.advisories ? { advisories: imgs.advisories } : {}),
+      advisoriesRefreshMs: imgs.advisoriesRefreshSeconds * 1000,
+      advisoriesMaxAgeSeconds: imgs.advisoriesMaxAgeSeconds,
+      recheckMs: imgs.recheckSeconds * 1000,
+      ...(imgs.registryCaFile ? { registryCa: readFileSync(imgs.registryCaFile) } : {}),
+      readSecret: (ns, name) =>
+        this.api.get<KubeObject>(
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`,
+        ),
+      hooks: {
+        analysed: (result, seconds) => m.imageAnalysed(result, seconds),
+        advisoriesRefreshed: (ok) => {
+          if (!ok) m.advisoriesRefreshFailed();
+        },
+      },
+    });
+    if (imgs.advisories) m.observeAdvisoriesAge(() => this.images.advisoriesAgeSeconds());
+    this.cache.cluster = { ...this.cache.cluster, images: this.images };
     this.controller = new VigilController({
+      images: this.images,
       api: this.api,
       cache: this.cache,
       rules: ALL_RULES,
@@ -286,6 +340,7 @@ export class Operator {
   private lead(): void {
     if (this.stopping) return;
     this.logger.info('leading: starting workers');
+    void this.images.start();
     this.runWorkers();
     this.resync();
     this.timers.push(
@@ -475,6 +530,7 @@ export class Operator {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    this.images.stop();
     const step = async (what: string, p: Promise<unknown>, ms: number): Promise<void> => {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
