@@ -102,6 +102,13 @@ export interface ControllerOptions {
   reports?: WorkQueue;
   /** Also write each ScanReport as an OpenReports (openreports.io/v1alpha1) Report or ClusterReport. */
   openReports?: boolean;
+  /**
+   * Sharding (runtime/sharding.ts): is this subject key this replica's to evaluate and report?
+   * Others are neither queued, evaluated, counted nor written (default: all are).
+   */
+  owns?: (subjectKey: string) => boolean;
+  /** Sharding: does this replica write SecurityPolicy status (default true; the coordinator only). */
+  writesPolicyStatus?: () => boolean;
 }
 
 /** Objects listed in status.admission.wouldReject, at most. */
@@ -261,7 +268,7 @@ export class VigilController {
         // A workload appearing or leaving changes its namespace's network findings. The
         // namespace's report is an aggregate (its messages count the workloads), so a burst of
         // pods is folded into one re-evaluation: at most namespaceDelayMs later.
-        if (type !== 'MODIFIED' && ns)
+        if (type !== 'MODIFIED' && ns && this.owned(subjectKey('Namespace', '', ns)))
           this.o.subjects.addAfter(
             subjectKey('Namespace', '', ns),
             this.o.namespaceDelayMs ?? NAMESPACE_DELAY_MS,
@@ -281,10 +288,30 @@ export class VigilController {
   }
 
   private enqueueSubject(key: string): void {
-    this.o.subjects.add(key);
+    if (this.owned(key)) this.o.subjects.add(key);
   }
 
-  /** Every subject in the cache (and every report's subject, so orphans are cleaned). */
+  private owned(key: string): boolean {
+    return this.o.owns === undefined || this.o.owns(key);
+  }
+
+  /**
+   * Sharding: the member set changed. Forgets what this replica no longer owns (its contributions
+   * and pending work: the new owner reports it, nothing is deleted), and evaluates every subject
+   * it owns now (a subject it already owned is not written again: reports are only written when
+   * their content differs, so the new owner adopts the existing ones).
+   */
+  reassigned(): void {
+    for (const key of [...this.contributions.keys()])
+      if (!this.owned(key)) this.updateContributions(key, parseSubjectKey(key).namespace, new Map());
+    for (const key of [...this.evaluated.keys()]) if (!this.owned(key)) this.evaluated.delete(key);
+    for (const key of [...this.eventTimes.keys()]) if (!this.owned(key)) this.eventTimes.delete(key);
+    for (const st of this.policyStates.values())
+      for (const key of [...st.pending]) if (!this.owned(key)) st.pending.delete(key);
+    if (this.synced) this.resyncAll();
+  }
+
+  /** Every subject in the cache (and every report's subject, so orphans are cleaned) that this replica owns. */
   allSubjectKeys(): string[] {
     const keys = new Set<string>();
     for (const w of SUBJECT_KINDS)
@@ -298,7 +325,7 @@ export class VigilController {
       const s = (r as unknown as ScanReport).spec?.subject;
       if (s?.kind && s.name && s.kind !== IDENTITY_KIND) keys.add(subjectKey(s.kind, s.namespace, s.name));
     }
-    return [...keys];
+    return this.o.owns ? [...keys].filter((k) => this.owned(k)) : [...keys];
   }
 
   /** After the caches synced (and on every periodic resync): evaluate everything. */
@@ -499,6 +526,8 @@ export class VigilController {
     this.o.hooks?.policyReady?.(name, ready);
     this.o.hooks?.policyErrors?.(name, st.errors.length);
     if (same) return;
+    // Sharding: one member (the coordinator) writes the status, so replicas never fight over it.
+    if (this.o.writesPolicyStatus && !this.o.writesPolicyStatus()) return;
     desired.lastEvaluated = formatTime(now);
     const path = objectPath(POLICY_KIND, '', name) + '/status';
     try {
@@ -622,6 +651,14 @@ export class VigilController {
    */
   async reconcileSubject(key: string): Promise<void> {
     const { kind, namespace, name } = parseSubjectKey(key);
+    if (!this.owned(key)) {
+      // Handed over while queued: the new owner evaluates and reports it.
+      this.evaluated.delete(key);
+      this.eventTimes.delete(key);
+      if (this.contributions.has(key)) this.updateContributions(key, namespace, new Map());
+      for (const st of this.policyStates.values()) st.pending.delete(key);
+      return;
+    }
     const now = this.o.clock.now();
     const obj = this.o.cache.get(kind, namespace, name);
     const live = obj !== undefined && isSubject(obj) ? obj : undefined;
@@ -678,6 +715,11 @@ export class VigilController {
   async persistReport(key: string): Promise<void> {
     const evaluation = this.evaluated.get(key);
     if (!evaluation) return;
+    if (!this.owned(key)) {
+      // Handed over since it was evaluated: stop writing at once, the new owner writes.
+      this.evaluated.delete(key);
+      return;
+    }
     const { findings, minSeverity } = evaluation;
     const { kind, namespace, name } = parseSubjectKey(key);
     const now = this.o.clock.now();

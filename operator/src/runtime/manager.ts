@@ -23,6 +23,35 @@ import { AdmissionSync } from './admission.ts';
 import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
 import { startWatches, type Watches } from './watches.ts';
 import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
+import { parseSubjectKey } from './cache.ts';
+import { KubeMemberLister, Membership, ShardAssignment, memberLeaseName, shardKeyOf } from './sharding.ts';
+
+/**
+ * Kinds cached only for this replica's namespaces when sharding: rules read them only within
+ * their own namespace. The API cannot filter by a hash of the namespace, so every replica still
+ * receives every event of these kinds and drops the others' before caching (memory scales with
+ * the share, network and decoding do not). RoleBindings, ServiceAccounts (referenced across
+ * namespaces), Namespaces and cluster-scoped kinds stay whole; ScanReports are filtered too, but
+ * the operator namespace's (cluster-scoped subjects, Namespaces) are kept by everyone.
+ */
+export const SHARDED_KINDS: ReadonlySet<string> = new Set([
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'ReplicationController',
+  'Role',
+  'NetworkPolicy',
+  'Service',
+  'Ingress',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'LimitRange',
+  REPORT_KIND.kind,
+]);
 import { VERSION } from '../cli/version.ts';
 import { EventSink, KubeEventPoster } from '../adapters/event-sink.ts';
 import { AuditService } from '../audit/service.ts';
@@ -33,6 +62,12 @@ export interface OperatorConfig {
   metricsBindAddress: string;
   probeBindAddress: string;
   leaderElect: boolean;
+  /**
+   * Share the work across replicas (runtime/sharding.ts): each holds a member Lease
+   * `<leaseName>-member-<identity>`, namespaces are assigned by rendezvous hashing over the live
+   * members, the coordinator (owner of the cluster-scoped work) writes policy status.
+   */
+  sharding: boolean;
   leaseName: string;
   /** Leader election timings (client-go's meanings and defaults). */
   leaseDurationSeconds: number;
@@ -73,6 +108,7 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   metricsBindAddress: ':8080',
   probeBindAddress: ':8081',
   leaderElect: false,
+  sharding: false,
   leaseName: 'vigil-leader',
   leaseDurationSeconds: 15,
   renewDeadlineSeconds: 10,
@@ -110,6 +146,11 @@ export class Operator {
   private servers: Server[] = [];
   private timers: NodeJS.Timeout[] = [];
   private leader: LeaderElector | undefined;
+  /** Sharding: this replica's member lease, the member set it sees, and who owns what. */
+  private member: LeaderElector | undefined;
+  private membership: Membership | undefined;
+  readonly shards: ShardAssignment | undefined;
+  readonly identity = `${process.env['POD_NAME'] ?? hostname()}-${process.pid}`;
   private workersDone: Promise<unknown> | undefined;
   private cachesSynced = false;
   /** Set by every full resync; cleared (and the timestamp metric set) once it has been worked off. */
@@ -129,6 +170,8 @@ export class Operator {
     this.cfg = cfg;
     this.logger = logger;
     this.clock = clock;
+    const shards = cfg.sharding ? new ShardAssignment(this.identity) : undefined;
+    this.shards = shards;
     this.api = new KubeApi(new KubeClient(kc, { userAgent: `vigil/${VERSION}` }));
     this.api.onRequest((verb) => {
       this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
@@ -208,6 +251,15 @@ export class Operator {
       policies: this.policies,
       reports: this.reports,
       openReports: cfg.openReports,
+      ...(shards
+        ? {
+            owns: (key: string) => {
+              const { kind, namespace, name } = parseSubjectKey(key);
+              return shards.owns(shardKeyOf(kind, namespace, name));
+            },
+            writesPolicyStatus: () => shards.coordinator,
+          }
+        : {}),
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
@@ -237,7 +289,21 @@ export class Operator {
 
   async start(): Promise<void> {
     await this.startServers();
+    if (this.shards) await this.joinShards(this.shards);
+    const shards = this.shards;
+    const ns = this.cfg.namespace;
     this.watches = startWatches({
+      ...(shards
+        ? {
+            keep: (kind: string) =>
+              SHARDED_KINDS.has(kind)
+                ? (o: KubeObject) => {
+                    const n = o.metadata?.namespace ?? '';
+                    return (kind === REPORT_KIND.kind && n === ns) || shards.owns(n);
+                  }
+                : undefined,
+          }
+        : {}),
       client: this.api,
       cache: this.cache,
       kinds: [...SUBJECT_KINDS, POLICY_KIND, REPORT_KIND],
@@ -257,7 +323,12 @@ export class Operator {
     // After the sync, so the first events are judged with the SecurityPolicies' audit settings.
     // Every replica receives (the API server reaches whichever a Service picks), leader or not.
     await this.audit?.start();
-    if (this.cfg.leaderElect) {
+    if (this.shards) {
+      this.metrics.setLeader(this.shards.coordinator);
+      this.metrics.shardMembers(this.shards.live.length);
+      this.membership?.start();
+      this.lead();
+    } else if (this.cfg.leaderElect) {
       // Standbys keep their caches warm and take over as soon as the lease is theirs.
       this.leader = new LeaderElector({
         client: new KubeLeaseClient(this.api.client),
@@ -280,6 +351,89 @@ export class Operator {
     } else {
       this.metrics.setLeader(true);
       this.lead();
+    }
+  }
+
+  /**
+   * Takes a member Lease (renewed like the leader's; losing it exits, as losing leadership does)
+   * and reads the live members once, so the first lists already hold only this replica's share.
+   */
+  private async joinShards(shards: ShardAssignment): Promise<void> {
+    const timings = {
+      leaseDurationMs: this.cfg.leaseDurationSeconds * 1000,
+      renewDeadlineMs: this.cfg.renewDeadlineSeconds * 1000,
+      retryPeriodMs: this.cfg.retryPeriodSeconds * 1000,
+    };
+    await new Promise<void>((resolve) => {
+      this.member = new LeaderElector({
+        client: new KubeLeaseClient(this.api.client),
+        namespace: this.cfg.namespace,
+        name: memberLeaseName(this.cfg.leaseName, this.identity),
+        identity: this.identity,
+        ...timings,
+        clock: this.clock,
+        logger: this.logger,
+        onStartedLeading: () => resolve(),
+        onLeadershipLost: () => {
+          this.logger.error('lost the shard member lease; exiting');
+          void this.stop().finally(() => process.exit(1));
+        },
+      });
+      void this.member.run();
+    });
+    this.membership = new Membership({
+      lister: new KubeMemberLister(this.api.client),
+      namespace: this.cfg.namespace,
+      leaseName: this.cfg.leaseName,
+      assignment: shards,
+      retryPeriodMs: timings.retryPeriodMs,
+      clock: this.clock,
+      logger: this.logger,
+      onChange: () => void this.rebalance(),
+    });
+    try {
+      await this.membership.refresh();
+    } catch (e) {
+      this.logger.warn('could not list the shard member leases; starting alone', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+    this.logger.info('joined shards', { identity: this.identity, members: shards.live.join(',') });
+  }
+
+  /**
+   * The member set changed: what this replica lost is no longer written (ownership is checked
+   * before every evaluation and write); the filtered kinds are listed again for the new share,
+   * reports first (so existing reports are adopted, not rewritten), then everything owned is
+   * evaluated.
+   */
+  private rebalanceRunning: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private async rebalance(): Promise<void> {
+    if (this.rebalanceRunning) {
+      this.rebalanceAgain = true;
+      return;
+    }
+    this.rebalanceRunning = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        if (this.shards) this.metrics.setLeader(this.shards.coordinator);
+        const r = this.watches?.reflectors;
+        if (r && this.cachesSynced) {
+          await r.get(REPORT_KIND.kind)?.resync();
+          await Promise.all(
+            [...SHARDED_KINDS].filter((k) => k !== REPORT_KIND.kind).map((k) => r.get(k)?.resync()),
+          );
+        }
+        if (this.stopping) return;
+        this.controller.reassigned();
+        this.metrics.shardMembers(this.shards?.live.length ?? 1);
+      } while (this.rebalanceAgain);
+    })();
+    try {
+      await this.rebalanceRunning;
+    } finally {
+      this.rebalanceRunning = undefined;
     }
   }
 
@@ -496,6 +650,8 @@ export class Operator {
     );
     await step('workers', this.workersDone ?? Promise.resolve(), 5_000);
     await step('release lease', this.leader?.stop() ?? Promise.resolve(), 5_000);
+    await step('leave shards', this.membership?.stop() ?? Promise.resolve(), 5_000);
+    await step('release member lease', this.member?.stop() ?? Promise.resolve(), 5_000);
     await step('audit receiver', this.audit?.stop() ?? Promise.resolve(), 5_000);
     for (const s of this.servers) {
       s.closeAllConnections();
