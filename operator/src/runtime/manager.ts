@@ -150,6 +150,13 @@ export class Operator {
   private member: LeaderElector | undefined;
   private membership: Membership | undefined;
   readonly shards: ShardAssignment | undefined;
+  /**
+   * The assignment work follows: the member set as of the last completed relist. A replica works
+   * on a key only while both assignments give it the key: one it loses is dropped at once, one
+   * it gains only once its objects and reports are cached (else it would take the existing
+   * reports for missing, and rewrite or delete them).
+   */
+  private readonly workShards: ShardAssignment | undefined;
   readonly identity = `${process.env['POD_NAME'] ?? hostname()}-${process.pid}`;
   private workersDone: Promise<unknown> | undefined;
   private cachesSynced = false;
@@ -171,7 +178,11 @@ export class Operator {
     this.logger = logger;
     this.clock = clock;
     const shards = cfg.sharding ? new ShardAssignment(this.identity) : undefined;
+    const work = cfg.sharding ? new ShardAssignment(this.identity) : undefined;
     this.shards = shards;
+    this.workShards = work;
+    const owns = (shardKey: string): boolean =>
+      shards !== undefined && work !== undefined && shards.owns(shardKey) && work.owns(shardKey);
     this.api = new KubeApi(new KubeClient(kc, { userAgent: `vigil/${VERSION}` }));
     this.api.onRequest((verb) => {
       this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
@@ -255,9 +266,9 @@ export class Operator {
         ? {
             owns: (key: string) => {
               const { kind, namespace, name } = parseSubjectKey(key);
-              return shards.owns(shardKeyOf(kind, namespace, name));
+              return owns(shardKeyOf(kind, namespace, name));
             },
-            writesPolicyStatus: () => shards.coordinator,
+            writesPolicyStatus: () => owns(''),
           }
         : {}),
       clock,
@@ -324,7 +335,8 @@ export class Operator {
     // Every replica receives (the API server reaches whichever a Service picks), leader or not.
     await this.audit?.start();
     if (this.shards) {
-      this.metrics.setLeader(this.shards.coordinator);
+      // Every member works and exports the findings of its share (Prometheus sums the replicas).
+      this.metrics.setLeader(true);
       this.metrics.shardMembers(this.shards.live.length);
       this.membership?.start();
       this.lead();
@@ -398,14 +410,15 @@ export class Operator {
         error: e instanceof Error ? e.message : String(e),
       });
     }
+    this.workShards?.setMembers(shards.live);
     this.logger.info('joined shards', { identity: this.identity, members: shards.live.join(',') });
   }
 
   /**
    * The member set changed: what this replica lost is no longer written (ownership is checked
-   * before every evaluation and write); the filtered kinds are listed again for the new share,
-   * reports first (so existing reports are adopted, not rewritten), then everything owned is
-   * evaluated.
+   * before every evaluation and write); the filtered kinds are listed again for the new share;
+   * then what it gained becomes its work (existing reports are adopted: written only if their
+   * content differs) and everything it owns is evaluated.
    */
   private rebalanceRunning: Promise<void> | undefined;
   private rebalanceAgain = false;
@@ -417,15 +430,12 @@ export class Operator {
     this.rebalanceRunning = (async () => {
       do {
         this.rebalanceAgain = false;
-        if (this.shards) this.metrics.setLeader(this.shards.coordinator);
         const r = this.watches?.reflectors;
         if (r && this.cachesSynced) {
-          await r.get(REPORT_KIND.kind)?.resync();
-          await Promise.all(
-            [...SHARDED_KINDS].filter((k) => k !== REPORT_KIND.kind).map((k) => r.get(k)?.resync()),
-          );
+          await Promise.all([...SHARDED_KINDS].map((k) => r.get(k)?.resync()));
         }
         if (this.stopping) return;
+        if (this.shards) this.workShards?.setMembers(this.shards.live);
         this.controller.reassigned();
         this.metrics.shardMembers(this.shards?.live.length ?? 1);
       } while (this.rebalanceAgain);
