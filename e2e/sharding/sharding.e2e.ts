@@ -126,6 +126,47 @@ async function findingsOnlyFromOwners(rs: Replica[]): Promise<void> {
   });
 }
 
+interface PolicyStatus {
+  resourcesEvaluated?: number;
+  summary?: Record<string, number>;
+  conditions?: { type: string; status: string }[];
+}
+
+/**
+ * The SecurityPolicy status, written by the coordinator alone, counts every member's share: its
+ * summary equals the findings all replicas export together, and it is Ready.
+ */
+async function statusCountsAllShares(rs: Replica[]): Promise<PolicyStatus> {
+  let last = '';
+  let status: PolicyStatus = {};
+  await waitFor(
+    'policy status summing every share',
+    async () => {
+      status =
+        (
+          JSON.parse(k(['get', 'securitypolicy', 'shards-restricted', '-o', 'json'])) as {
+            status?: PolicyStatus;
+          }
+        ).status ?? {};
+      const exported: Record<string, number> = {};
+      for (const r of rs)
+        for (const s of parseExposition(await r.op.metrics()).samples)
+          if (s.name === 'vigil_findings' && s.labels['policy'] === 'shards-restricted') {
+            const sev = s.labels['severity'] ?? '';
+            exported[sev] = (exported[sev] ?? 0) + s.value;
+          }
+      const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      const same = Object.entries(exported).every(([sev, n]) => (status.summary?.[sev] ?? 0) === n);
+      last = JSON.stringify({ status: status.summary, exported, ready });
+      return ready && same && Object.values(exported).some((n) => n > 0);
+    },
+    20_000,
+  ).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}: ${last}`);
+  });
+  return status;
+}
+
 const versions = (): Map<string, string> =>
   new Map(
     allReports().map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r.metadata.resourceVersion]),
@@ -183,10 +224,17 @@ spec:
       // Its pod reports at least; none of another shard's.
       expect(written[i], `${r.name} writes for ${String(owned)} namespaces`).to.be.at.least(owned);
     });
+    const status = await statusCountsAllShares(replicas);
+    // At least the 12 Pods and their 12 Namespaces.
+    expect(status.resourcesEvaluated).to.be.at.least(24);
     // Settled: no replica rewrites anything (3 lease retry periods and more than a namespace delay).
+    const policyVersion = (): string =>
+      k(['get', 'securitypolicy', 'shards-restricted', '-o', 'jsonpath={.metadata.resourceVersion}']);
     const before = versions();
+    const policyBefore = policyVersion();
     await new Promise((r) => setTimeout(r, 4000));
     expect(versions()).to.deep.equal(before);
+    expect(policyVersion(), 'policy status not fought over').to.equal(policyBefore);
   });
 
   it('takes over the namespaces of a killed replica within the lease duration, adopting its reports', async () => {
@@ -233,5 +281,6 @@ spec:
     const after = versions();
     for (const [key, rv] of reportsBefore)
       if (key.startsWith('shard-')) expect(after.get(key), key).to.equal(rv);
+    await statusCountsAllShares(members);
   });
 });

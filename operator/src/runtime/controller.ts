@@ -109,7 +109,15 @@ export interface ControllerOptions {
   owns?: (subjectKey: string) => boolean;
   /** Sharding: does this replica write SecurityPolicy status (default true; the coordinator only). */
   writesPolicyStatus?: () => boolean;
+  /**
+   * Sharding: the other live members' figures per policy (what they publish from `shareStatus`),
+   * summed into the status the coordinator writes; undefined for a member not heard from yet.
+   */
+  peerStatus?: () => readonly (ShareStatus | undefined)[];
 }
+
+/** One replica's figures for the policies, over its share (sharding). */
+export type ShareStatus = Record<string, { evaluated: number; summary: SeverityCounts; pending: number }>;
 
 /** Objects listed in status.admission.wouldReject, at most. */
 export const WOULD_REJECT_LIMIT = 20;
@@ -311,6 +319,23 @@ export class VigilController {
     if (this.synced) this.resyncAll();
   }
 
+  /** Sharding: this replica's figures per valid policy, which it publishes for the coordinator. */
+  shareStatus(): ShareStatus {
+    const out: ShareStatus = {};
+    for (const st of this.validPolicies()) {
+      const t = this.totals.get(st.name);
+      const summary = emptyCounts();
+      if (t) for (const s of SEVERITIES) summary[s] = t.summary[s];
+      out[st.name] = { evaluated: t?.evaluated ?? 0, summary, pending: this.synced ? st.pending.size : 1 };
+    }
+    return out;
+  }
+
+  /** Sharding: the other members' figures changed: the coordinator recomputes every status. */
+  requeuePolicies(): void {
+    for (const name of this.policyStates.keys()) this.o.policies.add(name);
+  }
+
   /** Every subject in the cache (and every report's subject, so orphans are cleaned) that this replica owns. */
   allSubjectKeys(): string[] {
     const keys = new Set<string>();
@@ -458,11 +483,26 @@ export class VigilController {
     const totals = this.totals.get(name);
     const summary = emptyCounts();
     if (totals) for (const s of SEVERITIES) summary[s] = totals.summary[s];
-    const evaluated = totals?.evaluated ?? 0;
+    let evaluated = totals?.evaluated ?? 0;
+    let pending = st.pending.size;
     // Finding metrics are published here, debounced with the status, not on every subject.
     if (st.compiled) this.o.hooks?.policyFindings?.(name, totals?.labels ?? new Map<string, number>());
+    const writer = !this.o.writesPolicyStatus || this.o.writesPolicyStatus();
+    if (writer && this.o.peerStatus) {
+      // Sharding: the status counts every member's share; a member not heard from is pending.
+      for (const peer of this.o.peerStatus()) {
+        const p = peer?.[name];
+        if (!p) {
+          pending += 1;
+          continue;
+        }
+        evaluated += p.evaluated;
+        pending += p.pending;
+        for (const s of SEVERITIES) summary[s] += p.summary[s];
+      }
+    }
     const accepted = st.compiled !== undefined;
-    const ready = accepted && this.synced && st.pending.size === 0;
+    const ready = accepted && this.synced && pending === 0;
     const existing = (obj['status'] ?? {}) as SecurityPolicyStatus;
     const conds: Condition[] = [
       this.condition(
@@ -489,7 +529,7 @@ export class VigilController {
           ? 'the policy is not accepted; see the Accepted condition'
           : ready
             ? `${evaluated} resources evaluated`
-            : `${st.pending.size} resources left to evaluate`,
+            : `${pending} resources left to evaluate`,
         st.generation,
         now,
       ),
@@ -500,7 +540,8 @@ export class VigilController {
       summary,
       resourcesEvaluated: accepted ? evaluated : 0,
     };
-    if (this.o.admission) {
+    // Admission objects are cluster-wide: with sharding, the coordinator alone converges them.
+    if (this.o.admission && writer) {
       const { condition, admission } = await this.admissionStatus(obj, st, now);
       conds.push(
         this.condition(
@@ -527,7 +568,7 @@ export class VigilController {
     this.o.hooks?.policyErrors?.(name, st.errors.length);
     if (same) return;
     // Sharding: one member (the coordinator) writes the status, so replicas never fight over it.
-    if (this.o.writesPolicyStatus && !this.o.writesPolicyStatus()) return;
+    if (!writer) return;
     desired.lastEvaluated = formatTime(now);
     const path = objectPath(POLICY_KIND, '', name) + '/status';
     try {

@@ -18,7 +18,13 @@ import { createMetrics, listenOn, startMetricsServer, type VigilMetrics } from '
 import type { Finding, KubeObject, Severity } from '../engine/types.ts';
 import { KubeApi } from './api.ts';
 import { ClusterCache } from './cache.ts';
-import { FIELD_MANAGER, NAMESPACE_DELAY_MS, VigilController, type PreviousFinding } from './controller.ts';
+import {
+  FIELD_MANAGER,
+  NAMESPACE_DELAY_MS,
+  VigilController,
+  type PreviousFinding,
+  type ShareStatus,
+} from './controller.ts';
 import { AdmissionSync } from './admission.ts';
 import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
 import { startWatches, type Watches } from './watches.ts';
@@ -34,6 +40,9 @@ import { KubeMemberLister, Membership, ShardAssignment, memberLeaseName, shardKe
  * namespaces), Namespaces and cluster-scoped kinds stay whole; ScanReports are filtered too, but
  * the operator namespace's (cluster-scoped subjects, Namespaces) are kept by everyone.
  */
+/** Member lease annotation carrying the member's per-policy figures (controller.shareStatus()). */
+export const SHARE_STATUS_ANNOTATION = 'security.vigil.dev/share-status';
+
 export const SHARDED_KINDS: ReadonlySet<string> = new Set([
   'Pod',
   'Deployment',
@@ -269,6 +278,15 @@ export class Operator {
               return owns(shardKeyOf(kind, namespace, name));
             },
             writesPolicyStatus: () => owns(''),
+            peerStatus: () =>
+              (this.membership?.peers() ?? []).map((v) => {
+                if (v === undefined) return undefined;
+                try {
+                  return JSON.parse(v) as ShareStatus;
+                } catch {
+                  return undefined;
+                }
+              }),
           }
         : {}),
       clock,
@@ -385,6 +403,8 @@ export class Operator {
         ...timings,
         clock: this.clock,
         logger: this.logger,
+        // This member's figures ride on its renewals: the coordinator sums them into policy status.
+        annotations: () => ({ [SHARE_STATUS_ANNOTATION]: JSON.stringify(this.controller.shareStatus()) }),
         onStartedLeading: () => resolve(),
         onLeadershipLost: () => {
           this.logger.error('lost the shard member lease; exiting');
@@ -402,6 +422,10 @@ export class Operator {
       clock: this.clock,
       logger: this.logger,
       onChange: () => void this.rebalance(),
+      annotation: SHARE_STATUS_ANNOTATION,
+      onPeersChanged: () => {
+        if (this.workShards?.coordinator) this.controller.requeuePolicies();
+      },
     });
     try {
       await this.membership.refresh();

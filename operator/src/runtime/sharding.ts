@@ -181,6 +181,10 @@ export interface MembershipOptions {
   logger: Logger;
   /** The live member set changed (after the assignment was updated). */
   onChange(members: readonly string[]): void;
+  /** Sharding status annotation of the member leases (see peers()). */
+  annotation?: string;
+  /** The other live members' annotation values changed. */
+  onPeersChanged?(): void;
 }
 
 /** Polls the member leases every retry period and keeps the assignment current. */
@@ -189,6 +193,7 @@ export class Membership {
   private readonly tracker: MemberTracker;
   private readonly stopCtl = new AbortController();
   private running: Promise<void> | undefined;
+  private peerValues: (string | undefined)[] = [];
 
   constructor(o: MembershipOptions) {
     this.o = o;
@@ -203,7 +208,21 @@ export class Membership {
       this.stopCtl.signal,
     );
     // A replica always counts itself: its own lease is renewed by its own elector.
-    const live = [...new Set([...this.tracker.live(leases), this.o.assignment.self])];
+    const alive = this.tracker.live(leases);
+    const live = [...new Set([...alive, this.o.assignment.self])];
+    if (this.o.annotation !== undefined) {
+      const key = this.o.annotation;
+      const values = leases
+        .filter((l) => {
+          const h = l.spec?.holderIdentity ?? '';
+          return h !== this.o.assignment.self && alive.includes(h);
+        })
+        .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+        .map((l) => (l.metadata['annotations'] as Record<string, string> | undefined)?.[key]);
+      const changed = JSON.stringify(values) !== JSON.stringify(this.peerValues);
+      this.peerValues = values;
+      if (changed) this.o.onPeersChanged?.();
+    }
     if (!this.o.assignment.setMembers(live)) return false;
     this.o.logger.info('shard members changed', {
       members: this.o.assignment.live.join(','),
@@ -211,6 +230,11 @@ export class Membership {
     });
     this.o.onChange(this.o.assignment.live);
     return true;
+  }
+
+  /** The other live members' values of the status annotation (undefined: not published yet). */
+  peers(): readonly (string | undefined)[] {
+    return this.peerValues;
   }
 
   start(): void {
