@@ -460,6 +460,11 @@ export class Operator {
         }
         if (this.stopping) return;
         if (this.shards) this.workShards?.setMembers(this.shards.live);
+        if (this.workersDone) {
+          // A new share is a new full evaluation (logged and in metrics when complete).
+          this.awaitingFullEvaluation = true;
+          this.awaitingFindingsKnown = true;
+        }
         this.controller.reassigned();
         this.metrics.shardMembers(this.shards?.live.length ?? 1);
       } while (this.rebalanceAgain);
