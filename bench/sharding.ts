@@ -155,7 +155,8 @@ async function main(): Promise<void> {
           startOperator({
             kubeconfig: cp.kubeconfig,
             args: ARGS,
-            env: { POD_NAME: `bench-${String(i)}` },
+            // As shipped: the Deployment's NODE_OPTIONS (config/manager/manager.yaml).
+            env: { POD_NAME: `bench-${String(i)}`, NODE_OPTIONS: o.nodeOptions ?? '' },
             logLevel: 'info',
             waitReady: false,
             onLine: (line, at) => {
@@ -230,6 +231,7 @@ async function main(): Promise<void> {
     },
     pods: want,
     namespaces: plan.length,
+    nodeOptions: o.nodeOptions ?? '',
     runs,
     perThousandPods: {
       cpuSeconds: round(cpu.slope, 3),
@@ -240,7 +242,7 @@ async function main(): Promise<void> {
         'least-squares line over every replica of every run: x = pods in its share (thousands), y = its CPU seconds until its full evaluation / its peak RSS; the intercept is what a replica costs whatever its share (process, unfiltered kinds, decoding every pod event: the API cannot filter by a namespace hash)',
     },
     projection100kPods: {
-      note: 'LINEAR projection of the per-1k figures above to 100k pods (not measured): per replica, intercept + slope × pods per shard',
+      note: 'LINEAR projection of the per-1k figures above to 100k pods (not measured): per replica, intercept + slope × pods per shard. The intercept was measured on a 5k-pod cluster: receiving and decoding every pod event of a 100k-pod cluster costs each replica more than that, whatever its share, so the figures for many shards are a lower bound',
       shards: projection,
     },
     wallSeconds: round((performance.now() - t0) / 1000, 0),

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { ALL_RULES } from '../rules/index.ts';
-import { realClock, type Clock } from '../controller/clock.ts';
+import { realClock, sleep, type Clock } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import { FindingEventPlanner, CLUSTER_EVENT_NAMESPACE, type EventFinding } from '../controller/events.ts';
@@ -427,12 +427,17 @@ export class Operator {
         if (this.workShards?.coordinator) this.controller.requeuePolicies();
       },
     });
-    try {
-      await this.membership.refresh();
-    } catch (e) {
-      this.logger.warn('could not list the shard member leases; starting alone', {
-        error: e instanceof Error ? e.message : String(e),
-      });
+    // Twice, one retry period apart: replicas starting together (a rollout, a scale-up) see each
+    // other's new leases before their first lists, instead of caching everything and dropping most.
+    for (const wait of [0, timings.retryPeriodMs]) {
+      if (wait > 0) await sleep(this.clock, wait);
+      try {
+        await this.membership.refresh();
+      } catch (e) {
+        this.logger.warn('could not list the shard member leases; starting alone', {
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
     }
     this.workShards?.setMembers(shards.live);
     this.logger.info('joined shards', { identity: this.identity, members: shards.live.join(',') });
