@@ -459,9 +459,13 @@ export class Operator {
     this.rebalanceRunning = (async () => {
       do {
         this.rebalanceAgain = false;
-        const r = this.watches?.reflectors;
-        if (r && this.cachesSynced) {
-          await Promise.all([...SHARDED_KINDS].map((k) => r.get(k)?.resync()));
+        const w = this.watches;
+        if (w) {
+          // A first list still running may have kept by the old assignment: list after it.
+          await w.synced;
+          await Promise.all(
+            [...SHARDED_KINDS].map((k) => w.reflectors.get(k)?.resync() ?? Promise.resolve()),
+          );
         }
         if (this.stopping) return;
         if (this.shards) this.workShards?.setMembers(this.shards.live);
