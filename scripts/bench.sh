@@ -7,9 +7,11 @@
 #   3. custom CEL rules: bench/cel.ts (offline, → bench/results/cel.json) and bench/cluster.ts
 #      --custom-rules (→ bench/results/cluster-custom-rules/);
 #   4. audit webhook: 2,000 audit events/s for a minute into the operator's receiver
-#      (bench/audit.ts) → bench/results/audit.json.
+#      (bench/audit.ts) → bench/results/audit.json;
+#   5. sharding: 1, 2 and 3 `--sharding` replicas on 5,000 pods, per-1k-pod CPU and memory and a
+#      linear projection to 100k pods (bench/sharding.ts) → bench/results/sharding.json.
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
-# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1 or BENCH_SKIP_AUDIT=1 leave one out.
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1, BENCH_SKIP_AUDIT=1 or BENCH_SKIP_SHARDING=1 leave one out.
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
 # (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
@@ -44,6 +46,12 @@ if [[ "${BENCH_SKIP_AUDIT:-}" != 1 ]]; then
   t=$(secs)
   node bench/audit.ts
   echo "bench: audit webhook benchmark took $(( $(secs) - t )) s"
+fi
+
+if [[ "${BENCH_SKIP_SHARDING:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/sharding.ts --pods 5000 --namespaces 50 --shards 1,2,3
+  echo "bench: sharding benchmark took $(( $(secs) - t )) s"
 fi
 
 echo "bench: total $(( $(secs) - start )) s; results in bench/results/, summary in BENCHMARKS.md"

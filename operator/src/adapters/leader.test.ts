@@ -144,6 +144,19 @@ describe('LeaderElector', () => {
     await s.e.stop();
   });
 
+  it('writes the annotations it is given with the create and every renewal', async () => {
+    let n = 0;
+    const s = setup({ annotations: () => ({ 'security.vigil.dev/share-status': String(++n) }) });
+    start(s);
+    await flush();
+    expect(s.leases.lease?.metadata['annotations']).to.deep.equal({ 'security.vigil.dev/share-status': '1' });
+    s.leases.calls = [];
+    await s.clock.advance(2000);
+    expect(s.leases.calls).to.deep.equal(['update']);
+    expect(s.leases.lease?.metadata['annotations']).to.deep.equal({ 'security.vigil.dev/share-status': '2' });
+    await s.e.stop();
+  });
+
   it('renews every retry period with one optimistic update, keeping acquireTime', async () => {
     const s = setup();
     start(s);

@@ -67,6 +67,11 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   /** Acquire retries wait retryPeriod × (1 + jitterFactor·rand); default 1.2. */
   jitterFactor?: number;
+  /**
+   * Annotations written on the Lease with every acquire and renewal (sharding publishes a
+   * member's figures this way, without writes of its own).
+   */
+  annotations?(): Record<string, string>;
   onStartedLeading?(): void;
   /** Leadership was lost (not by stop()): stop work and exit the process. */
   onLeadershipLost(): void;
@@ -207,7 +212,10 @@ export class LeaderElector {
         desired.acquireTime = this.observed?.acquireTime ?? desired.acquireTime;
         desired.leaseTransitions = this.observed?.leaseTransitions ?? 0;
         try {
-          this.record(await this.o.client.update({ ...this.lease, spec: desired }, t.signal), desired);
+          this.record(
+            await this.o.client.update(this.annotate({ ...this.lease, spec: desired }), t.signal),
+            desired,
+          );
           return true;
         } catch (err) {
           this.logger.debug('Optimistic lease renewal failed; re-reading', { error: errorSummary(err) });
@@ -232,7 +240,7 @@ export class LeaderElector {
           spec: desired,
         };
         try {
-          this.record(await this.o.client.create(lease, t.signal), desired);
+          this.record(await this.o.client.create(this.annotate(lease), t.signal), desired);
           return true;
         } catch (err) {
           this.logger.debug('Could not create leader lease', { error: errorSummary(err) });
@@ -266,7 +274,10 @@ export class LeaderElector {
         desired.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
       }
       try {
-        this.record(await this.o.client.update({ ...current, spec: desired }, t.signal), desired);
+        this.record(
+          await this.o.client.update(this.annotate({ ...current, spec: desired }), t.signal),
+          desired,
+        );
         return true;
       } catch (err) {
         this.logger.debug('Could not update leader lease', { error: errorSummary(err) });
@@ -275,6 +286,13 @@ export class LeaderElector {
     } finally {
       t.dispose();
     }
+  }
+
+  private annotate(lease: LeaseObject): LeaseObject {
+    const extra = this.o.annotations?.();
+    if (!extra) return lease;
+    const own = (lease.metadata['annotations'] ?? {}) as Record<string, string>;
+    return { ...lease, metadata: { ...lease.metadata, annotations: { ...own, ...extra } } };
   }
 
   /** Releases the lease if this replica holds it (client-go release()). */

@@ -92,6 +92,35 @@ describe('Reflector', () => {
     await s.r.stop();
   });
 
+  it('keeps only what `keep` accepts; resync() relists so a changed filter adds and deletes', async () => {
+    let share = new Set(['a-ns']);
+    const s = setup({ keep: (o) => share.has(o.metadata?.namespace ?? '') });
+    s.fake.queueList(page('10', [obj('p', '1', 'a-ns'), obj('q', '2', 'b-ns')]));
+    await started(s);
+    expect(s.r.keys()).to.deep.equal(['a-ns/p']);
+    const w = s.fake.current;
+    w.emit('ADDED', obj('r', '11', 'b-ns'));
+    w.emit('BOOKMARK', { metadata: { resourceVersion: '12' } });
+    expect(s.r.keys()).to.deep.equal(['a-ns/p']);
+    expect(s.r.resourceVersion).to.equal('12');
+    // The filter changes: one relist adds the newly kept objects and deletes the dropped ones.
+    share = new Set(['b-ns']);
+    s.fake.queueList(page('13', [obj('p', '1', 'a-ns'), obj('q', '2', 'b-ns'), obj('r', '11', 'b-ns')]));
+    let relisted = false;
+    void s.r.resync().then(() => (relisted = true));
+    await flush();
+    expect(relisted).to.equal(true);
+    expect(s.r.keys().sort()).to.deep.equal(['b-ns/q', 'b-ns/r']);
+    expect(s.calls).to.deep.equal(['add a-ns/p', 'add b-ns/q', 'add b-ns/r', 'delete a-ns/p 1']);
+    // A kept object that a watch event shows outside the filter is deleted.
+    share = new Set(['b-ns']);
+    s.fake.current.emit('MODIFIED', obj('q', '14', 'b-ns'));
+    share = new Set();
+    s.fake.current.emit('MODIFIED', obj('r', '15', 'b-ns'));
+    expect(s.r.keys()).to.deep.equal(['b-ns/q']);
+    await s.r.stop();
+  });
+
   it('randomizes the server-side watch timeout between 5 and 10 minutes', async () => {
     const s = setup({ random: () => 0.999 });
     s.fake.queueList(page('1', []));

@@ -70,6 +70,12 @@ export interface ReflectorOptions {
   random?: () => number;
   /** Default `trimFor(kind)`. */
   trim?: TrimFn;
+  /**
+   * Objects to cache (default all): the rest are dropped before trimming, as if absent (an
+   * object that stops being kept is deleted). For filters the API cannot apply, e.g. a shard's
+   * share of the namespaces; call `resync()` after the filter changes.
+   */
+  keep?: (obj: KubeObject) => boolean;
   /** Deep-freeze cached objects so accidental mutation throws (tests, development). */
   freeze?: boolean;
   /**
@@ -120,6 +126,8 @@ export class Reflector {
   private rv = '';
   private isSynced = false;
   private syncWaiters: (() => void)[] = [];
+  /** resync() callers, told when the next list has been applied. */
+  private relistWaiters: (() => void)[] = [];
   private failures = 0;
   private lastEventMs: number | undefined;
   private readonly restartCounts: Record<RestartReason, number> = {
@@ -167,6 +175,19 @@ export class Reflector {
     this.stopCtl.abort(new Error('reflector stopped'));
     this.endSession?.({ kind: 'stopped' });
     await this.running;
+    for (const w of this.relistWaiters.splice(0)) w();
+  }
+
+  /**
+   * Lists again now (ending the current watch), so a changed `keep` filter takes effect:
+   * objects newly kept are added, objects no longer kept are deleted, through the handlers.
+   */
+  resync(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.relistWaiters.push(resolve));
+    this.rv = '';
+    this.endSession?.({ kind: 'closed', events: 1, durationMs: QUICK_END_MS });
+    return done;
   }
 
   /** True once the first list has completed (stays true across relists). */
@@ -389,6 +410,9 @@ export class Reflector {
       if (!next.has(key)) this.call('onDelete', () => this.handlers.onDelete?.(key, old));
     }
     this.logger.debug('Listed', { objects: next.size, resourceVersion: rv });
+    const relisted = this.relistWaiters;
+    this.relistWaiters = [];
+    for (const w of relisted) w();
     if (!this.isSynced) {
       this.isSynced = true;
       this.logger.info('Cache synced', { objects: next.size });
@@ -478,9 +502,19 @@ export class Reflector {
 
   private apply(ev: WatchEvent): void {
     const obj = this.normalize(ev.object);
-    const rv = obj ? resourceVersionOf(obj) : undefined;
+    const raw = typeof ev.object === 'object' && ev.object !== null ? (ev.object as KubeObject) : undefined;
+    const rv = obj ? resourceVersionOf(obj) : raw && resourceVersionOf(raw);
     if (rv !== undefined && rv !== '') this.rv = rv;
-    if (!obj) return;
+    if (!obj) {
+      // Not kept (another shard's): forget a copy kept before.
+      const key = raw && ev.type !== 'BOOKMARK' ? keyOf(raw) : undefined;
+      const old = key === undefined ? undefined : this.items.get(key);
+      if (key !== undefined && old) {
+        this.items.delete(key);
+        this.call('onDelete', () => this.handlers.onDelete?.(key, old));
+      }
+      return;
+    }
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED': {
@@ -508,6 +542,7 @@ export class Reflector {
 
   private normalize(raw: unknown): KubeObject | undefined {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+    if (this.opts.keep && !this.opts.keep(raw as KubeObject)) return undefined;
     try {
       const trimmed = this.trim(withTypeMeta(raw as KubeObject, this.opts.apiVersion, this.opts.kind));
       const obj = this.pool ? internStrings(trimmed, this.pool) : trimmed;

@@ -168,6 +168,8 @@ export interface VigilMetrics {
   /** A full evaluation of every subject against every policy finished (default: now). */
   fullEvaluationCompleted(atMs?: number): void;
   setLeader(leader: boolean): void;
+  /** Sharding: live members seen by this replica (vigil_shard_members). */
+  shardMembers(n: number): void;
   /** Initialises controller-runtime's per-controller series. Idempotent. */
   registerController(controller: string, maxConcurrentReconciles?: number): void;
   reconcileResult(
@@ -525,6 +527,11 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     help: 'This replica is the leader (1) or a standby (0). Same value as leader_election_master_status.',
     registers: [registry],
   });
+  const shardMembers = new Gauge({
+    name: 'vigil_shard_members',
+    help: 'With --sharding: live shard members (replicas) this replica sees; 0 without sharding.',
+    registers: [registry],
+  });
   const leaderStatus = new Gauge({
     name: 'leader_election_master_status',
     help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.",
@@ -817,6 +824,9 @@ export function createMetrics(opts: MetricsOptions): VigilMetrics {
     },
     fullEvaluationCompleted(atMs) {
       lastFullEvaluation.set((atMs ?? now()) / 1000);
+    },
+    shardMembers(n) {
+      shardMembers.set(n);
     },
     setLeader(isLeader) {
       leader = isLeader;

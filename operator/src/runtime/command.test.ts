@@ -6,6 +6,7 @@ describe('vigil operator --help', () => {
     const flags = Object.keys(OPTIONS).filter((f) => f !== 'help');
     expect(flags).to.include.members([
       'lease-name',
+      'sharding',
       'event-qps',
       'leader-elect-lease-duration',
       'leader-elect-renew-deadline',

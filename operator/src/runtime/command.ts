@@ -25,6 +25,14 @@ Options:
   --metrics-bind-address ADDR       /metrics address, 0 to disable (default :8080)
   --health-probe-bind-address ADDR  /healthz and /readyz address (default :8081)
   --leader-elect                    elect a leader on a Lease; standbys wait (for >1 replica)
+  --sharding                        share the work across every replica (for large clusters; not
+                                    with --leader-elect): each holds a member Lease
+                                    <lease-name>-member-<identity>, namespaces are assigned by
+                                    rendezvous hashing over the live members and move when one
+                                    joins or leaves; pods and namespaced kinds are cached only
+                                    for the replica's namespaces; the member owning the
+                                    cluster-scoped work writes policy status (docs/sharding.md).
+                                    Uses the lease timings below.
   --lease-name NAME                 the leader Lease in --namespace (default vigil-leader; the
                                     shipped Role may update only that name: change both, or set
                                     the chart's leaderElection.leaseName, which does)
@@ -112,6 +120,7 @@ export const OPTIONS = {
   'metrics-bind-address': { type: 'string' },
   'health-probe-bind-address': { type: 'string' },
   'leader-elect': { type: 'boolean' },
+  sharding: { type: 'boolean' },
   'lease-name': { type: 'string' },
   'leader-elect-lease-duration': { type: 'string' },
   'leader-elect-renew-deadline': { type: 'string' },
@@ -261,6 +270,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       metricsBindAddress: values['metrics-bind-address'] ?? DEFAULTS.metricsBindAddress,
       probeBindAddress: values['health-probe-bind-address'] ?? DEFAULTS.probeBindAddress,
       leaderElect: values['leader-elect'] ?? false,
+      sharding: values.sharding ?? false,
       leaseName: values['lease-name'] ?? DEFAULTS.leaseName,
       workers: num(values.workers, 'workers', DEFAULTS.workers),
       resyncSeconds: num(values['resync-seconds'], 'resync-seconds', DEFAULTS.resyncSeconds),
@@ -295,6 +305,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       ),
     };
     leaderTimingsValid(cfg);
+    if (cfg.sharding && cfg.leaderElect)
+      throw new Error(
+        '--sharding and --leader-elect exclude each other: with --sharding every replica works and the coordinator does the cluster-wide writes',
+      );
     const int = (v: string | undefined, name: string, dflt: number): number => {
       const n = num(v, name, dflt);
       if (!Number.isInteger(n)) throw new Error(`--${name} must be a positive integer`);

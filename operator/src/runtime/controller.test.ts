@@ -13,7 +13,7 @@ import { WorkQueue } from '../controller/workqueue.ts';
 import type { KubeObject } from '../engine/types.ts';
 import { ApiError, type KubeApi } from './api.ts';
 import { ClusterCache, subjectKey } from './cache.ts';
-import { VigilController, type ImageDemand } from './controller.ts';
+import { VigilController, type ControllerOptions, type ImageDemand, type ShareStatus } from './controller.ts';
 
 interface Write {
   path: string;
@@ -39,7 +39,7 @@ function pod(name: string, opts: { privileged?: boolean; image?: string } = {}):
   };
 }
 
-function setup(opts: { images?: ImageDemand; spec?: Record<string, unknown> } = {}): {
+function setup(opts: Partial<ControllerOptions> & { spec?: Record<string, unknown> } = {}): {
   clock: FakeClock;
   c: VigilController;
   cache: ClusterCache;
@@ -49,6 +49,7 @@ function setup(opts: { images?: ImageDemand; spec?: Record<string, unknown> } = 
   published: [string, Map<string, number>][];
   drain(): Promise<void>;
 } {
+  const { spec, ...over } = opts;
   const clock = new FakeClock();
   const subjects = new WorkQueue({ name: 'subjects', clock });
   const policies = new WorkQueue({ name: 'policies', clock });
@@ -101,13 +102,13 @@ function setup(opts: { images?: ImageDemand; spec?: Record<string, unknown> } = 
     clock,
     logger: noopLogger,
     hooks: { policyFindings: (p, counts) => published.push([p, new Map(counts)]) },
-    ...(opts.images ? { images: opts.images } : {}),
+    ...over,
   });
   const policy: KubeObject = {
     apiVersion: 'security.vigil.dev/v1alpha1',
     kind: 'SecurityPolicy',
     metadata: { name: 'p', generation: 1, uid: 'uid-p' },
-    spec: opts.spec ?? { profile: 'recommended' },
+    spec: spec ?? { profile: 'recommended' },
   };
   cache.put('SecurityPolicy', policy);
   c.onEvent('SecurityPolicy', 'ADDED', policy);
@@ -353,5 +354,72 @@ describe('runtime/VigilController', () => {
     expect(s.subjects.len()).to.equal(1);
     const key = await s.subjects.get();
     expect(key).to.equal('Namespace//team');
+  });
+
+  describe('sharding', () => {
+    const inNs = (name: string, ns: string): KubeObject => {
+      const p = pod(name, { privileged: true });
+      return { ...p, metadata: { ...p.metadata, namespace: ns, uid: `uid-${ns}-${name}` } };
+    };
+
+    it('evaluates, counts and writes only owned subjects; a handover adopts, never deletes', async () => {
+      let mine = 'a';
+      const s = setup({ owns: (key) => key.includes(`/${mine}/`) || key.startsWith(`Namespace//${mine}`) });
+      add(s, inNs('x', 'a'));
+      add(s, inNs('y', 'b'));
+      await s.drain();
+      for (const key of ['Pod/a/x', 'Pod/b/y']) await s.c.persistReport(key);
+      const reportPaths = (): string[] =>
+        s.writes
+          .filter((w) => w.path.includes('/scanreports/') && w.body['kind'] !== 'DELETE')
+          .map((w) => w.path);
+      expect(reportPaths().some((p) => p.includes('/namespaces/a/'))).to.equal(true);
+      expect(reportPaths().some((p) => p.includes('/namespaces/b/'))).to.equal(false);
+      expect(s.c.shareStatus()['p']?.evaluated).to.equal(s.c.policyTotals('p').evaluated);
+      const before = s.c.policyTotals('p').evaluated;
+      expect(before).to.be.greaterThan(0);
+
+      // b moves here, a moves away: a's contributions go, b is evaluated; nothing is deleted.
+      mine = 'b';
+      s.c.reassigned();
+      await s.drain();
+      await s.c.persistReport('Pod/b/y');
+      await s.c.persistReport('Pod/a/x');
+      expect(reportPaths().some((p) => p.includes('/namespaces/b/'))).to.equal(true);
+      expect(s.writes.some((w) => w.body['kind'] === 'DELETE')).to.equal(false);
+      expect(s.c.policyTotals('p')).to.deep.equal(s.c.recomputedTotals('p'));
+      expect(s.subjects.len()).to.equal(0);
+    });
+
+    it('the writer sums the other members’ published figures into the status; others do not write it', async () => {
+      const peer: ShareStatus = {
+        p: { evaluated: 7, summary: { critical: 2, high: 1, medium: 0, low: 0, info: 0 }, pending: 0 },
+      };
+      let writer = false;
+      const s = setup({ writesPolicyStatus: () => writer, peerStatus: () => [peer] });
+      add(s, inNs('x', 'a'));
+      await s.drain();
+      await s.c.reconcilePolicy('p');
+      const statusWrites = (): Write[] =>
+        s.writes.filter((w) => w.path.endsWith('/securitypolicies/p/status'));
+      expect(statusWrites()).to.have.length(0);
+      writer = true;
+      await s.c.reconcilePolicy('p');
+      const st = statusWrites()[0]?.body['status'] as {
+        resourcesEvaluated: number;
+        summary: Record<string, number>;
+      };
+      const own = s.c.policyTotals('p');
+      expect(st.resourcesEvaluated).to.equal(own.evaluated + 7);
+      expect(st.summary['critical']).to.equal(own.summary.critical + 2);
+      expect(st.summary['high']).to.equal(own.summary.high + 1);
+      // A member not heard from yet keeps the policy from being Ready.
+      delete peer['p'];
+      await s.c.reconcilePolicy('p');
+      const last = statusWrites().at(-1)?.body['status'] as {
+        conditions: { type: string; status: string }[];
+      };
+      expect(last.conditions.find((c) => c.type === 'Ready')?.status).to.equal('False');
+    });
   });
 });

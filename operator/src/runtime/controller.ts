@@ -103,6 +103,18 @@ export interface ControllerOptions {
   reports?: WorkQueue;
   /** Also write each ScanReport as an OpenReports (openreports.io/v1alpha1) Report or ClusterReport. */
   openReports?: boolean;
+  /**
+   * Sharding (runtime/sharding.ts): is this subject key this replica's to evaluate and report?
+   * Others are neither queued, evaluated, counted nor written (default: all are).
+   */
+  owns?: (subjectKey: string) => boolean;
+  /** Sharding: does this replica write SecurityPolicy status (default true; the coordinator only). */
+  writesPolicyStatus?: () => boolean;
+  /**
+   * Sharding: the other live members' figures per policy (what they publish from `shareStatus`),
+   * summed into the status the coordinator writes; undefined for a member not heard from yet.
+   */
+  peerStatus?: () => readonly (ShareStatus | undefined)[];
   /** The image scanner: told which images the subjects of opted-in policies (spec.images) run. */
   images?: ImageDemand;
 }
@@ -112,6 +124,9 @@ export interface ImageDemand {
   want(subject: string, images: readonly WorkloadImage[], w: ImageWant): void;
   forget(subject: string): void;
 }
+
+/** One replica's figures for the policies, over its share (sharding). */
+export type ShareStatus = Record<string, { evaluated: number; summary: SeverityCounts; pending: number }>;
 
 /** Objects listed in status.admission.wouldReject, at most. */
 export const WOULD_REJECT_LIMIT = 20;
@@ -270,7 +285,7 @@ export class VigilController {
         // A workload appearing or leaving changes its namespace's network findings. The
         // namespace's report is an aggregate (its messages count the workloads), so a burst of
         // pods is folded into one re-evaluation: at most namespaceDelayMs later.
-        if (type !== 'MODIFIED' && ns)
+        if (type !== 'MODIFIED' && ns && this.owned(subjectKey('Namespace', '', ns)))
           this.o.subjects.addAfter(
             subjectKey('Namespace', '', ns),
             this.o.namespaceDelayMs ?? NAMESPACE_DELAY_MS,
@@ -290,7 +305,7 @@ export class VigilController {
   }
 
   private enqueueSubject(key: string): void {
-    this.o.subjects.add(key);
+    if (this.owned(key)) this.o.subjects.add(key);
   }
 
   /** Evaluates these subjects again (the image scanner, when what it knows of their images changed). */
@@ -298,7 +313,44 @@ export class VigilController {
     for (const k of keys) this.enqueueSubject(k);
   }
 
-  /** Every subject in the cache (and every report's subject, so orphans are cleaned). */
+  private owned(key: string): boolean {
+    return this.o.owns === undefined || this.o.owns(key);
+  }
+
+  /**
+   * Sharding: the member set changed. Forgets what this replica no longer owns (its contributions
+   * and pending work: the new owner reports it, nothing is deleted), and evaluates every subject
+   * it owns now (a subject it already owned is not written again: reports are only written when
+   * their content differs, so the new owner adopts the existing ones).
+   */
+  reassigned(): void {
+    for (const key of [...this.contributions.keys()])
+      if (!this.owned(key)) this.updateContributions(key, parseSubjectKey(key).namespace, new Map());
+    for (const key of [...this.evaluated.keys()]) if (!this.owned(key)) this.evaluated.delete(key);
+    for (const key of [...this.eventTimes.keys()]) if (!this.owned(key)) this.eventTimes.delete(key);
+    for (const st of this.policyStates.values())
+      for (const key of [...st.pending]) if (!this.owned(key)) st.pending.delete(key);
+    if (this.synced) this.resyncAll();
+  }
+
+  /** Sharding: this replica's figures per valid policy, which it publishes for the coordinator. */
+  shareStatus(): ShareStatus {
+    const out: ShareStatus = {};
+    for (const st of this.validPolicies()) {
+      const t = this.totals.get(st.name);
+      const summary = emptyCounts();
+      if (t) for (const s of SEVERITIES) summary[s] = t.summary[s];
+      out[st.name] = { evaluated: t?.evaluated ?? 0, summary, pending: this.synced ? st.pending.size : 1 };
+    }
+    return out;
+  }
+
+  /** Sharding: the other members' figures changed: the coordinator recomputes every status. */
+  requeuePolicies(): void {
+    for (const name of this.policyStates.keys()) this.o.policies.add(name);
+  }
+
+  /** Every subject in the cache (and every report's subject, so orphans are cleaned) that this replica owns. */
   allSubjectKeys(): string[] {
     const keys = new Set<string>();
     for (const w of SUBJECT_KINDS)
@@ -312,7 +364,7 @@ export class VigilController {
       const s = (r as unknown as ScanReport).spec?.subject;
       if (s?.kind && s.name && s.kind !== IDENTITY_KIND) keys.add(subjectKey(s.kind, s.namespace, s.name));
     }
-    return [...keys];
+    return this.o.owns ? [...keys].filter((k) => this.owned(k)) : [...keys];
   }
 
   /** After the caches synced (and on every periodic resync): evaluate everything. */
@@ -446,11 +498,26 @@ export class VigilController {
     const totals = this.totals.get(name);
     const summary = emptyCounts();
     if (totals) for (const s of SEVERITIES) summary[s] = totals.summary[s];
-    const evaluated = totals?.evaluated ?? 0;
+    let evaluated = totals?.evaluated ?? 0;
+    let pending = st.pending.size;
     // Finding metrics are published here, debounced with the status, not on every subject.
     if (st.compiled) this.o.hooks?.policyFindings?.(name, totals?.labels ?? new Map<string, number>());
+    const writer = !this.o.writesPolicyStatus || this.o.writesPolicyStatus();
+    if (writer && this.o.peerStatus) {
+      // Sharding: the status counts every member's share; a member not heard from is pending.
+      for (const peer of this.o.peerStatus()) {
+        const p = peer?.[name];
+        if (!p) {
+          pending += 1;
+          continue;
+        }
+        evaluated += p.evaluated;
+        pending += p.pending;
+        for (const s of SEVERITIES) summary[s] += p.summary[s];
+      }
+    }
     const accepted = st.compiled !== undefined;
-    const ready = accepted && this.synced && st.pending.size === 0;
+    const ready = accepted && this.synced && pending === 0;
     const existing = (obj['status'] ?? {}) as SecurityPolicyStatus;
     const conds: Condition[] = [
       this.condition(
@@ -477,7 +544,7 @@ export class VigilController {
           ? 'the policy is not accepted; see the Accepted condition'
           : ready
             ? `${evaluated} resources evaluated`
-            : `${st.pending.size} resources left to evaluate`,
+            : `${pending} resources left to evaluate`,
         st.generation,
         now,
       ),
@@ -488,7 +555,8 @@ export class VigilController {
       summary,
       resourcesEvaluated: accepted ? evaluated : 0,
     };
-    if (this.o.admission) {
+    // Admission objects are cluster-wide: with sharding, the coordinator alone converges them.
+    if (this.o.admission && writer) {
       const { condition, admission } = await this.admissionStatus(obj, st, now);
       conds.push(
         this.condition(
@@ -514,6 +582,8 @@ export class VigilController {
     this.o.hooks?.policyReady?.(name, ready);
     this.o.hooks?.policyErrors?.(name, st.errors.length);
     if (same) return;
+    // Sharding: one member (the coordinator) writes the status, so replicas never fight over it.
+    if (!writer) return;
     desired.lastEvaluated = formatTime(now);
     const path = objectPath(POLICY_KIND, '', name) + '/status';
     try {
@@ -637,6 +707,14 @@ export class VigilController {
    */
   async reconcileSubject(key: string): Promise<void> {
     const { kind, namespace, name } = parseSubjectKey(key);
+    if (!this.owned(key)) {
+      // Handed over while queued: the new owner evaluates and reports it.
+      this.evaluated.delete(key);
+      this.eventTimes.delete(key);
+      if (this.contributions.has(key)) this.updateContributions(key, namespace, new Map());
+      for (const st of this.policyStates.values()) st.pending.delete(key);
+      return;
+    }
     const now = this.o.clock.now();
     const obj = this.o.cache.get(kind, namespace, name);
     const live = obj !== undefined && isSubject(obj) ? obj : undefined;
@@ -707,6 +785,11 @@ export class VigilController {
   async persistReport(key: string): Promise<void> {
     const evaluation = this.evaluated.get(key);
     if (!evaluation) return;
+    if (!this.owned(key)) {
+      // Handed over since it was evaluated: stop writing at once, the new owner writes.
+      this.evaluated.delete(key);
+      return;
+    }
     const { findings, minSeverity } = evaluation;
     const { kind, namespace, name } = parseSubjectKey(key);
     const now = this.o.clock.now();

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { ALL_RULES } from '../rules/index.ts';
-import { realClock, type Clock } from '../controller/clock.ts';
+import { realClock, sleep, type Clock } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import { FindingEventPlanner, CLUSTER_EVENT_NAMESPACE, type EventFinding } from '../controller/events.ts';
@@ -18,11 +18,49 @@ import { createMetrics, listenOn, startMetricsServer, type VigilMetrics } from '
 import type { Finding, KubeObject, Severity } from '../engine/types.ts';
 import { KubeApi } from './api.ts';
 import { ClusterCache } from './cache.ts';
-import { FIELD_MANAGER, NAMESPACE_DELAY_MS, VigilController, type PreviousFinding } from './controller.ts';
+import {
+  FIELD_MANAGER,
+  NAMESPACE_DELAY_MS,
+  VigilController,
+  type PreviousFinding,
+  type ShareStatus,
+} from './controller.ts';
 import { AdmissionSync } from './admission.ts';
 import { POLICY_KIND, REPORT_KIND, SUBJECT_KINDS, apiVersionOf, type WatchedKind } from './kinds.ts';
 import { startWatches, type Watches } from './watches.ts';
 import { KubeLeaseClient, LeaderElector } from '../adapters/leader.ts';
+import { parseSubjectKey } from './cache.ts';
+import { KubeMemberLister, Membership, ShardAssignment, memberLeaseName, shardKeyOf } from './sharding.ts';
+
+/**
+ * Kinds cached only for this replica's namespaces when sharding: rules read them only within
+ * their own namespace. The API cannot filter by a hash of the namespace, so every replica still
+ * receives every event of these kinds and drops the others' before caching (memory scales with
+ * the share, network and decoding do not). RoleBindings, ServiceAccounts (referenced across
+ * namespaces), Namespaces and cluster-scoped kinds stay whole; ScanReports are filtered too, but
+ * the operator namespace's (cluster-scoped subjects, Namespaces) are kept by everyone.
+ */
+/** Member lease annotation carrying the member's per-policy figures (controller.shareStatus()). */
+export const SHARE_STATUS_ANNOTATION = 'security.vigil.dev/share-status';
+
+export const SHARDED_KINDS: ReadonlySet<string> = new Set([
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'ReplicationController',
+  'Role',
+  'NetworkPolicy',
+  'Service',
+  'Ingress',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'LimitRange',
+  REPORT_KIND.kind,
+]);
 import { VERSION } from '../cli/version.ts';
 import { EventSink, KubeEventPoster } from '../adapters/event-sink.ts';
 import { AuditService } from '../audit/service.ts';
@@ -35,6 +73,12 @@ export interface OperatorConfig {
   metricsBindAddress: string;
   probeBindAddress: string;
   leaderElect: boolean;
+  /**
+   * Share the work across replicas (runtime/sharding.ts): each holds a member Lease
+   * `<leaseName>-member-<identity>`, namespaces are assigned by rendezvous hashing over the live
+   * members, the coordinator (owner of the cluster-scoped work) writes policy status.
+   */
+  sharding: boolean;
   leaseName: string;
   /** Leader election timings (client-go's meanings and defaults). */
   leaseDurationSeconds: number;
@@ -92,6 +136,7 @@ export const DEFAULTS: Omit<OperatorConfig, 'namespace'> = {
   metricsBindAddress: ':8080',
   probeBindAddress: ':8081',
   leaderElect: false,
+  sharding: false,
   leaseName: 'vigil-leader',
   leaseDurationSeconds: 15,
   renewDeadlineSeconds: 10,
@@ -138,6 +183,18 @@ export class Operator {
   private servers: Server[] = [];
   private timers: NodeJS.Timeout[] = [];
   private leader: LeaderElector | undefined;
+  /** Sharding: this replica's member lease, the member set it sees, and who owns what. */
+  private member: LeaderElector | undefined;
+  private membership: Membership | undefined;
+  readonly shards: ShardAssignment | undefined;
+  /**
+   * The assignment work follows: the member set as of the last completed relist. A replica works
+   * on a key only while both assignments give it the key: one it loses is dropped at once, one
+   * it gains only once its objects and reports are cached (else it would take the existing
+   * reports for missing, and rewrite or delete them).
+   */
+  private readonly workShards: ShardAssignment | undefined;
+  readonly identity = `${process.env['POD_NAME'] ?? hostname()}-${process.pid}`;
   private workersDone: Promise<unknown> | undefined;
   private cachesSynced = false;
   /** Set by every full resync; cleared (and the timestamp metric set) once it has been worked off. */
@@ -157,6 +214,12 @@ export class Operator {
     this.cfg = cfg;
     this.logger = logger;
     this.clock = clock;
+    const shards = cfg.sharding ? new ShardAssignment(this.identity) : undefined;
+    const work = cfg.sharding ? new ShardAssignment(this.identity) : undefined;
+    this.shards = shards;
+    this.workShards = work;
+    const owns = (shardKey: string): boolean =>
+      shards !== undefined && work !== undefined && shards.owns(shardKey) && work.owns(shardKey);
     this.api = new KubeApi(new KubeClient(kc, { userAgent: `vigil/${VERSION}` }));
     this.api.onRequest((verb) => {
       this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
@@ -262,6 +325,24 @@ export class Operator {
       policies: this.policies,
       reports: this.reports,
       openReports: cfg.openReports,
+      ...(shards
+        ? {
+            owns: (key: string) => {
+              const { kind, namespace, name } = parseSubjectKey(key);
+              return owns(shardKeyOf(kind, namespace, name));
+            },
+            writesPolicyStatus: () => owns(''),
+            peerStatus: () =>
+              (this.membership?.peers() ?? []).map((v) => {
+                if (v === undefined) return undefined;
+                try {
+                  return JSON.parse(v) as ShareStatus;
+                } catch {
+                  return undefined;
+                }
+              }),
+          }
+        : {}),
       clock,
       logger,
       reportBudgetBytes: cfg.reportBudgetBytes,
@@ -291,7 +372,21 @@ export class Operator {
 
   async start(): Promise<void> {
     await this.startServers();
+    if (this.shards) await this.joinShards(this.shards);
+    const shards = this.shards;
+    const ns = this.cfg.namespace;
     this.watches = startWatches({
+      ...(shards
+        ? {
+            keep: (kind: string) =>
+              SHARDED_KINDS.has(kind)
+                ? (o: KubeObject) => {
+                    const n = o.metadata?.namespace ?? '';
+                    return (kind === REPORT_KIND.kind && n === ns) || shards.owns(n);
+                  }
+                : undefined,
+          }
+        : {}),
       client: this.api,
       cache: this.cache,
       kinds: [...SUBJECT_KINDS, POLICY_KIND, REPORT_KIND],
@@ -311,7 +406,13 @@ export class Operator {
     // After the sync, so the first events are judged with the SecurityPolicies' audit settings.
     // Every replica receives (the API server reaches whichever a Service picks), leader or not.
     await this.audit?.start();
-    if (this.cfg.leaderElect) {
+    if (this.shards) {
+      // Every member works and exports the findings of its share (Prometheus sums the replicas).
+      this.metrics.setLeader(true);
+      this.metrics.shardMembers(this.shards.live.length);
+      this.membership?.start();
+      this.lead();
+    } else if (this.cfg.leaderElect) {
       // Standbys keep their caches warm and take over as soon as the lease is theirs.
       this.leader = new LeaderElector({
         client: new KubeLeaseClient(this.api.client),
@@ -334,6 +435,107 @@ export class Operator {
     } else {
       this.metrics.setLeader(true);
       this.lead();
+    }
+  }
+
+  /**
+   * Takes a member Lease (renewed like the leader's; losing it exits, as losing leadership does)
+   * and reads the live members once, so the first lists already hold only this replica's share.
+   */
+  private async joinShards(shards: ShardAssignment): Promise<void> {
+    const timings = {
+      leaseDurationMs: this.cfg.leaseDurationSeconds * 1000,
+      renewDeadlineMs: this.cfg.renewDeadlineSeconds * 1000,
+      retryPeriodMs: this.cfg.retryPeriodSeconds * 1000,
+    };
+    await new Promise<void>((resolve) => {
+      this.member = new LeaderElector({
+        client: new KubeLeaseClient(this.api.client),
+        namespace: this.cfg.namespace,
+        name: memberLeaseName(this.cfg.leaseName, this.identity),
+        identity: this.identity,
+        ...timings,
+        clock: this.clock,
+        logger: this.logger,
+        // This member's figures ride on its renewals: the coordinator sums them into policy status.
+        annotations: () => ({ [SHARE_STATUS_ANNOTATION]: JSON.stringify(this.controller.shareStatus()) }),
+        onStartedLeading: () => resolve(),
+        onLeadershipLost: () => {
+          this.logger.error('lost the shard member lease; exiting');
+          void this.stop().finally(() => process.exit(1));
+        },
+      });
+      void this.member.run();
+    });
+    this.membership = new Membership({
+      lister: new KubeMemberLister(this.api.client),
+      namespace: this.cfg.namespace,
+      leaseName: this.cfg.leaseName,
+      assignment: shards,
+      retryPeriodMs: timings.retryPeriodMs,
+      clock: this.clock,
+      logger: this.logger,
+      onChange: () => void this.rebalance(),
+      annotation: SHARE_STATUS_ANNOTATION,
+      onPeersChanged: () => {
+        if (this.workShards?.coordinator) this.controller.requeuePolicies();
+      },
+    });
+    // Twice, one retry period apart: replicas starting together (a rollout, a scale-up) see each
+    // other's new leases before their first lists, instead of caching everything and dropping most.
+    for (const wait of [0, timings.retryPeriodMs]) {
+      if (wait > 0) await sleep(this.clock, wait);
+      try {
+        await this.membership.refresh();
+      } catch (e) {
+        this.logger.warn('could not list the shard member leases; starting alone', {
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+    this.workShards?.setMembers(shards.live);
+    this.logger.info('joined shards', { identity: this.identity, members: shards.live.join(',') });
+  }
+
+  /**
+   * The member set changed: what this replica lost is no longer written (ownership is checked
+   * before every evaluation and write); the filtered kinds are listed again for the new share;
+   * then what it gained becomes its work (existing reports are adopted: written only if their
+   * content differs) and everything it owns is evaluated.
+   */
+  private rebalanceRunning: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private async rebalance(): Promise<void> {
+    if (this.rebalanceRunning) {
+      this.rebalanceAgain = true;
+      return;
+    }
+    this.rebalanceRunning = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        const w = this.watches;
+        if (w) {
+          // A first list still running may have kept by the old assignment: list after it.
+          await w.synced;
+          await Promise.all(
+            [...SHARDED_KINDS].map((k) => w.reflectors.get(k)?.resync() ?? Promise.resolve()),
+          );
+        }
+        if (this.stopping) return;
+        if (this.shards) this.workShards?.setMembers(this.shards.live);
+        if (this.workersDone) {
+          // A new share is a new full evaluation (logged and in metrics when complete).
+          this.awaitingFullEvaluation = true;
+          this.awaitingFindingsKnown = true;
+        }
+        this.controller.reassigned();
+        this.metrics.shardMembers(this.shards?.live.length ?? 1);
+      } while (this.rebalanceAgain);
+    })();
+    try {
+      await this.rebalanceRunning;
+    } finally {
+      this.rebalanceRunning = undefined;
     }
   }
 
@@ -552,6 +754,8 @@ export class Operator {
     );
     await step('workers', this.workersDone ?? Promise.resolve(), 5_000);
     await step('release lease', this.leader?.stop() ?? Promise.resolve(), 5_000);
+    await step('leave shards', this.membership?.stop() ?? Promise.resolve(), 5_000);
+    await step('release member lease', this.member?.stop() ?? Promise.resolve(), 5_000);
     await step('audit receiver', this.audit?.stop() ?? Promise.resolve(), 5_000);
     for (const s of this.servers) {
       s.closeAllConnections();

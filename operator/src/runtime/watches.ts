@@ -21,6 +21,8 @@ export interface WatchesOptions {
   onEvent(kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, old?: KubeObject): void;
   /** Abort a watch silent for this long (default: the reflector's 90 s). */
   inactivityTimeoutMs?: number;
+  /** Per kind, the objects to cache (sharding: this replica's share); none: all. */
+  keep?: (kind: string) => ((obj: KubeObject) => boolean) | undefined;
 }
 
 export interface Watches {
@@ -34,7 +36,9 @@ export function startWatches(o: WatchesOptions): Watches {
   const reflectors = new Map<string, Reflector>();
   for (const w of o.kinds) {
     o.metrics.registerWatch(w.kind);
+    const keep = o.keep?.(w.kind);
     const r = new Reflector({
+      ...(keep ? { keep } : {}),
       resource: w.group ? `${w.plural}.${w.group}` : w.plural,
       path: collectionPath(w),
       apiVersion: apiVersionOf(w),
