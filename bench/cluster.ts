@@ -217,6 +217,8 @@ export interface ClusterOptions {
   memoryLimit: string | undefined;
   /** Add bench/cel-rules.ts's 10 custom CEL rules to the policy (issue 15 point 5). */
   customRules?: boolean;
+  /** spec.schedulerName of the pods created (bench/pod-memory.ts: keeps them off the real node). */
+  schedulerName?: string;
   log: (msg: string) => void;
 }
 
@@ -427,9 +429,12 @@ const DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef012345678
 type Json = Record<string, unknown>;
 
 /** Pod spec of a style (used for bare pods and controller templates). */
-export function podSpec(style: PodStyle, restartPolicy = 'Always'): Json {
+export function podSpec(style: PodStyle, restartPolicy = 'Always', schedulerName?: string): Json {
   const container: Json = { name: 'app', image: TYPICAL_IMAGE };
   const spec: Json = { restartPolicy, containers: [container], terminationGracePeriodSeconds: 0 };
+  // With a real node (bench/pod-memory.ts) a scheduler runs: a name no scheduler answers to keeps
+  // the pods Pending, as on the bench's node-less control plane.
+  if (schedulerName !== undefined) spec['schedulerName'] = schedulerName;
   switch (style) {
     case 'privileged':
       container['securityContext'] = { privileged: true };
@@ -469,18 +474,25 @@ export function podSpec(style: PodStyle, restartPolicy = 'Always'): Json {
   return spec;
 }
 
-export function barePod(ns: string, name: string, style: PodStyle): Json {
+export function barePod(ns: string, name: string, style: PodStyle, schedulerName?: string): Json {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns, labels: { app: name.replace(/-\d+$/, ''), style } },
-    spec: podSpec(style),
+    spec: podSpec(style, 'Always', schedulerName),
   };
 }
 
-export function controllerObject(ns: string, c: NamespacePlan['controllers'][number]): Json {
+export function controllerObject(
+  ns: string,
+  c: NamespacePlan['controllers'][number],
+  schedulerName?: string,
+): Json {
   const labels = { app: c.name };
-  const template = { metadata: { labels }, spec: podSpec(c.style, c.kind === 'Job' ? 'Never' : 'Always') };
+  const template = {
+    metadata: { labels },
+    spec: podSpec(c.style, c.kind === 'Job' ? 'Never' : 'Always', schedulerName),
+  };
   const meta = { name: c.name, namespace: ns, labels };
   switch (c.kind) {
     case 'Deployment':
@@ -943,14 +955,22 @@ export async function createObjects(
       const base = c.kind === 'Job' ? '/apis/batch/v1' : '/apis/apps/v1';
       const plural = `${c.kind.toLowerCase()}s`;
       jobs.push(async () => {
-        await api.ensure('POST', `${base}/namespaces/${ns}/${plural}`, controllerObject(ns, c));
+        await api.ensure(
+          'POST',
+          `${base}/namespaces/${ns}/${plural}`,
+          controllerObject(ns, c, o.schedulerName),
+        );
         bump(c.kind);
       });
     }
     for (let j = 0; j < p.bare; j++) {
       const name = `pod-${String(j).padStart(5, '0')}`;
       jobs.push(async () => {
-        await api.ensure('POST', `/api/v1/namespaces/${ns}/pods`, barePod(ns, name, bareStyle(j)));
+        await api.ensure(
+          'POST',
+          `/api/v1/namespaces/${ns}/pods`,
+          barePod(ns, name, bareStyle(j), o.schedulerName),
+        );
         bump('Pod (bare)');
       });
     }
