@@ -41,7 +41,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface PodInfo {
   metadata: { name: string; uid: string; deletionTimestamp?: string };
-  status: { phase?: string; containerStatuses?: { name: string; containerID?: string; ready: boolean }[] };
+  status: {
+    phase?: string;
+    containerStatuses?: { name: string; containerID?: string; ready: boolean; restartCount: number }[];
+  };
 }
 
 export interface ContainerMemory {
@@ -121,6 +124,8 @@ interface PhaseResult {
   /** Seconds from applying install.yaml (or deleting the leader) to the policy Ready and reports stable. */
   seconds: number;
   scanReports: number;
+  /** Container restarts of the operator pods at the end of the phase (a V8 heap exhaustion shows here). */
+  restarts: number;
   containers: (Omit<
     ContainerMemory,
     'peakBytes' | 'usageBytes' | 'limitBytes' | 'rssBytes' | 'cacheBytes'
@@ -272,6 +277,10 @@ async function main(): Promise<void> {
       );
       const seconds = round((performance.now() - start) / 1000 - 15, 2);
       await readAll();
+      const restarts = (await operatorPods()).reduce(
+        (n, p) => n + (p.status.containerStatuses ?? []).reduce((m, c) => m + c.restartCount, 0),
+        0,
+      );
       const containers = [...peaks.values()].map((m) => ({
         pod: m.pod,
         oomKills: m.oomKills,
@@ -281,8 +290,10 @@ async function main(): Promise<void> {
         rssMiB: round(m.rssBytes / MiB),
         cacheMiB: round(m.cacheBytes / MiB),
       }));
-      o.log(`  ${label}: ${last} ScanReports; containers ${JSON.stringify(containers)}`);
-      return { seconds, scanReports: last, containers };
+      o.log(
+        `  ${label}: ${last} ScanReports, ${restarts} restarts; containers ${JSON.stringify(containers)}`,
+      );
+      return { seconds, scanReports: last, restarts, containers };
     };
 
     phase = 'cold-start';
