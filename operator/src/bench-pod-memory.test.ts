@@ -8,7 +8,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { barePod, controllerObject, podSpec } from '../../bench/cluster.ts';
-import { containerCgroup, readContainerMemory } from '../../bench/pod-memory.ts';
+import {
+  containerCgroup,
+  readContainerMemory,
+  renderPodMarkdown,
+  type PodMemoryResult,
+} from '../../bench/pod-memory.ts';
 
 const MiB = 2 ** 20;
 
@@ -78,5 +83,38 @@ describe('bench/pod-memory', () => {
     };
     expect(job.spec.template.spec['schedulerName']).to.equal('none');
     expect(job.spec.template.spec['restartPolicy']).to.equal('Never');
+  });
+
+  it('renders the pod table with the verdict against the 200 MiB target', () => {
+    const c = (pod: string, peakMiB: number) => ({
+      pod,
+      peakMiB,
+      usageMiB: peakMiB,
+      limitMiB: 256,
+      rssMiB: peakMiB,
+      cacheMiB: 0,
+      oomKills: 0,
+    });
+    const r: PodMemoryResult = {
+      generatedAt: '2026-12-04T10:00:00.000Z',
+      image: '127.0.0.1:5000/vigil@sha256:00',
+      pods: 10_000,
+      machine: { cpus: 2, memoryGiB: 23.5, os: 'Linux', cgroup: 'v1' },
+      loadAverage: [1, 2, 3],
+      coldStart: { seconds: 60, scanReports: 4276, restarts: 0, containers: [c('vigil-1-aaaaa', 180)] },
+      takeover: { seconds: 1, scanReports: 4276, restarts: 0, containers: [c('vigil-1-bbbbb', 195)] },
+      peakMiB: 195,
+      oomKills: 0,
+      samples: [],
+    };
+    const md = renderPodMarkdown(r, '--max-old-space-size=128');
+    expect(md).to.include(
+      "| Most memory charged to an operator container's cgroup, over the run | 195 MiB | ≤ 200 MiB | met |",
+    );
+    expect(md).to.include('memory limit 256 MiB, `NODE_OPTIONS=--max-old-space-size=128`');
+    expect(md).to.include('4,276 reports in place): peak per container, MiB | …-bbbbb 195 |');
+    expect(renderPodMarkdown({ ...r, peakMiB: 201 }, '')).to.match(
+      /\| 201 MiB \| ≤ 200 MiB \| \*\*not met\*\* \|/,
+    );
   });
 });
