@@ -31,6 +31,7 @@ import { LocalNode, nodeControlPlaneOptions } from '../e2e/node/node.ts';
 import { builtImage, renderInstall } from '../e2e/node/image.ts';
 import {
   Api,
+  RESULT_KEYS,
   TARGETS,
   createObjects,
   defaultOptions,
@@ -399,7 +400,7 @@ export function renderPodMarkdown(r: PodMemoryResult, nodeOpts: string): string 
     '|---|---:|---:|---|',
     `| Most memory charged to an operator container's cgroup, over the run | ${r.peakMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${met} |`,
     `| Cold start (no reports): peak per container, MiB (leader and standby) | ${by(r.coldStart)} | | |`,
-    `| After the leader's deletion (standby takes over, a new replica starts with ${r.takeover.scanReports.toLocaleString('en-US')} reports in place): peak per container, MiB | ${by(r.takeover)} | | |`,
+    `| After the leader's deletion (standby takes over, a new replica starts with ${r.takeover.scanReports.toLocaleString('en-US')} reports in place): peak per container since it started (the deleted leader included), MiB | ${by(r.takeover)} | | |`,
     `| OOM kills / container restarts | ${r.oomKills} / ${r.takeover.restarts} | 0 | ${r.oomKills === 0 && r.takeover.restarts === 0 ? 'met' : '**not met**'} |`,
   ].join('\n');
 }
@@ -409,9 +410,12 @@ export function updateClusterResults(dir: string, r: PodMemoryResult): void {
   const resultFile = join(dir, 'cluster.json');
   const detailsFile = join(dir, 'cluster-details.json');
   if (!existsSync(resultFile) || !existsSync(detailsFile)) return;
-  const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
-  result['rssMiB'] = r.peakMiB;
-  result['memorySource'] = 'pod cgroup';
+  const read = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+  read['rssMiB'] = r.peakMiB;
+  read['memorySource'] = 'pod cgroup';
+  // In the documented order (RESULT_KEYS), whatever the file had.
+  const result: Record<string, unknown> = {};
+  for (const k of [...RESULT_KEYS, ...Object.keys(read)]) if (read[k] !== undefined) result[k] = read[k];
   writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   const details = JSON.parse(readFileSync(detailsFile, 'utf8')) as Record<string, unknown>;
   const { samples: _s, ...summary } = r;
