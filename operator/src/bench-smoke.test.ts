@@ -77,7 +77,10 @@ describe('offline benchmark harness (smoke)', () => {
     // seconds is rounded to 3 decimals and the rate to 1: the rate lies between what the
     // rounded seconds' bounds give (a 0.3 s run is 0.2995..0.3005 s, i.e. 665.6..667.8/s).
     const secs = vigil?.seconds ?? 1;
-    expect(vigil?.resourcesPerSecond).to.be.within(200 / (secs + 0.0005) - 0.05, 200 / (secs - 0.0005) + 0.05);
+    expect(vigil?.resourcesPerSecond).to.be.within(
+      200 / (secs + 0.0005) - 0.05,
+      200 / (secs - 0.0005) + 0.05,
+    );
     expect(vigil?.maxRssMiB).to.be.greaterThan(10);
     // Vigil found something in a corpus that mixes good and bad, and read every resource.
     expect(details.runs[0]?.samples[0]?.exitCode).to.equal(1);
