@@ -95,13 +95,21 @@ export interface ClusterResult {
   timeToFindingP50Ms: number;
   timeToFindingP95Ms: number;
   timeToFindingP99Ms: number;
-  /** Peak operator RSS over the whole run. */
+  /**
+   * Peak operator memory: bench/cluster.ts writes the operator process's RSS on the host (peak over
+   * the run); bench/pod-memory.ts, run afterwards, replaces it with the peak charged to the
+   * operator container's memory cgroup on a real node (the issue's measure).
+   */
   rssMiB: number;
+  /** Where rssMiB comes from: HOST_RSS_SOURCE or 'pod cgroup'. */
+  memorySource: string;
   /** Requests Vigil made per second during churn (every verb). */
   apiRequestsPerSecond: number;
   /** Write requests (PATCH, POST, PUT, DELETE) Vigil made per minute while nothing changed. */
   steadyStateWritesPerMinute: number;
 }
+
+export const HOST_RSS_SOURCE = 'operator process RSS on the host';
 
 export const RESULT_KEYS: readonly (keyof ClusterResult)[] = [
   'pods',
@@ -112,6 +120,7 @@ export const RESULT_KEYS: readonly (keyof ClusterResult)[] = [
   'timeToFindingP95Ms',
   'timeToFindingP99Ms',
   'rssMiB',
+  'memorySource',
   'apiRequestsPerSecond',
   'steadyStateWritesPerMinute',
 ];
@@ -217,6 +226,8 @@ export interface ClusterOptions {
   memoryLimit: string | undefined;
   /** Add bench/cel-rules.ts's 10 custom CEL rules to the policy (issue 15 point 5). */
   customRules?: boolean;
+  /** spec.schedulerName of the pods created (bench/pod-memory.ts: keeps them off the real node). */
+  schedulerName?: string;
   log: (msg: string) => void;
 }
 
@@ -427,9 +438,12 @@ const DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef012345678
 type Json = Record<string, unknown>;
 
 /** Pod spec of a style (used for bare pods and controller templates). */
-export function podSpec(style: PodStyle, restartPolicy = 'Always'): Json {
+export function podSpec(style: PodStyle, restartPolicy = 'Always', schedulerName?: string): Json {
   const container: Json = { name: 'app', image: TYPICAL_IMAGE };
   const spec: Json = { restartPolicy, containers: [container], terminationGracePeriodSeconds: 0 };
+  // With a real node (bench/pod-memory.ts) a scheduler runs: a name no scheduler answers to keeps
+  // the pods Pending, as on the bench's node-less control plane.
+  if (schedulerName !== undefined) spec['schedulerName'] = schedulerName;
   switch (style) {
     case 'privileged':
       container['securityContext'] = { privileged: true };
@@ -469,18 +483,25 @@ export function podSpec(style: PodStyle, restartPolicy = 'Always'): Json {
   return spec;
 }
 
-export function barePod(ns: string, name: string, style: PodStyle): Json {
+export function barePod(ns: string, name: string, style: PodStyle, schedulerName?: string): Json {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns, labels: { app: name.replace(/-\d+$/, ''), style } },
-    spec: podSpec(style),
+    spec: podSpec(style, 'Always', schedulerName),
   };
 }
 
-export function controllerObject(ns: string, c: NamespacePlan['controllers'][number]): Json {
+export function controllerObject(
+  ns: string,
+  c: NamespacePlan['controllers'][number],
+  schedulerName?: string,
+): Json {
   const labels = { app: c.name };
-  const template = { metadata: { labels }, spec: podSpec(c.style, c.kind === 'Job' ? 'Never' : 'Always') };
+  const template = {
+    metadata: { labels },
+    spec: podSpec(c.style, c.kind === 'Job' ? 'Never' : 'Always', schedulerName),
+  };
   const meta = { name: c.name, namespace: ns, labels };
   switch (c.kind) {
     case 'Deployment':
@@ -943,14 +964,22 @@ export async function createObjects(
       const base = c.kind === 'Job' ? '/apis/batch/v1' : '/apis/apps/v1';
       const plural = `${c.kind.toLowerCase()}s`;
       jobs.push(async () => {
-        await api.ensure('POST', `${base}/namespaces/${ns}/${plural}`, controllerObject(ns, c));
+        await api.ensure(
+          'POST',
+          `${base}/namespaces/${ns}/${plural}`,
+          controllerObject(ns, c, o.schedulerName),
+        );
         bump(c.kind);
       });
     }
     for (let j = 0; j < p.bare; j++) {
       const name = `pod-${String(j).padStart(5, '0')}`;
       jobs.push(async () => {
-        await api.ensure('POST', `/api/v1/namespaces/${ns}/pods`, barePod(ns, name, bareStyle(j)));
+        await api.ensure(
+          'POST',
+          `/api/v1/namespaces/${ns}/pods`,
+          barePod(ns, name, bareStyle(j), o.schedulerName),
+        );
         bump('Pod (bare)');
       });
     }
@@ -1445,6 +1474,7 @@ export async function runCluster(
       timeToFindingP95Ms: external.p95,
       timeToFindingP99Ms: external.p99,
       rssMiB: Math.round(rss.peak(undefined, 'bounded-restart')),
+      memorySource: HOST_RSS_SOURCE,
       apiRequestsPerSecond: details.churn.requestsPerSecond,
       steadyStateWritesPerMinute: details.quiet.writesPerMinute,
     };
@@ -1480,7 +1510,7 @@ function machine(): Record<string, string | number> {
 export const MD_BEGIN = '<!-- BEGIN cluster results: generated by bench/cluster.ts, do not edit -->';
 export const MD_END = '<!-- END cluster results -->';
 
-const TARGETS = {
+export const TARGETS = {
   findingsKnownSeconds: 10,
   fullEvaluationSeconds: 10,
   timeToFindingP99Ms: 1000,
@@ -1522,7 +1552,8 @@ export function renderMarkdown(r: ClusterResult, d: ClusterDetails): string {
       : []),
     `| Time to finding p50 / p95 / p99, external (API response → ScanReport watch event) | ${r.timeToFindingP50Ms} / ${r.timeToFindingP95Ms} / ${r.timeToFindingP99Ms} ms | p99 ≤ ${TARGETS.timeToFindingP99Ms} ms | ${verdict(r.timeToFindingP99Ms <= TARGETS.timeToFindingP99Ms)} |`,
     `| Time to finding p50 / p95 / p99, operator histogram (watch event → report write, interpolated) | ${ch.internal.p50} / ${ch.internal.p95} / ${ch.internal.p99} ms | | |`,
-    `| Operator RSS, peak over the run | ${r.rssMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${verdict(r.rssMiB <= TARGETS.rssMiB)} |`,
+    // The target is measured in the operator pod's cgroup (bench/pod-memory.ts, its own section).
+    `| Operator RSS on the host, peak over the run | ${Math.round(d.rss.peakMiB)} MiB | | |`,
     d.memoryLimit.limit !== null
       ? `| Memory limit ${d.memoryLimit.limit} (enforced with a cgroup)${d.options.nodeOptions ? ` and \`NODE_OPTIONS=${d.options.nodeOptions}\`` : ''}, as config/manager/manager.yaml ships them: most memory charged / OOM kills | ${d.memoryLimit.peakChargedMiB ?? '?'} MiB / ${d.memoryLimit.oomKills ?? '?'} | no OOM kill | ${verdict(d.memoryLimit.oomKills === 0)} |`
       : `| Memory limit | none${d.memoryLimit.error ? ` (${d.memoryLimit.error})` : ''}: Node sized its heap from the host's memory | | |`,
@@ -1556,15 +1587,19 @@ export function renderMarkdown(r: ClusterResult, d: ClusterDetails): string {
   return lines.join('\n');
 }
 
-export function updateMarkdown(file: string, generated: string): void {
+export function updateMarkdown(
+  file: string,
+  generated: string,
+  markers = { begin: MD_BEGIN, end: MD_END },
+): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const begin = text.indexOf(MD_BEGIN);
-  const end = text.indexOf(MD_END);
+  const begin = text.indexOf(markers.begin);
+  const end = text.indexOf(markers.end);
   if (begin < 0 || end < begin) {
-    console.error(`${file}: markers ${MD_BEGIN} … ${MD_END} not found; not updated`);
+    console.error(`${file}: markers ${markers.begin} … ${markers.end} not found; not updated`);
     return;
   }
-  writeFileSync(file, `${text.slice(0, begin + MD_BEGIN.length)}\n${generated}\n${text.slice(end)}`);
+  writeFileSync(file, `${text.slice(0, begin + markers.begin.length)}\n${generated}\n${text.slice(end)}`);
 }
 
 async function main(): Promise<void> {

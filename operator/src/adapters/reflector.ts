@@ -350,7 +350,10 @@ export class Reflector {
 
   /** Lists every page, then swaps the store and notifies handlers of the differences. */
   private async relist(): Promise<void> {
-    const raw: unknown[] = [];
+    // Each page is trimmed and interned as it arrives: holding every raw page until the last one
+    // kept a whole kind's untrimmed JSON (managedFields, every report's private strings) alive at
+    // once — at 10,000 pods and 4,275 reports the largest part of a restart's memory peak.
+    const listed: KubeObject[] = [];
     let cont: string | undefined;
     let limit: number | undefined = this.opts.pageSize ?? 500;
     let rv: string;
@@ -368,7 +371,7 @@ export class Reflector {
         if (isGone(err) && cont !== undefined) {
           // The continue token expired between pages: start over in one request (client-go does the same).
           this.logger.info('List continue token expired; listing without pagination');
-          raw.length = 0;
+          listed.length = 0;
           cont = undefined;
           limit = undefined;
           continue;
@@ -378,21 +381,24 @@ export class Reflector {
         t.dispose();
       }
       if (this.stopped) return;
-      raw.push(...page.items);
+      for (const item of page.items) {
+        const obj = this.normalize(item);
+        if (obj) listed.push(obj);
+      }
       rv = page.resourceVersion;
       if (!page.continue) break;
       cont = page.continue;
     }
     if (rv === '') throw new ApiError(0, 'InvalidList', 'list response has no resourceVersion');
-    this.replace(raw, rv);
+    this.replace(listed, rv);
   }
 
-  private replace(rawItems: unknown[], rv: string): void {
+  /** Swaps in the listed (normalized) objects. */
+  private replace(listed: readonly KubeObject[], rv: string): void {
     const next = new Map<string, KubeObject>();
-    for (const r of rawItems) {
-      const obj = this.normalize(r);
-      const key = obj && keyOf(obj);
-      if (!obj || key === undefined) continue;
+    for (const obj of listed) {
+      const key = keyOf(obj);
+      if (key === undefined) continue;
       next.set(key, obj);
     }
     const prev = this.items;

@@ -3,6 +3,7 @@ import type { KubeObject } from '../engine/types.ts';
 import {
   StringPool,
   blankSecretData,
+  cacheForm,
   deepFreeze,
   internStrings,
   trimFor,
@@ -189,5 +190,41 @@ describe('StringPool and internStrings', () => {
       d: [null, 'ab'],
     });
     expect(pool.has('ab')).to.equal(true);
+  });
+});
+
+describe('cacheForm', () => {
+  it('is what the reflector caches: managedFields summarized, annotations trimmed, strings from the pool', () => {
+    const pool = new StringPool();
+    const remediation = ['Set', 'readOnlyRootFilesystem'].join(' ');
+    pool.intern(remediation);
+    const answer = {
+      apiVersion: 'security.vigil.dev/v1alpha1',
+      kind: 'ScanReport',
+      metadata: {
+        name: 'pod-p',
+        namespace: 'ns',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', keep: 'yes' },
+        managedFields: [
+          {
+            manager: 'vigil',
+            operation: 'Apply',
+            time: 't',
+            fieldsType: 'FieldsV1',
+            fieldsV1: { 'f:status': {} },
+          },
+        ],
+      },
+      status: { findings: [{ ruleId: 'r', remediation: ['Set', 'readOnlyRootFilesystem'].join(' ') }] },
+    } as unknown as KubeObject;
+    const before = structuredClone(answer);
+    const cached = cacheForm('ScanReport', answer, pool);
+    expect(answer).to.deep.equal(before);
+    expect(cached.metadata?.managedFields).to.deep.equal([
+      { manager: 'vigil', operation: 'Apply', time: 't' },
+    ]);
+    expect(cached.metadata?.annotations).to.deep.equal({ keep: 'yes' });
+    expect(cached).to.deep.equal(internStrings(trimFor('ScanReport')(answer), new StringPool()));
+    expect(pool.has('pod-p')).to.equal(true);
   });
 });

@@ -206,6 +206,17 @@ function intern(v: unknown, pool: StringPool): unknown {
   return out;
 }
 
+/**
+ * The form an object takes in the cache: `trimFor(kind)`, then its strings interned. The
+ * reflectors store what they receive in this form; so must anyone else who puts an object in the
+ * cache (the controller stores the API server's answer to its own report write, which would
+ * otherwise keep every field set of managedFields and a private copy of every string until the
+ * next change to that report).
+ */
+export function cacheForm(kind: string, obj: KubeObject, pool: StringPool = sharedStringPool): KubeObject {
+  return internStrings(trimFor(kind)(obj), pool);
+}
+
 /** Recursively freezes an object (for tests and development: cache entries must not be mutated). */
 export function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {

@@ -33,6 +33,7 @@ import {
   type SecurityPolicyStatusAdmission,
   type SecurityPolicyStatusAdmissionWouldReject,
 } from '../api/types.generated.ts';
+import { cacheForm } from '../adapters/trim.ts';
 import { isAlreadyExists, isNotFound, type KubeApi } from './api.ts';
 import type { AdmissionOutcome, AdmissionSync } from './admission.ts';
 import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
@@ -846,7 +847,8 @@ export class VigilController {
           ? await this.o.api.apply<KubeObject | undefined>(path, body, FIELD_MANAGER)
           : await this.createOrApply(path, body);
         this.rememberOwnWrite(`${rNs}/${rName}`, [res?.metadata?.resourceVersion]);
-        if (res) this.o.cache.put(REPORT_KIND.kind, res);
+        // In the reflector's form: the watch echo may come first, and then this answer stays.
+        if (res) this.o.cache.put(REPORT_KIND.kind, cacheForm(REPORT_KIND.kind, res));
         wrote = true;
       }
       // The OpenReports copy follows the ScanReport; once per subject after a start, it is
