@@ -7,9 +7,13 @@
 #   3. custom CEL rules: bench/cel.ts (offline, → bench/results/cel.json) and bench/cluster.ts
 #      --custom-rules (→ bench/results/cluster-custom-rules/);
 #   4. audit webhook: 2,000 audit events/s for a minute into the operator's receiver
-#      (bench/audit.ts) → bench/results/audit.json.
+#      (bench/audit.ts) → bench/results/audit.json;
+#   5. image analysis: 50 distinct images of 100–470 MiB built here, pushed to a registry the
+#      bench starts, analysed one per process and all in one process (bench/images.ts)
+#      → bench/results/images.json.
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
-# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1 or BENCH_SKIP_AUDIT=1 leave one out.
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1, BENCH_SKIP_AUDIT=1 or
+# BENCH_SKIP_IMAGES=1 leave one out; BENCH_IMAGES=N sets the number of images (bench/images.ts --images).
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
 # (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
@@ -44,6 +48,12 @@ if [[ "${BENCH_SKIP_AUDIT:-}" != 1 ]]; then
   t=$(secs)
   node bench/audit.ts
   echo "bench: audit webhook benchmark took $(( $(secs) - t )) s"
+fi
+
+if [[ "${BENCH_SKIP_IMAGES:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/images.ts ${BENCH_IMAGES:+--images "$BENCH_IMAGES"}
+  echo "bench: image analysis benchmark took $(( $(secs) - t )) s"
 fi
 
 echo "bench: total $(( $(secs) - start )) s; results in bench/results/, summary in BENCHMARKS.md"
