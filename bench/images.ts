@@ -104,6 +104,10 @@ export interface OneProcessRun {
   baseRssMiB: number;
   peakRssMiB: number;
   extraMiB: number;
+  /** RSS above the baseline once garbage is collected at the end, every image's results still held. */
+  retainedRssMiB: number;
+  /** V8 heap in use above the baseline then: what the results themselves take. */
+  retainedHeapMiB: number;
 }
 
 export interface ImagesResult {
@@ -125,6 +129,7 @@ export interface ImagesResult {
     medianMiBPerSecond: number;
     overallMiBPerSecond: number;
     maxExtraMiB: number;
+    medianExtraMiB: number;
     oneProcessMaxExtraMiB: number;
     totalSeconds: number;
   };
@@ -151,12 +156,14 @@ async function loaded(): Promise<{
   cli: typeof import('../operator/src/cli/images.ts');
   registry: typeof import('../operator/src/images/registry.ts');
   baseRss: number;
+  baseHeap: number;
 }> {
   const analyse = await import('../operator/src/images/analyse.ts');
   const cli = await import('../operator/src/cli/images.ts');
   const registry = await import('../operator/src/images/registry.ts');
   (globalThis as { gc?: () => void }).gc?.();
-  return { analyse, cli, registry, baseRss: process.memoryUsage().rss };
+  const m = process.memoryUsage();
+  return { analyse, cli, registry, baseRss: m.rss, baseHeap: m.heapUsed };
 }
 
 /** Child: analyse one image, print one JSON line. */
@@ -172,13 +179,17 @@ async function childOne(ref: string): Promise<void> {
 
 /** Child: analyse every image of `refs` in this process, `concurrency` at a time. */
 async function childAll(concurrency: number, refs: string[]): Promise<void> {
-  const { cli, registry, baseRss } = await loaded();
+  const { cli, registry, baseRss, baseHeap } = await loaded();
   const client = new registry.RegistryClient();
   const t0 = performance.now();
   const r = await cli.analyseReferences(refs, client, undefined, concurrency);
   const ms = performance.now() - t0;
+  const peakRss = vmHwm();
+  // What the results of every image (still referenced by r) hold once garbage is collected.
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
   process.stdout.write(
-    `${JSON.stringify({ ms, analysed: r.analysed, failed: r.failed, bytes: client.stats.bytes, baseRss, peakRss: vmHwm() })}\n`,
+    `${JSON.stringify({ ms, analysed: r.analysed, failed: r.failed, bytes: client.stats.bytes, baseRss, peakRss, retainedRss: m.rss, retainedHeap: m.heapUsed - baseHeap })}\n`,
   );
 }
 
@@ -428,6 +439,8 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
         bytes: number;
         baseRss: number;
         peakRss: number;
+        retainedRss: number;
+        retainedHeap: number;
       };
       const run: OneProcessRun = {
         concurrency,
@@ -440,6 +453,8 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
         baseRssMiB: round(c.baseRss / MiB, 1),
         peakRssMiB: round(c.peakRss / MiB, 1),
         extraMiB: round((c.peakRss - c.baseRss) / MiB, 1),
+        retainedRssMiB: round((c.retainedRss - c.baseRss) / MiB, 1),
+        retainedHeapMiB: round(c.retainedHeap / MiB, 1),
       };
       opts.log(`one process: ${JSON.stringify(run)}`);
       oneProcess.push(run);
@@ -477,6 +492,7 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
           1,
         ),
         maxExtraMiB: Math.max(...rows.map((r) => r.extraMiB)),
+        medianExtraMiB: round(median(rows.map((r) => r.extraMiB)), 1),
         oneProcessMaxExtraMiB: Math.max(...oneProcess.map((r) => r.extraMiB)),
         totalSeconds: round((performance.now() - started) / 1000, 1),
       },
@@ -512,14 +528,14 @@ export function renderMarkdown(r: ImagesResult): string {
   const lines = [
     `${r.images} images (${r.distinctDigests} distinct digests), ${Math.min(...sizes)}–${Math.max(...sizes)} MiB compressed each, ${r.totalCompressedMiB} MiB in all (${r.registryStorageMiB} MiB in the registry, shared layers stored once); ${r.machine.cpus} × ${r.machine.model}, ${r.machine.note}; load average ${r.loadAverage.start.join(' ')} at the start, ${r.loadAverage.end.join(' ')} at the end; ${r.date.slice(0, 10)}, Node ${r.node}.`,
     '',
-    '| Run | Time per image | Throughput | Peak RSS above the loaded process |',
-    '| --- | --- | --- | --- |',
-    `| Each image in a fresh process | median ${s.medianSeconds} s, p95 ${s.p95Seconds} s, max ${s.maxSeconds} s | median ${s.medianMiBPerSecond} MiB/s (${s.overallMiBPerSecond} MiB/s overall) | max ${s.maxExtraMiB} MiB |`,
+    '| Run | Time per image | Throughput | Peak RSS above the loaded process | Held at the end (RSS / V8 heap) |',
+    '| --- | --- | --- | --- | --- |',
+    `| Each image in a fresh process | median ${s.medianSeconds} s, p95 ${s.p95Seconds} s, max ${s.maxSeconds} s | median ${s.medianMiBPerSecond} MiB/s (${s.overallMiBPerSecond} MiB/s overall) | max ${s.maxExtraMiB} MiB, median ${s.medianExtraMiB} MiB | – |`,
   ];
   for (const o of [seq, con])
     if (o)
       lines.push(
-        `| All ${o.images} in one process, ${o.concurrency} at a time (${o.analysed} analysed, ${o.failed} failed) | ${o.secondsPerImage} s (${o.seconds} s in all) | ${o.MiBPerSecond} MiB/s | ${o.extraMiB} MiB |`,
+        `| All ${o.images} in one process, ${o.concurrency} at a time (${o.analysed} analysed, ${o.failed} failed) | ${o.secondsPerImage} s (${o.seconds} s in all) | ${o.MiBPerSecond} MiB/s | ${o.extraMiB} MiB | ${o.retainedRssMiB} MiB / ${o.retainedHeapMiB} MiB |`,
       );
   lines.push('', `The whole run took ${s.totalSeconds} s, building the images included.`);
   return lines.join('\n');
