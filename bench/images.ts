@@ -184,10 +184,11 @@ async function childAll(concurrency: number, refs: string[]): Promise<void> {
   const t0 = performance.now();
   const r = await cli.analyseReferences(refs, client, undefined, concurrency);
   const ms = performance.now() - t0;
-  const peakRss = vmHwm();
-  // What the results of every image (still referenced by r) hold once garbage is collected.
+  // What the results of every image (still referenced by r) hold once garbage is collected; the
+  // peak is read after that collection, which may raise it too.
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
+  const peakRss = vmHwm();
   process.stdout.write(
     `${JSON.stringify({ ms, analysed: r.analysed, failed: r.failed, bytes: client.stats.bytes, baseRss, peakRss, retainedRss: m.rss, retainedHeap: m.heapUsed - baseHeap })}\n`,
   );
@@ -487,10 +488,7 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
         p95Seconds: percentile(secs, 95),
         maxSeconds: Math.max(...secs),
         medianMiBPerSecond: round(median(rows.map((r) => r.MiBPerSecond)), 1),
-        overallMiBPerSecond: round(
-          totalMiB / secs.reduce((a, b) => a + b, 0),
-          1,
-        ),
+        overallMiBPerSecond: round(totalMiB / secs.reduce((a, b) => a + b, 0), 1),
         maxExtraMiB: Math.max(...rows.map((r) => r.extraMiB)),
         medianExtraMiB: round(median(rows.map((r) => r.extraMiB)), 1),
         oneProcessMaxExtraMiB: Math.max(...oneProcess.map((r) => r.extraMiB)),
@@ -513,8 +511,7 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
       }
       // Gone once it no longer answers (then its storage can go too).
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && (await answers(registry)))
-        await new Promise((r) => setTimeout(r, 100));
+      while (Date.now() < deadline && (await answers(registry))) await new Promise((r) => setTimeout(r, 100));
       rmSync(work, { recursive: true, force: true });
     }
   }

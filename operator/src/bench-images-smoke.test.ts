@@ -68,6 +68,11 @@ describe('image analysis benchmark harness (smoke)', () => {
       [1, 2, 2, 0],
       [2, 2, 2, 0],
     ]);
+    for (const o of result.oneProcess) {
+      expect(o.peakRssMiB).to.be.at.least(o.baseRssMiB);
+      expect(o.retainedRssMiB).to.be.at.most(o.extraMiB);
+      expect(Number.isFinite(o.retainedHeapMiB)).to.equal(true);
+    }
     expect(result.summary.maxExtraMiB).to.equal(Math.max(...result.rows.map((r) => r.extraMiB)));
     expect(result.summary.oneProcessMaxExtraMiB).to.equal(
       Math.max(...result.oneProcess.map((o) => o.extraMiB)),
@@ -94,6 +99,11 @@ describe('image analysis benchmark harness (smoke)', () => {
       }
     }
     expect(percentile([5, 1, 4, 2, 3], 95)).to.equal(5);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).to.equal(95);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        95,
+      ),
+    ).to.equal(95);
   });
 });
