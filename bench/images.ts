@@ -344,6 +344,7 @@ function buildBase(opts: ImagesOptions): Layer[] {
   // Downloads the packages on first use (cached in .vigil/test-image/cache).
   const t = buildTestImage('vigil-bench/base', VULNERABLE);
   execFileSync('cp', ['-r', join(t.image.layout, 'blobs'), join(opts.workDir, 'oci')]);
+  rmSync(join(t.image.layout, '..'), { recursive: true, force: true });
   return t.image.layers;
 }
 
