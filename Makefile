@@ -82,7 +82,7 @@ build: setup-node ## Compile operator/src to dist/ for the npm package (npm run 
 format: setup-node
 	@prettier --write . --log-level warn
 
-test-unit: setup-node setup-cel ## Unit tests (no cluster)
+test-unit: setup-node setup-cel setup-image ## Unit tests (no cluster; the image bench smoke test starts a docker-registry)
 	@mocha
 
 test-e2e: setup setup-image ## E2E tests, each file against its own real control plane (the image suite needs the local registry)
@@ -112,7 +112,7 @@ cluster-down: setup-node ## Stop the local control plane and remove its state
 run: setup-node ## Run the operator from source against KUBECONFIG (metrics :8080, probes :8081)
 	@KUBECONFIG="$(KUBECONFIG)" $(NODE) bin/vigil.js operator --kubeconfig "$(KUBECONFIG)" $(ARGS)
 
-bench: setup ## Benchmarks (offline vs peers, in-cluster); writes bench/results/ and BENCHMARKS.md
+bench: setup setup-image ## Benchmarks (offline vs peers, in-cluster, audit, image analysis); writes bench/results/ and BENCHMARKS.md
 	@bash scripts/bench.sh
 
 install: setup ## Apply Vigil's CRDs to the cluster in KUBECONFIG and wait until established

@@ -660,12 +660,13 @@ export function renderMarkdown(result: OfflineResult, details: Details, comparis
   return lines.join('\n');
 }
 
-export function updateMarkdown(file: string, generated: string): void {
+/** Replaces what lies between the markers `mdBegin` and `mdEnd` of `file` by `generated`. */
+export function updateMarkdown(file: string, generated: string, mdBegin = MD_BEGIN, mdEnd = MD_END): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const begin = text.indexOf(MD_BEGIN);
-  const end = text.indexOf(MD_END);
-  if (begin < 0 || end < begin) throw new Error(`${file}: markers ${MD_BEGIN} … ${MD_END} not found`);
-  const next = `${text.slice(0, begin + MD_BEGIN.length)}\n${generated}\n${text.slice(end)}`;
+  const begin = text.indexOf(mdBegin);
+  const end = text.indexOf(mdEnd);
+  if (begin < 0 || end < begin) throw new Error(`${file}: markers ${mdBegin} … ${mdEnd} not found`);
+  const next = `${text.slice(0, begin + mdBegin.length)}\n${generated}\n${text.slice(end)}`;
   writeFileSync(file, next);
 }
 

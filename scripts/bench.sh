@@ -10,8 +10,13 @@
 #      (bench/audit.ts) → bench/results/audit.json;
 #   5. sharding: 1, 2 and 3 `--sharding` replicas on 5,000 pods, per-1k-pod CPU and memory and a
 #      linear projection to 100k pods (bench/sharding.ts) → bench/results/sharding.json.
+#   6. image analysis: 50 distinct images of 100–470 MiB built here, pushed to a registry the
+#      bench starts, analysed one per process and all in one process (bench/images.ts)
+#      → bench/results/images.json.
 # Both rewrite their generated part of BENCHMARKS.md. Extra arguments go to bench/cluster.ts
-# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1, BENCH_SKIP_AUDIT=1 or BENCH_SKIP_SHARDING=1 leave one out.
+# (e.g. --pods 2000). BENCH_SKIP_OFFLINE=1, BENCH_SKIP_CLUSTER=1, BENCH_SKIP_CEL=1, BENCH_SKIP_AUDIT=1,
+# BENCH_SKIP_SHARDING=1 or BENCH_SKIP_IMAGES=1 leave one out; BENCH_IMAGES=N sets the number of
+# images (bench/images.ts --images).
 # Needs Node 24 (node_modules/.bin), Go for the peers and the control-plane binaries
 # (scripts/setup.sh). On this 2-core machine the whole run took 853 s (BENCHMARKS.md).
 set -euo pipefail
@@ -52,6 +57,11 @@ if [[ "${BENCH_SKIP_SHARDING:-}" != 1 ]]; then
   t=$(secs)
   node bench/sharding.ts --pods 5000 --namespaces 50 --shards 1,2,3
   echo "bench: sharding benchmark took $(( $(secs) - t )) s"
+fi
+if [[ "${BENCH_SKIP_IMAGES:-}" != 1 ]]; then
+  t=$(secs)
+  node bench/images.ts ${BENCH_IMAGES:+--images "$BENCH_IMAGES"}
+  echo "bench: image analysis benchmark took $(( $(secs) - t )) s"
 fi
 
 echo "bench: total $(( $(secs) - start )) s; results in bench/results/, summary in BENCHMARKS.md"
