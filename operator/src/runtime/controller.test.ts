@@ -269,6 +269,44 @@ describe('runtime/VigilController', () => {
     expect(subjectKey('Pod', 'team', 'a')).to.equal('Pod/team/a');
   });
 
+  it("re-evaluates a namespace's Services when a workload behind them comes or changes (not on status writes)", async () => {
+    const s = setup({ spec: { profile: 'all' } });
+    await s.drain();
+    const svc: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'team', uid: 'uid-web', resourceVersion: '1' },
+      spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80 }] },
+    };
+    s.cache.put('Service', svc);
+    s.c.onEvent('Service', 'ADDED', svc);
+    await s.drain();
+    type Body = { status?: { findings?: { ruleId: string; severity: string }[] } };
+    const exposure = (): string | undefined =>
+      (
+        s.writes.filter((w) => w.path.includes('/scanreports/service-web')).pop()?.body as Body | undefined
+      )?.status?.findings?.find((f) => f.ruleId === 'network-service-exposed')?.severity;
+    expect(exposure()).to.equal('low');
+    // A privileged pod behind it arrives: the exposure is raised without waiting for a resync.
+    const behind = pod('a', { privileged: true });
+    behind.metadata = { ...behind.metadata, labels: { app: 'web' } };
+    add(s, behind);
+    await s.drain();
+    expect(exposure()).to.equal('medium');
+    // A status-only write of that pod does not re-evaluate the Service.
+    add(s, {
+      ...behind,
+      metadata: { ...behind.metadata, resourceVersion: '2' },
+      status: { phase: 'Running' },
+    });
+    expect(s.subjects.len()).to.equal(1); // the pod itself
+    await s.drain();
+    // Its labels change: it is no longer behind the Service, which falls back to low.
+    add(s, { ...behind, metadata: { ...behind.metadata, resourceVersion: '3', labels: { app: 'other' } } });
+    await s.drain();
+    expect(exposure()).to.equal('low');
+  });
+
   it('creates a new report with a plain create, and applies when it exists after all (stale cache)', async () => {
     const s = setup();
     await s.drain();

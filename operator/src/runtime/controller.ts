@@ -7,6 +7,7 @@
  * engine shared with `vigil scan`.
  */
 import { evaluateObject, resourceRef } from '../engine/evaluate.ts';
+import { WORKLOAD_KINDS } from '../engine/podspec.ts';
 import { compilePolicy, exceptionActive, type CompiledPolicy, type PolicyError } from '../engine/policy.ts';
 import {
   SEVERITIES,
@@ -283,6 +284,13 @@ export class VigilController {
         }
         return;
       default:
+        // Services are judged by the workloads behind them (an exposure that fronts privileged
+        // pods is raised): a workload that comes, goes or changes its spec or labels re-evaluates
+        // its namespace's Services.
+        if (ns && WORKLOAD_KIND_SET.has(kind) && (type !== 'MODIFIED' || specOrLabelsChanged(obj, old)))
+          for (const svc of this.o.cache.store('Service').values())
+            if (svc.metadata?.namespace === ns)
+              this.enqueueSubject(subjectKey('Service', ns, svc.metadata.name ?? ''));
         // A workload appearing or leaving changes its namespace's network findings. The
         // namespace's report is an aggregate (its messages count the workloads), so a burst of
         // pods is folded into one re-evaluation: at most namespaceDelayMs later.
@@ -1054,4 +1062,16 @@ function changedFindings(prev: readonly PreviousFinding[], next: readonly Findin
   const a = prev.map(identity).sort();
   const b = next.map(identity).sort();
   return a.some((x, i) => x !== b[i]);
+}
+
+const WORKLOAD_KIND_SET: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
+
+/** A workload update that can change what depends on it (not a status-only write). */
+function specOrLabelsChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  if (!old) return true;
+  if (JSON.stringify(obj.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {})) return true;
+  const g = obj.metadata?.generation;
+  const og = old.metadata?.generation;
+  if (g !== undefined && og !== undefined) return g !== og;
+  return JSON.stringify(obj['spec'] ?? null) !== JSON.stringify(old['spec'] ?? null);
 }
