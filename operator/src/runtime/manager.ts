@@ -44,14 +44,7 @@ import { KubeMemberLister, Membership, ShardAssignment, memberLeaseName, shardKe
 export const SHARE_STATUS_ANNOTATION = 'security.vigil.dev/share-status';
 
 export const SHARDED_KINDS: ReadonlySet<string> = new Set([
-  'Pod',
-  'Deployment',
-  'ReplicaSet',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-  'ReplicationController',
+  ...WORKLOAD_KINDS,
   'Role',
   'NetworkPolicy',
   'Service',
@@ -62,6 +55,7 @@ export const SHARDED_KINDS: ReadonlySet<string> = new Set([
   REPORT_KIND.kind,
 ]);
 import { VERSION } from '../cli/version.ts';
+import { WORKLOAD_KINDS } from '../engine/podspec.ts';
 import { EventSink, KubeEventPoster } from '../adapters/event-sink.ts';
 import { AuditService } from '../audit/service.ts';
 import { ImageScanner } from './images.ts';
