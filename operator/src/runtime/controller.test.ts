@@ -307,6 +307,43 @@ describe('runtime/VigilController', () => {
     expect(exposure()).to.equal('low');
   });
 
+  it('re-evaluates a Role when a binding to it comes or goes (its grant is latent only while unbound)', async () => {
+    const s = setup({ spec: { profile: 'all' } });
+    await s.drain();
+    const role: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'r0', namespace: 'team', uid: 'uid-r0', resourceVersion: '1' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }],
+    };
+    s.cache.put('Role', role);
+    s.c.onEvent('Role', 'ADDED', role);
+    await s.drain();
+    type Body = { kind?: string; status?: { findings?: { ruleId: string }[] } };
+    const roleFinds = (): string[] => {
+      const last = s.writes.filter((w) => w.path.includes('/scanreports/role-r0')).pop()?.body as
+        Body | undefined;
+      return last?.kind === 'DELETE' ? [] : (last?.status?.findings ?? []).map((f) => f.ruleId);
+    };
+    expect(roleFinds()).to.include('rbac-create-pods');
+    const binding: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'rb0', namespace: 'team', uid: 'uid-rb0', resourceVersion: '1' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r0' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'team' }],
+    };
+    s.cache.put('RoleBinding', binding);
+    s.c.onEvent('RoleBinding', 'ADDED', binding);
+    await s.drain();
+    // Bound: the grant is reported on the binding, no longer as the Role's latent one.
+    expect(roleFinds()).to.not.include('rbac-create-pods');
+    s.cache.remove('RoleBinding', 'team/rb0');
+    s.c.onEvent('RoleBinding', 'DELETED', binding);
+    await s.drain();
+    expect(roleFinds()).to.include('rbac-create-pods');
+  });
+
   it('creates a new report with a plain create, and applies when it exists after all (stale cache)', async () => {
     const s = setup();
     await s.drain();

@@ -270,17 +270,26 @@ export class VigilController {
         return;
       }
       case 'ClusterRole':
+        // What it grants is judged on the bindings that use it, and on the workloads whose
+        // ServiceAccounts those bindings name.
         for (const b of [...c.ofKind('RoleBinding'), ...c.ofKind('ClusterRoleBinding')]) {
           const ref = (b['roleRef'] ?? {}) as { kind?: string; name?: string };
-          if (ref.kind === 'ClusterRole' && ref.name === obj.metadata?.name)
+          if (ref.kind === 'ClusterRole' && ref.name === obj.metadata?.name) {
             this.enqueueSubject(subjectKey(b.kind as string, b.metadata?.namespace, b.metadata?.name ?? ''));
+            this.enqueueBoundWorkloads(b);
+          }
         }
         return;
       case 'RoleBinding':
       case 'ClusterRoleBinding':
-        for (const s of (obj['subjects'] ?? []) as { kind?: string; namespace?: string }[]) {
-          if (s.kind === 'ServiceAccount')
-            this.enqueueNamespace(s.namespace ?? ns, ['Deployment', 'DaemonSet', 'StatefulSet', 'Pod']);
+        this.enqueueBoundWorkloads(obj);
+        // A role is reported as a latent grant only while no binding uses it: binding or
+        // unbinding it changes its findings.
+        for (const b of old ? [obj, old] : [obj]) {
+          const ref = (b['roleRef'] ?? {}) as { kind?: string; name?: string };
+          if (!ref.name) continue;
+          if (ref.kind === 'Role' && ns) this.enqueueSubject(subjectKey('Role', ns, ref.name));
+          else if (ref.kind === 'ClusterRole') this.enqueueSubject(subjectKey('ClusterRole', '', ref.name));
         }
         return;
       default:
@@ -299,6 +308,15 @@ export class VigilController {
             subjectKey('Namespace', '', ns),
             this.o.namespaceDelayMs ?? NAMESPACE_DELAY_MS,
           );
+    }
+  }
+
+  /** The workloads whose ServiceAccounts a binding names (their RBAC findings follow it). */
+  private enqueueBoundWorkloads(binding: KubeObject): void {
+    const ns = binding.metadata?.namespace ?? '';
+    for (const s of (binding['subjects'] ?? []) as { kind?: string; namespace?: string }[]) {
+      if (s.kind === 'ServiceAccount')
+        this.enqueueNamespace(s.namespace ?? ns, ['Deployment', 'DaemonSet', 'StatefulSet', 'Pod']);
     }
   }
 
