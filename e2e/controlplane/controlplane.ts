@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { certFiles, issueCert, selfSignedCert } from '../../operator/src/testing/certs.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -150,6 +151,31 @@ function generateCerts(dir: string, extraSans: readonly string[] = []): void {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+}
+
+/**
+ * A kubeconfig file for the cluster of `adminKubeconfig` that authenticates with a bearer `token`
+ * (e.g. of the vigil ServiceAccount, as in the pod), in a new temporary directory.
+ */
+export function tokenKubeconfig(adminKubeconfig: string, token: string): string {
+  const admin = parseYaml(readFileSync(adminKubeconfig, 'utf8')) as {
+    clusters?: { cluster?: Record<string, unknown> }[];
+  };
+  const server = admin.clusters?.[0]?.cluster;
+  if (!server) throw new Error(`no cluster in ${adminKubeconfig}`);
+  const file = join(mkdtempSync(join(tmpdir(), 'vigil-token-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    stringifyYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: server }],
+      users: [{ name: 'vigil', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'vigil' } }],
+      'current-context': 'c',
+    }),
+  );
+  return file;
 }
 
 /** A kubeconfig for the API server at `server`, authenticating with `<cert>.crt`/`<cert>.key` of `dir`. */

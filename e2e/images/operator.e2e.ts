@@ -10,19 +10,16 @@
  * spec-only references. Two groups of assertions:
  * - the scanner's own (metrics, what it logs it analysed or could not, one read per digest);
  * - the ScanReport findings, which come from the rules image-vulnerabilities and
- *   image-not-analysed (operator/src/rules/supply-chain, written in parallel on another branch):
- *   those pass once both are merged.
+ *   image-not-analysed (operator/src/rules/supply-chain).
  */
 import { expect } from 'chai';
 import { cluster } from '../harness.ts';
-import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
+import { REPO_ROOT, tokenKubeconfig, waitFor } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
 import { pushTestImages, type PushedTestImages } from '../../scripts/image/test-image.ts';
 import { ensureAuthRegistry, type AuthRegistry } from '../../scripts/image/auth-registry.ts';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 
 const FIXTURE = new URL('../../operator/src/images/testdata/advisories.json', import.meta.url).pathname;
 const NS = 'img-team';
@@ -35,24 +32,8 @@ const SECRET_NS = 'img-secret';
  */
 function serviceAccountKubeconfig(): string {
   k(['apply', '-k', join(REPO_ROOT, 'config', 'rbac')]);
-  const admin = parse(readFileSync(cluster().kubeconfig, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-  };
-  const server = admin.clusters[0]?.cluster;
-  if (!server) throw new Error('no cluster in the admin kubeconfig');
   const token = k(['create', 'token', 'vigil', '-n', 'vigil-system', '--duration=1h']).trim();
-  const file = join(mkdtempSync(join(tmpdir(), 'vigil-img-op-')), 'kubeconfig');
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: server }],
-      users: [{ name: 'vigil', user: { token } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'vigil' } }],
-      'current-context': 'c',
-    }),
-  );
+  const file = tokenKubeconfig(cluster().kubeconfig, token);
   return file;
 }
 

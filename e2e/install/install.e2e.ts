@@ -5,12 +5,11 @@
  * There is no kubelet, so the pods stay Pending; that is all this suite needs.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { cluster } from '../harness.ts';
-import { REPO_ROOT, waitFor } from '../controlplane/controlplane.ts';
+import { REPO_ROOT, tokenKubeconfig, waitFor } from '../controlplane/controlplane.ts';
 import { startOperator } from '../operator/process.ts';
 
 const INSTALL = join(REPO_ROOT, 'manifests', 'install.yaml');
@@ -248,24 +247,8 @@ spec:
     const k = cluster();
     k.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: install-e2e}\n');
     // A kubeconfig that authenticates with a token of the vigil ServiceAccount, as in the pod.
-    const admin = parse(readFileSync(k.kubeconfig, 'utf8')) as {
-      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    };
-    const server = admin.clusters[0]?.cluster;
-    if (!server) throw new Error('no cluster in the admin kubeconfig');
     const token = k.kubectl(['create', 'token', 'vigil', '-n', 'vigil-system', '--duration=1h']).trim();
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'vigil-install-')), 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: server }],
-        users: [{ name: 'vigil', user: { token } }],
-        contexts: [{ name: 'c', context: { cluster: 'c', user: 'vigil' } }],
-        'current-context': 'c',
-      }),
-    );
+    const kubeconfig = tokenKubeconfig(k.kubeconfig, token);
     k.kubectl(
       ['apply', '-f', '-'],
       `apiVersion: security.vigil.dev/v1alpha1

@@ -168,10 +168,14 @@ export interface TestImage {
   versions: Versions;
 }
 
-/** Builds one test image into .vigil/test-image/<name> (an OCI layout). */
-export function buildTestImage(name: string, versions: Versions): TestImage {
+/** A fresh build directory for image `name`: its OCI layout, the download cache, and layer trees. */
+function startBuild(name: string): {
+  out: string;
+  cache: string;
+  layout: string;
+  tree: (n: string) => string;
+} {
   const out = join(TEST_IMAGE_DIR, name.replace(/\//g, '_'));
-  const cache = join(TEST_IMAGE_DIR, 'cache');
   rmSync(out, { recursive: true, force: true });
   const layout = join(out, 'oci');
   mkdirSync(layout, { recursive: true });
@@ -180,6 +184,12 @@ export function buildTestImage(name: string, versions: Versions): TestImage {
     mkdirSync(d, { recursive: true });
     return d;
   };
+  return { out, cache: join(TEST_IMAGE_DIR, 'cache'), layout, tree };
+}
+
+/** Builds one test image into .vigil/test-image/<name> (an OCI layout). */
+export function buildTestImage(name: string, versions: Versions): TestImage {
+  const { out, cache, layout, tree } = startBuild(name);
   const layers: Layer[] = [];
   const debs = debianTree(tree('debian'), join(cache, 'debs'));
   layers.push(layerFromDir(layout, join(out, 'trees', 'debian'), `debian packages ${debs.join(' ')}`));
@@ -216,16 +226,7 @@ export function buildTestImage(name: string, versions: Versions): TestImage {
 /** Builds vigil-test/suspicious (see the header): nothing in it mines or escalates anything. */
 export function buildSuspiciousImage(): TestImage {
   const name = 'vigil-test/suspicious';
-  const out = join(TEST_IMAGE_DIR, name.replace(/\//g, '_'));
-  const cache = join(TEST_IMAGE_DIR, 'cache');
-  rmSync(out, { recursive: true, force: true });
-  const layout = join(out, 'oci');
-  mkdirSync(layout, { recursive: true });
-  const tree = (n: string): string => {
-    const d = join(out, 'trees', n);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
+  const { out, cache, layout, tree } = startBuild(name);
   const put = (dir: string, path: string, content: string, mode: number): void => {
     const f = join(dir, path);
     mkdirSync(dirname(f), { recursive: true });
