@@ -29,7 +29,7 @@ import type { RequestOptions } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from '../yaml.ts';
 
 /** What KubeClient needs from a kubeconfig (client-node's KubeConfig has the same shape). */
 export interface KubeAuth {
@@ -129,7 +129,7 @@ const USER_KEYS = new Set([
 export function credentialsFromKubeconfig(text: string, baseDir: string): Credentials | string {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYaml(text);
   } catch {
     return 'not parseable here';
   }

@@ -3,7 +3,7 @@
  * that enforce a SecurityPolicy natively in the API server (for GitOps users without the operator).
  */
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { toYaml } from '../yaml.ts';
 import { compilePolicy } from '../engine/policy.ts';
 import { asObj, asString } from '../engine/podspec.ts';
 import type { KubeObject } from '../engine/types.ts';
@@ -114,6 +114,6 @@ function runSync(argv: string[], io: CliIO): number {
     );
     return EXIT_OK;
   }
-  io.stdout.write(r.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
+  io.stdout.write(r.objects.map((o) => `---\n${toYaml(o)}`).join(''));
   return EXIT_OK;
 }

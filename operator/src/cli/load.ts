@@ -15,23 +15,12 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
-import {
-  Composer,
-  isCollection,
-  isMap,
-  isSeq,
-  LineCounter,
-  Parser,
-  type Document,
-  type DocumentOptions,
-  type ParseOptions,
-  type SchemaOptions,
-  visit,
-} from 'yaml';
 import { isObj } from '../engine/podspec.ts';
 import type { KubeObject, Subject } from '../engine/types.ts';
+import { constructDocument, EVENT_ID, type Event, MAX_DEPTH, parseEvents, YAMLException } from '../yaml.ts';
 import type { FieldLocation } from './locate.ts';
 import { loadInParallel } from './parallel.ts';
+import { checkDocument, DocumentNodes, nodeOffset } from './yaml-events.ts';
 
 /** Display name of standard input in locations and messages. */
 export const STDIN_NAME = '<stdin>';
@@ -82,29 +71,6 @@ export interface LoadResult {
 export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
   maxFileBytes: DEFAULT_MAX_FILE_BYTES,
   maxAliasCount: DEFAULT_MAX_ALIAS_COUNT,
-};
-
-/**
- * YAML as Kubernetes reads it. kubectl converts YAML with go-yaml v2, which follows
- * YAML 1.1: `yes`/`on`/`y` are booleans and `0644` is octal, so `privileged: yes` is
- * privileged. Timestamps and base-60 numbers stay strings, as in go-yaml. Duplicate keys
- * are an error: the API server's strict decoding rejects them, and a scanner that read
- * the first of two `privileged:` keys while the cluster used the last would be fooled.
- */
-const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
-  prettyErrors: false,
-  version: '1.1',
-  schema: 'yaml-1.1',
-  merge: true,
-  uniqueKeys: true,
-  // Never print to stderr from inside the parser: everything it could warn about is either
-  // an InputError below (collection keys) or harmless.
-  logLevel: 'error',
-  customTags: (tags) =>
-    tags.filter((t) => {
-      if (typeof t === 'string') return true;
-      return t.tag !== 'tag:yaml.org,2002:timestamp' && (t as { format?: string }).format !== 'TIME';
-    }),
 };
 
 function errnoMessage(err: unknown): string {
@@ -375,10 +341,38 @@ function oneLine(s: string): string {
   return first.length > 300 ? `${first.slice(0, 300)}…` : first;
 }
 
-/** The line of the node at `offset`, 1-based. */
-function lineAt(lc: LineCounter, offset: number | undefined): number | undefined {
-  if (offset === undefined) return undefined;
-  return lc.linePos(offset).line;
+/** Line starts of a text: offsets to 1-based lines and columns, computed on first use. */
+export class LineIndex {
+  private starts: number[] | undefined;
+  private readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** 1-based line and column of `offset`. */
+  linePos(offset: number): { line: number; col: number } {
+    if (!this.starts) {
+      const starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.starts = starts;
+    }
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - (starts[lo] as number) + 1 };
+  }
+}
+
+/** The 1-based line of `offset`; undefined for an absent offset. */
+function lineAt(lines: LineIndex, offset: number | undefined): number | undefined {
+  if (offset === undefined || offset < 0) return undefined;
+  return lines.linePos(offset).line;
 }
 
 function describe(value: unknown): string {
@@ -407,38 +401,21 @@ function isListKind(obj: Record<string, unknown>): boolean {
   return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(obj['items']);
 }
 
-/**
- * The one YAML parser of the CLI: a stream's documents, composed one at a time (compose() is a
- * generator), so a large multi-document file never holds more than one document's syntax tree.
- * `lc` learns the stream's line starts as the parser goes. parseManifests reads manifests with
- * it, and the field locator (locate.ts) parses one subject's document again with it for its
- * node ranges.
- */
-export function composeDocuments(text: string, lc: LineCounter): Generator<Document.Parsed> {
-  return new Composer(YAML_OPTIONS).compose(new Parser(lc.addNewLine).parse(text));
-}
-
 /** The text of one input and its line starts, shared by the sources of every subject read from it. */
 export interface SourceText {
   text: string;
-  lines: LineCounter;
+  lines: LineIndex;
 }
 
 /**
- * Where a subject's document is in the text it was parsed from: `start` is the end of the
- * previous document (so the slice keeps this document's directives), `end` its own end; and for
- * an item of a `kind: List`, the item's index.
+ * The document a subject was read from: its events (DOCUMENT, content, POP; offsets in
+ * `source.text`), kept so the field locator can follow a path to where the field is written;
+ * and for an item of a `kind: List`, the item's index.
  */
 export interface DocumentSource {
   source: SourceText;
-  start: number;
-  end: number;
+  events: Event[];
   item?: number;
-  /**
-   * The document as the loader parsed it (node ranges are offsets in `source.text`), kept so the
-   * field locator need not parse it again; without it the locator re-parses the slice.
-   */
-  doc?: Document.Parsed;
 }
 
 const sources = new WeakMap<Subject, DocumentSource>();
@@ -446,6 +423,102 @@ const sources = new WeakMap<Subject, DocumentSource>();
 /** The document a subject was parsed from (undefined for subjects not made by parseManifests). */
 export function documentSource(subject: Subject): DocumentSource | undefined {
   return sources.get(subject);
+}
+
+/** The key written at `offset` (`name:`, `"name":`), for messages. */
+const KEY_AT = /(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s:#,[\]{}][^:\n]*?))[ \t]*:/y;
+function keyAt(text: string, offset: number): string | undefined {
+  KEY_AT.lastIndex = offset;
+  const m = KEY_AT.exec(text);
+  const key = m?.[1] ?? m?.[2] ?? m?.[3];
+  return key === undefined ? undefined : key.slice(0, 100);
+}
+
+/** A parser or constructor failure as one line, with the offset it names when there is one. */
+function yamlProblem(err: unknown, text: string): { offset?: number; message: string } {
+  if (err instanceof YAMLException) {
+    const reason = err.reason || err.message;
+    let message = /maxDepth/.test(reason) ? 'nested too deeply' : oneLine(reason);
+    if (reason === 'duplicated mapping key') {
+      const key = err.mark && keyAt(text, err.mark.position);
+      message = `duplicate key${key === undefined ? '' : ` ${JSON.stringify(key)}`}: keys must be unique (the API server rejects an object that repeats one)`;
+    }
+    return err.mark ? { offset: err.mark.position, message } : { message };
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return { message: /call stack/i.test(msg) ? 'nested too deeply' : `cannot parse: ${oneLine(msg)}` };
+}
+
+/** A line that starts or ends a document (`---`, `...`): YAML forbids them inside one. */
+const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+
+/**
+ * The event streams of a text's documents. The whole text is parsed at once; if that fails, it is
+ * cut at its document markers and each piece is parsed alone (offsets shifted back into the
+ * whole text), so one broken document is one error and the others are still read.
+ */
+function documentEvents(text: string, lines: LineIndex, file: string, errors: InputError[]): Event[][] {
+  try {
+    return splitDocuments(parseEvents(text, { maxDepth: MAX_DEPTH }));
+  } catch (err) {
+    if (!(err instanceof YAMLException) && !(err instanceof RangeError)) throw err;
+  }
+  const cuts = [0];
+  for (const m of text.matchAll(DOCUMENT_MARKER)) if (m.index > 0 && m[0] === '---') cuts.push(m.index);
+  cuts.push(text.length);
+  const out: Event[][] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const start = cuts[k] as number;
+    const piece = text.slice(start, cuts[k + 1]);
+    try {
+      for (const doc of splitDocuments(parseEvents(piece, { maxDepth: MAX_DEPTH })))
+        out.push(shift(doc, start));
+    } catch (err) {
+      const p = yamlProblem(err, piece);
+      errors.push({
+        file,
+        line: lineAt(lines, p.offset === undefined ? start : start + p.offset),
+        message: p.message,
+      });
+    }
+  }
+  return out;
+}
+
+/** A stream's events cut into documents (each DOCUMENT … POP). */
+function splitDocuments(events: Event[]): Event[][] {
+  const docs: Event[][] = [];
+  let depth = 0;
+  let from = 0;
+  events.forEach((e, i) => {
+    if (e.type === EVENT_ID.POP) {
+      if (--depth === 0) docs.push(events.slice(from, i + 1));
+    } else if (e.type !== EVENT_ID.SCALAR && e.type !== EVENT_ID.ALIAS) {
+      if (depth++ === 0) from = i;
+    }
+  });
+  return docs;
+}
+
+const OFFSET_FIELDS = [
+  'start',
+  'valueStart',
+  'valueEnd',
+  'anchorStart',
+  'anchorEnd',
+  'tagStart',
+  'tagEnd',
+] as const;
+
+/** Events parsed from a piece of the text that starts at `by`, moved to offsets in the whole text. */
+function shift(events: Event[], by: number): Event[] {
+  if (by === 0) return events;
+  for (const e of events) {
+    const r = e as unknown as Record<string, number>;
+    for (const f of OFFSET_FIELDS)
+      if (typeof r[f] === 'number' && (r[f]) >= 0) r[f] = (r[f]) + by;
+  }
+  return events;
 }
 
 /**
@@ -461,99 +534,52 @@ export function parseManifests(
   opts: Pick<LoadOptions, 'maxAliasCount'> = DEFAULT_LOAD_OPTIONS,
   nonObjects?: Set<InputError>,
 ): void {
-  const lc = new LineCounter();
-  const docs = composeDocuments(text, lc);
-  const source: SourceText = { text, lines: lc };
-  let start = 0;
-  try {
-    for (const doc of docs) {
-      const before = out.length;
-      addDocument(doc, text, file, lc, out, errors, opts, nonObjects);
-      const end = doc.range[2];
-      for (let i = before; i < out.length; i++) {
-        const s = out[i] as Subject;
-        const item = listItems.get(s);
-        sources.set(s, item === undefined ? { source, start, end, doc } : { source, start, end, item, doc });
-      }
-      start = end;
+  const source: SourceText = { text, lines: new LineIndex(text) };
+  for (const events of documentEvents(text, source.lines, file, errors)) {
+    const before = out.length;
+    addDocument(events, source, file, out, errors, opts, nonObjects);
+    for (let i = before; i < out.length; i++) {
+      const s = out[i] as Subject;
+      const item = listItems.get(s);
+      sources.set(s, item === undefined ? { source, events } : { source, events, item });
     }
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    errors.push({
-      file,
-      message: /call stack/i.test(msg) ? 'nested too deeply' : `cannot parse: ${oneLine(msg)}`,
-    });
   }
 }
 
-/**
- * Offset of the first key that is a list or map (`? [a, b]`, `{a: 1}: x`), which a JS object
- * cannot hold. Only documents whose text could spell one (an explicit `?` key, or `]`/`}`
- * before a `:`) are walked, so ordinary manifests pay one regular-expression scan.
- */
-const COLLECTION_KEY_HINT = /\?[ \t\n]|[\]}][ \t]*:/;
-function collectionKey(doc: Document.Parsed, text: string): number | undefined {
-  const [start, , end] = doc.range;
-  if (!COLLECTION_KEY_HINT.test(text.slice(start, end))) return undefined;
-  let at: number | undefined;
-  visit(doc, {
-    Pair(_, pair) {
-      if (!isCollection(pair.key)) return undefined;
-      at = pair.key.range?.[0] ?? start;
-      return visit.BREAK;
-    },
-  });
-  return at;
-}
-
 function addDocument(
-  doc: Document.Parsed,
-  text: string,
+  events: Event[],
+  source: SourceText,
   file: string,
-  lc: LineCounter,
   out: Subject[],
   errors: InputError[],
   opts: Pick<LoadOptions, 'maxAliasCount'>,
   nonObjects?: Set<InputError>,
 ): void {
-  const docError = doc.errors[0];
-  if (docError) {
-    const message = /call stack/i.test(docError.message) ? 'nested too deeply' : oneLine(docError.message);
-    errors.push({ file, line: lineAt(lc, docError.pos[0]), message });
-    return;
-  }
-  const contents = doc.contents;
-  if (contents === null) return; // empty document (`---` alone, or comments only)
-  const line = lineAt(lc, contents.range[0]);
-  const badKey = collectionKey(doc, text);
-  if (badKey !== undefined) {
-    errors.push({
-      file,
-      line: lineAt(lc, badKey) ?? line,
-      message: 'a mapping key is itself a list or a map; Kubernetes objects have string keys',
-    });
+  const nodes = new DocumentNodes(events, source.text);
+  const root = nodes.root;
+  if (root === undefined) return; // empty document (`---` alone, or comments only)
+  const line = lineAt(source.lines, nodeOffset(events, root));
+  const problem = checkDocument(events, source.text, opts.maxAliasCount);
+  if (problem) {
+    errors.push({ file, line: lineAt(source.lines, problem.offset) ?? line, message: problem.message });
     return;
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
+    value = constructDocument(events, source.text);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    errors.push({
-      file,
-      line,
-      message: /call stack/i.test(msg) ? 'document is nested too deeply' : oneLine(msg),
-    });
+    const p = yamlProblem(err, source.text);
+    errors.push({ file, line: lineAt(source.lines, p.offset) ?? line, message: p.message });
     return;
   }
   if (value === null || value === undefined) return; // `~` or `null`: an empty document too
   if (isObj(value) && isListKind(value)) {
-    addList(value, contents, file, line, lc, out, errors);
+    addList(value, nodes, root, file, line, source.lines, out, errors);
     return;
   }
-  const problem = notAnObject(value);
-  if (problem) {
-    const e: InputError = { file, line, message: problem };
+  const notObject = notAnObject(value);
+  if (notObject) {
+    const e: InputError = { file, line, message: notObject };
     errors.push(e);
     nonObjects?.add(e);
     return;
@@ -566,10 +592,11 @@ const listItems = new WeakMap<Subject, number>();
 
 function addList(
   list: Record<string, unknown>,
-  node: unknown,
+  nodes: DocumentNodes,
+  root: number,
   file: string,
   listLine: number | undefined,
-  lc: LineCounter,
+  lines: LineIndex,
   out: Subject[],
   errors: InputError[],
 ): void {
@@ -579,15 +606,15 @@ function addList(
     errors.push({ file, line: listLine, message: `${String(list['kind'])}.items must be a list` });
     return;
   }
-  const itemNodes = isMap(node) ? node.get('items', true) : undefined;
-  const seq = isSeq(itemNodes) ? itemNodes : undefined;
+  const itemsNode = nodes.step(root, 'items');
+  const itemNodes = itemsNode ? nodes.items(itemsNode.index) : undefined;
   // Typed lists (PodList …) from the API server omit each item's kind and apiVersion.
   const listKind = String(list['kind']);
   const itemKind = listKind !== 'List' ? listKind.slice(0, -'List'.length) : undefined;
   const listApiVersion = typeof list['apiVersion'] === 'string' ? list['apiVersion'] : undefined;
   items.forEach((item: unknown, i) => {
-    const itemNode = seq?.items[i] as { range?: [number, number, number] } | undefined;
-    const line = lineAt(lc, itemNode?.range?.[0]) ?? listLine;
+    const at = itemNodes?.[i];
+    const line = (at === undefined ? undefined : lineAt(lines, nodeOffset(nodes.events, at))) ?? listLine;
     if (item === null || item === undefined) return;
     if (itemKind && isObj(item)) {
       if (item['kind'] === undefined) item['kind'] = itemKind;

@@ -1,13 +1,13 @@
 /**
  * Where in its file a finding's offending field is. Rules name the field in their message as a
  * path from the object's root (`spec.template.spec.containers[0].securityContext.privileged`);
- * the locator parses the object's document again, alone, with the loader's one YAML parser
- * (composeDocuments) and follows the path through the node ranges. A field that is absent (a
- * missing securityContext) is located at its nearest existing ancestor (the container).
+ * the locator follows the path through the parser events the loader kept for the object's
+ * document (yaml-events.ts). A field that is absent (a missing securityContext) is located at
+ * its nearest existing ancestor (the container).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
 import type { KubeObject } from '../engine/types.ts';
-import { composeDocuments, type DocumentSource } from './load.ts';
+import type { DocumentSource } from './load.ts';
+import { DocumentNodes, nodeOffset } from './yaml-events.ts';
 
 export type PathSegment = string | number;
 
@@ -62,107 +62,46 @@ export function fieldPathIn(message: string, object: KubeObject): string | undef
   return undefined;
 }
 
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && (typeof key.value === 'symbol' || key.value === '<<');
-}
-
-/** Follows an alias to the node it names (anchors are in the same document). */
-function deref(node: unknown, doc: Document.Parsed): unknown {
-  let n = node;
-  for (let hops = 0; isAlias(n) && hops < 100; hops++) n = n.resolve(doc);
-  return n;
-}
-
-interface Step {
-  node: unknown;
-  /** Offset of the key (maps) or the item (lists). */
-  offset: number;
-}
-
-function stepInto(node: unknown, seg: PathSegment, doc: Document.Parsed, depth = 0): Step | undefined {
-  const n = deref(node, doc);
-  if (isSeq(n) && typeof seg === 'number') {
-    const item = n.items[seg] as Node | null | undefined;
-    const offset = (deref(item, doc) as Node | undefined)?.range?.[0] ?? item?.range?.[0];
-    return item === undefined || offset === undefined ? undefined : { node: item, offset };
-  }
-  if (!isMap(n)) return undefined;
-  const key = String(seg);
-  const merged: unknown[] = [];
-  for (const pair of n.items) {
-    if (isMergeKey(pair.key)) {
-      merged.push(pair.value);
-      continue;
-    }
-    if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range)
-      return { node: pair.value, offset: pair.key.range[0] };
-  }
-  // `<<: *base` or `<<: [*a, *b]`: keys of the merged maps, the first one winning as in the loader.
-  if (depth > 20) return undefined;
-  for (const m of merged) {
-    const v = deref(m, doc);
-    const sources = isSeq(v) ? v.items : [v];
-    for (const src of sources) {
-      const found = stepInto(src, seg, doc, depth + 1);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
-/** The document of `src`, parsed again on its own from its slice of the text. */
-function documentOf(src: DocumentSource): Document.Parsed | undefined {
-  const slice = src.source.text.slice(src.start, src.end);
-  for (const doc of composeDocuments(slice, new LineCounter())) {
-    if (doc.errors.length > 0) return undefined;
-    if (doc.contents !== null) return doc;
-  }
-  return undefined;
-}
-
 /**
- * Locates fields in the documents subjects were read from. Each document is parsed again alone,
- * with the loader's parser; the last one is kept, as a subject's findings come together.
+ * Locates fields in the documents subjects were read from; the last document's node index is
+ * kept, as a subject's findings come together.
  */
 export class FieldLocator {
-  private last: { src: DocumentSource; doc: Document.Parsed | undefined } | undefined;
+  private last: DocumentNodes | undefined;
 
-  private document(src: DocumentSource): Document.Parsed | undefined {
-    if (src.doc) return src.doc;
-    const last = this.last;
-    if (last && last.src.source === src.source && last.src.start === src.start) return last.doc;
-    const doc = documentOf(src);
-    this.last = { src, doc };
-    return doc;
+  private nodes(src: DocumentSource): DocumentNodes {
+    if (this.last?.events !== src.events) this.last = new DocumentNodes(src.events, src.source.text);
+    return this.last;
   }
 
-  /** Where `path` is in the subject's document; undefined when it is not a path or the document cannot be read back. */
+  /** Where `path` is in the subject's document; undefined when it is not a path or the document has no content. */
   locate(src: DocumentSource, path: string): FieldLocation | undefined {
     const segments = parseFieldPath(path);
     if (!segments) return undefined;
-    const doc = this.document(src);
-    if (!doc?.contents) return undefined;
-    let node: unknown = doc.contents;
-    let offset = doc.contents.range[0];
+    const nodes = this.nodes(src);
+    const root = nodes?.root;
+    if (!nodes || root === undefined) return undefined;
+    let node = root;
+    let offset = nodeOffset(nodes.events, root);
     if (src.item !== undefined) {
-      const items = stepInto(node, 'items', doc);
-      const item = items && stepInto(items.node, src.item, doc);
+      const items = nodes.step(node, 'items');
+      const item = items && nodes.step(items.index, src.item);
       if (!item) return undefined;
-      node = item.node;
+      node = item.index;
       offset = item.offset;
     }
     let exact = true;
     for (const seg of segments) {
-      const next = stepInto(node, seg, doc);
-      if (!next) {
+      const next = nodes.step(node, seg);
+      if (!next || next.offset < 0) {
         exact = false;
         break;
       }
-      node = next.node;
+      node = next.index;
       offset = next.offset;
     }
-    // A kept document's ranges are offsets in the whole text; a re-parsed slice's, in the slice.
-    const { line, col } = src.source.lines.linePos(src.doc ? offset : src.start + offset);
+    if (offset < 0) return undefined;
+    const { line, col } = src.source.lines.linePos(offset);
     return { path, line, column: col, exact };
   }
 }

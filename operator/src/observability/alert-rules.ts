@@ -6,7 +6,7 @@
  * severity label, a runbook that exists, only metrics Vigil exports, and
  * promtool unit tests where it fires and where it does not.
  */
-import { parse, stringify } from 'yaml';
+import { parseYaml, toYaml } from '../yaml.ts';
 
 export const RUNBOOK_BASE = 'https://github.com/vigil-dev/vigil/blob/main/docs/runbooks/';
 export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const;
@@ -32,7 +32,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 /** The rule groups of a PrometheusRule manifest; throws on anything else. */
 export function parsePrometheusRule(text: string): RuleGroup[] {
-  const doc: unknown = parse(text);
+  const doc: unknown = parseYaml(text);
   if (!isObj(doc) || doc.kind !== 'PrometheusRule' || doc.apiVersion !== 'monitoring.coreos.com/v1') {
     throw new Error('not a monitoring.coreos.com/v1 PrometheusRule');
   }
@@ -75,7 +75,7 @@ export function renderPlainRules(prometheusRuleText: string, opts: RenderOptions
       ? [`# TEST ONLY: every "for:" overridden to ${opts.forOverride}.`]
       : []),
   ];
-  return `${header.join('\n')}\n${stringify({ groups }, { lineWidth: 0 })}`;
+  return `${header.join('\n')}\n${toYaml({ groups })}`;
 }
 
 export function alertsOf(groups: RuleGroup[]): AlertRule[] {
