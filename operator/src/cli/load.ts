@@ -18,8 +18,6 @@ import { dirname, extname, join, relative, resolve } from 'node:path';
 import { isObj } from '../engine/podspec.ts';
 import type { KubeObject, Subject } from '../engine/types.ts';
 import { constructDocument, EVENT_ID, type Event, MAX_DEPTH, parseEvents, YAMLException } from '../yaml.ts';
-import type { FieldLocation } from './locate.ts';
-import { loadInParallel } from './parallel.ts';
 import { checkDocument, DocumentNodes, nodeOffset } from './yaml-events.ts';
 
 /** Display name of standard input in locations and messages. */
@@ -50,11 +48,6 @@ export interface InputNote {
 export interface LoadOptions {
   maxFileBytes: number;
   maxAliasCount: number;
-  /**
-   * Parser threads: 0 parses every input on this thread; undefined lets the parallel loader decide
-   * from the input size and the CPUs (see parallel.ts).
-   */
-  workers?: number;
 }
 
 export interface LoadResult {
@@ -64,8 +57,6 @@ export interface LoadResult {
   files: string[];
   /** Inputs skipped on purpose (Helm charts, non-Kubernetes YAML found in a directory). */
   notes: InputNote[];
-  /** Documents parsed on other threads, where their fields are located; close() it when done. */
-  remote?: RemoteDocuments;
 }
 
 export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
@@ -515,8 +506,7 @@ function shift(events: Event[], by: number): Event[] {
   if (by === 0) return events;
   for (const e of events) {
     const r = e as unknown as Record<string, number>;
-    for (const f of OFFSET_FIELDS)
-      if (typeof r[f] === 'number' && (r[f]) >= 0) r[f] = (r[f]) + by;
+    for (const f of OFFSET_FIELDS) if (typeof r[f] === 'number' && r[f] >= 0) r[f] = r[f] + by;
   }
   return events;
 }
@@ -661,19 +651,6 @@ export function loadFile(abs: string, display: string, opts: LoadOptions): FileO
   return parseInput(readFileCapped(abs, display, opts.maxFileBytes), display, opts);
 }
 
-/**
- * Where the parsing of some inputs happened off this thread (parallel.ts): their subjects'
- * documents stay there, and so does locating fields in them.
- */
-export interface RemoteDocuments {
-  /** Is this subject's document held by a parser thread? */
-  has(subject: Subject): boolean;
-  /** Locates one path per request in the subjects' documents; undefined where locate() would give undefined. */
-  locate(requests: readonly { subject: Subject; path: string }[]): Promise<(FieldLocation | undefined)[]>;
-  /** Ends the parser threads. */
-  close(): Promise<void>;
-}
-
 /** Reads and parses every path (files, directories, `-` for stdin) into one set of subjects. */
 export async function loadInputs(
   paths: readonly string[],
@@ -687,18 +664,14 @@ export async function loadInputs(
   const inputs = found.map((f) =>
     f === '-' ? { file: f, display: STDIN_NAME } : { file: f, display: f, abs: resolve(cwd, f) },
   );
-  const readLocal = async (i: number): Promise<FileOutcome> => {
-    const input = inputs[i] as (typeof inputs)[number];
-    return input.abs === undefined
-      ? parseInput(await readStreamCapped(stdin, input.display, opts.maxFileBytes), input.display, opts)
-      : loadFile(input.abs, input.display, opts);
-  };
-  const loaded = await loadInParallel(inputs, opts, readLocal);
   const result: LoadResult = { subjects: [], errors, files: [], notes: discovery.notes };
-  if (loaded.remote) result.remote = loaded.remote;
-  inputs.forEach((input, i) => {
-    addOutcome(loaded.outcomes[i] as FileOutcome, input.file, input.display, discovery, result);
-  });
+  for (const input of inputs) {
+    const outcome =
+      input.abs === undefined
+        ? parseInput(await readStreamCapped(stdin, input.display, opts.maxFileBytes), input.display, opts)
+        : loadFile(input.abs, input.display, opts);
+    addOutcome(outcome, input.file, input.display, discovery, result);
+  }
   return result;
 }
 
@@ -733,11 +706,4 @@ function addOutcome(
   result.files.push(display);
   for (const s of subjects) result.subjects.push(s);
   for (const e of fileErrors) result.errors.push(e);
-}
-
-/** The inputs of loadInputs, in order: `abs` is undefined for stdin. */
-export interface LoadInput {
-  file: string;
-  display: string;
-  abs?: string;
 }

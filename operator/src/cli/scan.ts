@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ClusterIndex } from '../engine/cluster-index.ts';
-import { compareFindings, evaluateObject, resourceRef } from '../engine/evaluate.ts';
+import { compareFindings, evaluateObject, resourceRef, type ObjectEvaluation } from '../engine/evaluate.ts';
 import { asObj, asString } from '../engine/podspec.ts';
 import { compilePolicy, DEFAULT_PROFILE, type CompiledPolicy } from '../engine/policy.ts';
 import {
@@ -39,7 +39,6 @@ import {
   loadInputs,
   type LoadOptions,
   type LoadResult,
-  type RemoteDocuments,
 } from './load.ts';
 import { fieldPathIn, FieldLocator } from './locate.ts';
 import { formatJson } from './output/json.ts';
@@ -163,14 +162,35 @@ function withField(f: Finding, s: Subject, locator: FieldLocator): ScanFinding {
   return field ? { ...f, field } : f;
 }
 
-interface Evaluated {
-  /** Findings in evaluation order, each with its subject. */
-  found: { finding: Finding; subject: Subject }[];
-  resources: EvaluatedResource[];
-  ruleErrors: LocatedRuleError[];
+type Evaluated = Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'>;
+
+/**
+ * The findings (each with the position of the field it names), resources and rule errors of
+ * the subjects' evaluations (in subject order), findings in their total order.
+ */
+function assemble(subjects: readonly Subject[], evaluations: readonly ObjectEvaluation[]): Evaluated {
+  const locator = new FieldLocator();
+  const findings: ScanFinding[] = [];
+  const resources: EvaluatedResource[] = [];
+  const ruleErrors: LocatedRuleError[] = [];
+  subjects.forEach((s, i) => {
+    const r = evaluations[i];
+    if (!r?.matched) return;
+    resources.push(
+      s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
+    );
+    for (const f of r.findings) findings.push(withField(f, s, locator));
+    for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
+  });
+  findings.sort(compareFindings);
+  return { findings, resources, ruleErrors };
 }
 
-function evaluateSubjects(
+/**
+ * Evaluates every subject against the policy over one shared index, on this thread. Findings of
+ * subjects read by the loader carry the position of the field they name (see locate.ts).
+ */
+export function evaluateAll(
   subjects: readonly Subject[],
   policy: CompiledPolicy,
   now: Date,
@@ -180,72 +200,10 @@ function evaluateSubjects(
     subjects.map((s) => s.object),
     cluster,
   );
-  const found: Evaluated['found'] = [];
-  const resources: EvaluatedResource[] = [];
-  const ruleErrors: LocatedRuleError[] = [];
-  for (const s of subjects) {
-    const r = evaluateObject(s.object, policy, index, now, s.location);
-    if (!r.matched) continue;
-    resources.push(
-      s.location ? { ref: resourceRef(s.object), location: s.location } : { ref: resourceRef(s.object) },
-    );
-    for (const f of r.findings) found.push({ finding: f, subject: s });
-    for (const e of r.errors) ruleErrors.push(s.location ? { ...e, location: s.location } : e);
-  }
-  return { found, resources, ruleErrors };
-}
-
-/**
- * Evaluates every subject against the policy over one shared index. Findings of subjects read by
- * the loader carry the position of the field they name (see locate.ts).
- */
-export function evaluateAll(
-  subjects: readonly Subject[],
-  policy: CompiledPolicy,
-  now: Date,
-  cluster: ClusterFacts = {},
-): Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'> {
-  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now, cluster);
-  const locator = new FieldLocator();
-  const findings = found.map(({ finding, subject }) => withField(finding, subject, locator));
-  findings.sort(compareFindings);
-  return { findings, resources, ruleErrors };
-}
-
-/**
- * evaluateAll for subjects of which some were parsed on parser threads (parallel.ts): their
- * fields are located there, in one batch per thread.
- */
-export async function evaluateLoaded(
-  subjects: readonly Subject[],
-  policy: CompiledPolicy,
-  now: Date,
-  remote: RemoteDocuments | undefined,
-  cluster: ClusterFacts = {},
-): Promise<Pick<ScanResult, 'findings' | 'resources' | 'ruleErrors'>> {
-  if (!remote) return evaluateAll(subjects, policy, now, cluster);
-  const { found, resources, ruleErrors } = evaluateSubjects(subjects, policy, now, cluster);
-  const locator = new FieldLocator();
-  const findings: ScanFinding[] = [];
-  const requests: { subject: Subject; path: string }[] = [];
-  const at: number[] = [];
-  for (const { finding, subject } of found) {
-    if (remote.has(subject)) {
-      const path = fieldPathIn(finding.message, subject.object);
-      if (path) {
-        requests.push({ subject, path });
-        at.push(findings.length);
-      }
-      findings.push(finding);
-    } else findings.push(withField(finding, subject, locator));
-  }
-  const located = await remote.locate(requests);
-  located.forEach((field, j) => {
-    const k = at[j] as number;
-    if (field) findings[k] = { ...(findings[k] as ScanFinding), field };
-  });
-  findings.sort(compareFindings);
-  return { findings, resources, ruleErrors };
+  return assemble(
+    subjects,
+    subjects.map((s) => evaluateObject(s.object, policy, index, now, s.location)),
+  );
 }
 
 export function exitCodeFor(findings: readonly Finding[], failOn: FailOn, hadErrors: boolean): number {
@@ -289,13 +247,8 @@ export async function scan(opts: ScanOptions, io: CliIO): Promise<number> {
     }
     policy = compiled.policy;
   }
-
   const loaded = await loadInputs(opts.paths, io.stdin, io.cwd, opts.load);
-  try {
-    return await report(opts, io, policy, policySubject, loaded);
-  } finally {
-    await loaded.remote?.close();
-  }
+  return report(opts, io, policy, policySubject, loaded);
 }
 
 async function report(
@@ -336,7 +289,7 @@ async function report(
     imagesNote(analysed, advisories !== undefined, io);
     cluster.images = analysed.facts;
   }
-  const evaluated = await evaluateLoaded(subjects, policy, opts.now, loaded.remote, cluster);
+  const evaluated = evaluateAll(subjects, policy, opts.now, cluster);
   for (const e of evaluated.ruleErrors) {
     const where = e.location ? ` (${locationLabel(e.location)})` : '';
     io.stderr.write(
