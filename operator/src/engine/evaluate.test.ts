@@ -3,6 +3,7 @@ import { ClusterIndex } from './cluster-index.ts';
 import { compareFindings, evaluateObject, evaluateSubjects, resourceRef } from './evaluate.ts';
 import { compilePolicy, type CompiledPolicy } from './policy.ts';
 import type { Finding, KubeObject, Rule, RuleContext, RuleHit, Subject } from './types.ts';
+import { perObject } from '../rules/rbac/_memo.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -44,6 +45,26 @@ function evalOne(obj: KubeObject, policy: CompiledPolicy, others: KubeObject[] =
 }
 
 describe('engine/evaluate evaluateObject', () => {
+  it('the rules of one object share a memo (perObject computes once); the next object gets a fresh one', () => {
+    const computed: string[] = [];
+    const derive = (obj: KubeObject, ctx: Pick<RuleContext, 'objectMemo'>): string =>
+      perObject(ctx, 'test/derived', () => {
+        const name = String(obj.metadata?.name);
+        computed.push(name);
+        return name.toUpperCase();
+      });
+    const a = rule('a', (o, ctx) => [{ message: `a ${derive(o, ctx)}` }]);
+    const b = rule('b', (o, ctx) => [{ message: `b ${derive(o, ctx)}` }]);
+    const policy = compile([a, b]);
+    expect(evalOne(pod('web'), policy).findings.map((f) => f.message)).to.deep.equal(['a WEB', 'b WEB']);
+    expect(evalOne(pod('db'), policy).findings.map((f) => f.message)).to.deep.equal(['a DB', 'b DB']);
+    expect(computed).to.deep.equal(['web', 'db']);
+    // Without a memo (a rule called on its own), the value is computed every time.
+    expect(derive(pod('x'), {})).to.equal('X');
+    expect(derive(pod('x'), {})).to.equal('X');
+    expect(computed).to.deep.equal(['web', 'db', 'x', 'x']);
+  });
+
   it('turns hits into findings with rule metadata, resource, container and location', () => {
     const r = evalOne(pod('web'), compile([always]));
     expect(r.matched).to.equal(true);

@@ -56,6 +56,23 @@ function activeRulesOf(policy: CompiledPolicy): ReadonlySet<string> {
   return ids;
 }
 
+/** The rules of a policy that apply to each kind, in policy order (computed once per policy and kind). */
+const rulesByKind = new WeakMap<CompiledPolicy, Map<string, CompiledPolicy['rules']>>();
+
+function rulesFor(policy: CompiledPolicy, kind: string): CompiledPolicy['rules'] {
+  let byKind = rulesByKind.get(policy);
+  if (!byKind) {
+    byKind = new Map();
+    rulesByKind.set(policy, byKind);
+  }
+  let rules = byKind.get(kind);
+  if (!rules) {
+    rules = policy.rules.filter((r) => r.rule.kinds.includes(kind));
+    byKind.set(kind, rules);
+  }
+  return rules;
+}
+
 /** Evaluates one object against one policy, using `index` for cross-resource rules. */
 export function evaluateObject(
   obj: KubeObject,
@@ -76,12 +93,13 @@ export function evaluateObject(
   const exceptions = policy.exceptions.filter(
     (e) => exceptionActive(e, now) && (e.match === undefined || matchesResource(e.match, obj, index)),
   );
-  for (const active of policy.rules) {
+  const activeRules = activeRulesOf(policy);
+  const objectMemo = new Map<string, unknown>();
+  for (const active of rulesFor(policy, kind)) {
     const rule = active.rule;
-    if (!rule.kinds.includes(kind)) continue;
     let hits;
     try {
-      hits = rule.check(obj, { params: active.params, index, now, activeRules: activeRulesOf(policy) });
+      hits = rule.check(obj, { params: active.params, index, now, activeRules, objectMemo });
     } catch (err) {
       out.errors.push({
         ruleId: rule.id,

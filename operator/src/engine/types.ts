@@ -115,6 +115,12 @@ export interface RuleContext {
    * undefined means the rule runs alone.
    */
   activeRules?: ReadonlySet<string>;
+  /**
+   * What several rules derive from the same object (its containers as a tool sees them, the
+   * secrets found in a container …), kept for the evaluation of this one object so the rules
+   * that need it compute it once (see perObject in evaluate.ts). Absent: computed every time.
+   */
+  objectMemo?: Map<string, unknown>;
 }
 
 /** Read-only view over every object in scope, for cross-resource rules. */

@@ -6,8 +6,9 @@
  * Both are cross-resource lookups through ctx.index.
  */
 import { allContainers, asString, asStringArray, podTemplate, type Obj } from '../../engine/podspec.ts';
-import type { ClusterIndexView, KubeObject, RuleHit, Severity } from '../../engine/types.ts';
+import type { ClusterIndexView, KubeObject, RuleContext, RuleHit, Severity } from '../../engine/types.ts';
 import { externalExposure, isTopLevel, nsOf } from '../network/_net.ts';
+import { perObject } from '../rbac/_memo.ts';
 import { clusterAdminBindingsOf } from '../rbac/_rbac.ts';
 
 export interface ToolContainer {
@@ -20,8 +21,18 @@ export interface ToolContainer {
   container: Obj;
 }
 
-/** Containers of a top-level workload (owned pods are represented by their controller). */
-export function toolContainers(obj: KubeObject, index: ClusterIndexView): ToolContainer[] {
+/**
+ * Containers of a top-level workload (owned pods are represented by their controller); computed
+ * once per evaluation of the object, as every management-tools rule asks.
+ */
+export function toolContainers(
+  obj: KubeObject,
+  ctx: Pick<RuleContext, 'index' | 'objectMemo'>,
+): readonly ToolContainer[] {
+  return perObject(ctx, 'management-tools/containers', () => containersOf(obj, ctx.index));
+}
+
+function containersOf(obj: KubeObject, index: ClusterIndexView): ToolContainer[] {
   const tpl = podTemplate(obj);
   if (!tpl || !isTopLevel(obj, index)) return [];
   const counters: Record<string, number> = {};

@@ -23,7 +23,7 @@ export const helmTiller: Rule = {
   kinds: WORKLOAD_KINDS,
   profiles: ['recommended'],
   check(obj, ctx) {
-    const tiller = toolContainers(obj, ctx.index).filter((c) => imageBase(c.image) === 'tiller');
+    const tiller = toolContainers(obj, ctx).filter((c) => imageBase(c.image) === 'tiller');
     if (tiller.length === 0) return [];
     const rc = riskContext(obj, ctx.index);
     return tiller.map((c) =>

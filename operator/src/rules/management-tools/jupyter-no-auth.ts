@@ -54,7 +54,7 @@ export const jupyterWithoutAuth: Rule = {
   check(obj, ctx) {
     const hits: RuleHit[] = [];
     let rc;
-    for (const c of toolContainers(obj, ctx.index)) {
+    for (const c of toolContainers(obj, ctx)) {
       if (!isJupyter(c)) continue;
       const emptyToken = TOKEN_FLAGS.find((f) => empty(flagValue(c.argv, f)));
       if (!emptyToken) continue;

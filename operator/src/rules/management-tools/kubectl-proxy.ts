@@ -37,7 +37,7 @@ export const kubectlProxyExposed: Rule = {
   check(obj, ctx) {
     const hits: RuleHit[] = [];
     let rc;
-    for (const c of toolContainers(obj, ctx.index)) {
+    for (const c of toolContainers(obj, ctx)) {
       const k = c.argv.findIndex((a) => a === 'kubectl' || a.endsWith('/kubectl'));
       if (k < 0 || !c.argv.slice(k + 1).includes('proxy')) continue;
       const address = flagValue(c.argv, 'address', true);

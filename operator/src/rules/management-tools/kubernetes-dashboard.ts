@@ -55,7 +55,7 @@ export const dashboardInsecureFlags: Rule = {
   kinds: WORKLOAD_KINDS,
   profiles: ['recommended'],
   check(obj, ctx) {
-    const dash = toolContainers(obj, ctx.index).filter(isDashboard);
+    const dash = toolContainers(obj, ctx).filter(isDashboard);
     if (dash.length === 0) return [];
     const rc = riskContext(obj, ctx.index);
     const worse = aggravated(rc);
@@ -113,7 +113,7 @@ export const dashboardClusterAdmin: Rule = {
   kinds: WORKLOAD_KINDS,
   profiles: ['recommended'],
   check(obj, ctx) {
-    const dash = toolContainers(obj, ctx.index).filter(isDashboard);
+    const dash = toolContainers(obj, ctx).filter(isDashboard);
     const first = dash[0];
     if (!first) return [];
     const rc = riskContext(obj, ctx.index);

@@ -31,9 +31,7 @@ export const weaveScope: Rule = {
   kinds: WORKLOAD_KINDS,
   profiles: ['recommended'],
   check(obj, ctx) {
-    const scope = toolContainers(obj, ctx.index).filter((c) =>
-      imageRepo(c.image).endsWith('weaveworks/scope'),
-    );
+    const scope = toolContainers(obj, ctx).filter((c) => imageRepo(c.image).endsWith('weaveworks/scope'));
     if (scope.length === 0) return [];
     const rc = riskContext(obj, ctx.index);
     return scope.map((c) => {

@@ -141,7 +141,23 @@ export function ingressRuleAllowsAll(rule: unknown): boolean {
  * defaults to Ingress (plus Egress when egress rules are present); an omitted
  * podSelector is the empty selector. Policies with invalid selectors are skipped.
  */
-export function networkPolicies(index: ClusterIndexView, ns: string): PolicyView[] {
+export function networkPolicies(index: ClusterIndexView, ns: string): readonly PolicyView[] {
+  // Read once per namespace and version of the NetworkPolicy list, not once per workload.
+  const byNs = memoByKinds(
+    index,
+    'network/policy-views',
+    ['NetworkPolicy'],
+    () => new Map<string, PolicyView[]>(),
+  );
+  let views = byNs.get(ns);
+  if (!views) {
+    views = policyViews(index, ns);
+    byNs.set(ns, views);
+  }
+  return views;
+}
+
+function policyViews(index: ClusterIndexView, ns: string): PolicyView[] {
   const out: PolicyView[] = [];
   for (const np of byNamespace(index, ['NetworkPolicy']).get(ns) ?? []) {
     const spec = asObj(np['spec']);

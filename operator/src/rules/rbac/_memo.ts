@@ -13,7 +13,7 @@
  * the O(n) element comparison is skipped; that keeps a bulk scan linear.
  */
 import { ClusterIndex } from '../../engine/cluster-index.ts';
-import type { ClusterIndexView, KubeObject } from '../../engine/types.ts';
+import type { ClusterIndexView, KubeObject, RuleContext } from '../../engine/types.ts';
 
 interface Entry {
   /** The lists as returned by ofKind when the value was computed. */
@@ -59,5 +59,20 @@ export function memoByKinds<T>(
     return e.value as T;
   const value = compute();
   m.set(name, { lists: cur, snaps: immutable ? [] : cur.map((a) => [...a]), value });
+  return value;
+}
+
+/**
+ * What rules derive from the object being evaluated (its containers as a tool sees them, the
+ * secrets found in a container …), computed once per evaluation of that object: the engine
+ * gives every rule of one object's evaluation the same ctx.objectMemo. `key` must name
+ * everything the value depends on besides the object (e.g. the rule parameters used).
+ */
+export function perObject<T>(ctx: Pick<RuleContext, 'objectMemo'>, key: string, compute: () => T): T {
+  const memo = ctx.objectMemo;
+  if (!memo) return compute();
+  if (memo.has(key)) return memo.get(key) as T;
+  const value = compute();
+  memo.set(key, value);
   return value;
 }

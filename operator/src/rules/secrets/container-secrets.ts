@@ -18,7 +18,8 @@
  */
 import { WORKLOAD_KINDS, asArray, asObjArray, asString, asStringArray, dig } from '../../engine/podspec.ts';
 import { anyGlob } from '../../engine/match.ts';
-import type { KubeObject, ParamSpec, Params, Rule, RuleHit } from '../../engine/types.ts';
+import type { KubeObject, ParamSpec, Params, Rule, RuleContext, RuleHit } from '../../engine/types.ts';
+import { perObject } from '../rbac/_memo.ts';
 import { EXEMPT_CONTAINERS_PARAM, checkedContainers, type ContainerAt } from '../workload/_shared.ts';
 import {
   DEFAULT_SCAN_OPTIONS,
@@ -164,13 +165,18 @@ export function scanContainer(c: ContainerAt, opts: ScanOptions): Located[] {
   return out;
 }
 
-function hitsFor(obj: KubeObject, params: Params, known: boolean): RuleHit[] {
+/** The hits of one of the two rules; both read the same scan of each container (scanned once per object). */
+function hitsFor(obj: KubeObject, ctx: RuleContext, known: boolean): RuleHit[] {
+  const params = ctx.params;
   const opts = scanOptions(params);
   const ignore = asStringArray(params['ignoreNames']);
   const hits: RuleHit[] = [];
   const seen = new Set<string>();
   for (const c of checkedContainers(obj, params)) {
-    for (const l of scanContainer(c, opts)) {
+    const found = perObject(ctx, `secrets/${c.path}/${opts.minEntropy}/${opts.minLength}`, () =>
+      scanContainer(c, opts),
+    );
+    for (const l of found) {
       if (l.detection.known !== known) continue;
       if (l.name !== undefined && anyGlob(ignore, l.name)) continue;
       const message = `container "${c.name}" ${l.where} contains a literal ${known ? 'credential' : 'secret'}: ${l.detection.type}`;
@@ -198,7 +204,7 @@ export const knownCredential: Rule = {
   profiles: ['recommended'],
   params: [EXEMPT_CONTAINERS_PARAM, IGNORE_NAMES_PARAM],
   check(obj, ctx) {
-    return hitsFor(obj, ctx.params, true);
+    return hitsFor(obj, ctx, true);
   },
 };
 
@@ -215,6 +221,6 @@ export const hardcodedSecret: Rule = {
   profiles: ['recommended'],
   params: [EXEMPT_CONTAINERS_PARAM, ...TUNING_PARAMS],
   check(obj, ctx) {
-    return hitsFor(obj, ctx.params, false);
+    return hitsFor(obj, ctx, false);
   },
 };
