@@ -16,31 +16,7 @@ import type { AdvisoryIndex, OsvRecord } from '../images/osv.ts';
 import { RegistryClient, formatReference, parseReference, type Credentials } from '../images/registry.ts';
 import { findVulnerabilities } from '../images/vulns.ts';
 import type { CliIO } from './io.ts';
-
-/** parseArgs options of the registry flags. */
-export const REGISTRY_FLAGS = {
-  username: { type: 'string' },
-  ca: { type: 'string' },
-  'registry-config': { type: 'string' },
-  'plain-http': { type: 'boolean' },
-} as const;
-
-/** Their --help lines. */
-export const REGISTRY_HELP = `  --username USER        Registry user; the password is read from the environment
-                         variable VIGIL_REGISTRY_PASSWORD (never from the command line).
-                         VIGIL_REGISTRY_TOKEN instead sends a bearer token as is.
-  --registry-config FILE A Docker config.json (or a pull secret's .dockerconfigjson):
-                         the credentials listed for each image's registry.
-  --ca FILE              PEM certificates to trust for a TLS registry.
-  --plain-http           Talk HTTP, not HTTPS (default only for loopback registries).
-`;
-
-export interface RegistryFlagValues {
-  username?: string | undefined;
-  ca?: string | undefined;
-  'registry-config'?: string | undefined;
-  'plain-http'?: boolean | undefined;
-}
+import type { RegistryFlagValues } from './registry-flags.ts';
 
 /** A registry client as the flags ask for, or what is wrong with them (`usage`: a usage error). */
 export function registryClientFromFlags(

@@ -11,7 +11,8 @@ import { AdvisoryIndex, loadAdvisoriesFrom } from '../images/osv.ts';
 import { RegistryClient } from '../images/registry.ts';
 import { cycloneDxVulnerabilities, findVulnerabilities } from '../images/vulns.ts';
 import { oneOf, shortParseError, usageError } from './args.ts';
-import { REGISTRY_FLAGS, REGISTRY_HELP, registryClientFromFlags } from './images.ts';
+import { registryClientFromFlags } from './images.ts';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './registry-flags.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, type CliIO } from './io.ts';
 
 export const SBOM_OUTPUTS = ['table', 'json'] as const;

@@ -17,18 +17,10 @@ import {
   type KubeObject,
   type Subject,
 } from '../engine/types.ts';
-import { AdvisoryIndex, loadAdvisoriesFrom } from '../images/osv.ts';
-import { RegistryClient } from '../images/registry.ts';
+import type { AdvisoryIndex } from '../images/osv.ts';
+import type { RegistryClient } from '../images/registry.ts';
 import { ALL_RULES } from '../rules/index.ts';
-import {
-  REGISTRY_FLAGS,
-  REGISTRY_HELP,
-  advisoriesModifiedAt,
-  analyseReferences,
-  imageReferences,
-  imagesNote,
-  registryClientFromFlags,
-} from './images.ts';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './registry-flags.ts';
 import { oneOf, outputAndFailOn, shortParseError, usageError } from './args.ts';
 import { inputErrorLine, readPolicyDocument } from './policy-file.ts';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, printable, useColour, type CliIO } from './io.ts';
@@ -272,6 +264,10 @@ async function report(
 
   const cluster: ClusterFacts = {};
   if (opts.images) {
+    // The image code is loaded only when --images asks for it (it is most of the scan's modules).
+    const { advisoriesModifiedAt, analyseReferences, imageReferences, imagesNote } =
+      await import('./images.ts');
+    const { AdvisoryIndex, loadAdvisoriesFrom } = await import('../images/osv.ts');
     let advisories: { index: AdvisoryIndex; updatedAt?: string } | undefined;
     if (opts.images.advisories !== undefined) {
       try {
@@ -388,6 +384,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!v.images && imageFlag !== undefined)
     return usageError(io, 'scan', `--${imageFlag} needs --images`, SCAN_USAGE);
   if (v.images) {
+    const { registryClientFromFlags } = await import('./images.ts');
+    const { RegistryClient } = await import('../images/registry.ts');
     const client = registryClientFromFlags(v, io);
     if (!(client instanceof RegistryClient)) {
       if (client.usage) return usageError(io, 'scan', client.error, SCAN_USAGE);
