@@ -515,8 +515,7 @@ function shift(events: Event[], by: number): Event[] {
   if (by === 0) return events;
   for (const e of events) {
     const r = e as unknown as Record<string, number>;
-    for (const f of OFFSET_FIELDS)
-      if (typeof r[f] === 'number' && (r[f]) >= 0) r[f] = (r[f]) + by;
+    for (const f of OFFSET_FIELDS) if (typeof r[f] === 'number' && r[f] >= 0) r[f] = r[f] + by;
   }
   return events;
 }
