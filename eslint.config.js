@@ -2,6 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const ONE_YAML_PARSER = {
+  name: 'yaml',
+  message: 'Vigil has one YAML parser: use operator/src/yaml.ts (parseYaml, parseYamlAll, toYaml).',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.vigil/', 'bench/.work/', 'e2e/.work/'] },
   js.configs.recommended,
@@ -26,6 +31,11 @@ export default tseslint.config(
     },
   },
   {
+    // One YAML parser: js-yaml, through operator/src/yaml.ts. (The `yaml` package is still in
+    // node_modules, through testcontainers, so an import of it would resolve.)
+    rules: { 'no-restricted-imports': ['error', { paths: [ONE_YAML_PARSER] }] },
+  },
+  {
     // The engine and rules are pure: no Kubernetes client, logger, metrics, I/O or clock.
     files: ['operator/src/engine/**/*.ts', 'operator/src/rules/**/*.ts'],
     ignores: ['**/*.test.ts', '**/_testkit.ts', 'operator/src/rules/testing.ts'],
@@ -33,6 +43,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [ONE_YAML_PARSER],
           patterns: [
             {
               group: [

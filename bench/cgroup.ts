@@ -9,7 +9,7 @@
  */
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from '../operator/src/yaml.ts';
 
 export interface MemoryCgroup {
   dir: string;
@@ -49,7 +49,9 @@ interface ManagerContainer {
 }
 
 function managerContainer(managerYaml: string): ManagerContainer | undefined {
-  const doc = parse(managerYaml) as { spec?: { template?: { spec?: { containers?: ManagerContainer[] } } } };
+  const doc = parseYaml(managerYaml) as {
+    spec?: { template?: { spec?: { containers?: ManagerContainer[] } } };
+  };
   return doc.spec?.template?.spec?.containers?.[0];
 }
 

@@ -12,7 +12,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { toYaml } from '../operator/src/yaml.ts';
 import { prng } from '../e2e/prng.ts';
 
 export const DEFAULT_RESOURCES = 10_000;
@@ -494,7 +494,7 @@ export function generateCorpus(resources: number = DEFAULT_RESOURCES, seed: numb
   for (const o of objects) {
     let p = parts.get(o.file);
     if (!p) parts.set(o.file, (p = []));
-    p.push(stringify(o.object, { lineWidth: 0 }));
+    p.push(toYaml(o.object));
   }
   for (const [file, docs] of parts) files.set(file, docs.join('---\n'));
   return { resources: objects.length, seed, objects, files, kinds };

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlAll } from '../operator/src/yaml.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CHART_DIR = join(ROOT, 'charts', 'vigil');
@@ -55,9 +55,13 @@ export function helmBin(): string {
 /** Every non-empty document of a multi-document YAML stream; a YAML error throws, naming `what`. */
 export function parseObjects(text: string, what: string): K8sObject[] {
   const objs: K8sObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`${what}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    const o = doc.toJS() as unknown;
+  let docs: unknown[];
+  try {
+    docs = parseYamlAll(text);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+  }
+  for (const o of docs) {
     if (o === null || o === undefined) continue;
     if (typeof o !== 'object' || Array.isArray(o)) throw new Error(`${what}: a document is not an object`);
     const obj = o as Partial<K8sObject>;

@@ -10,8 +10,8 @@
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { format, resolveConfig } from 'prettier';
+import { parseYaml, toYaml } from '../operator/src/yaml.ts';
 
 type Schema = Record<string, unknown>;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,7 +21,10 @@ function isObj(v: unknown): v is Schema {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const definitions = parse(readFileSync(join(srcDir, 'definitions.yaml'), 'utf8')) as Record<string, Schema>;
+const definitions = parseYaml(readFileSync(join(srcDir, 'definitions.yaml'), 'utf8')) as Record<
+  string,
+  Schema
+>;
 
 /** Expands $refs; returns the schema plus, for each expanded node, the definition name (for TS naming). */
 const refNames = new WeakMap<object, string>();
@@ -123,8 +126,8 @@ const kinds: { kind: string; plural: string; group: string; version: string; sco
 for (const file of readdirSync(srcDir)
   .filter((f) => f.endsWith('.yaml') && f !== 'definitions.yaml')
   .sort()) {
-  const crd = expand(parse(readFileSync(join(srcDir, file), 'utf8'))) as Schema;
-  outputs.set(join(root, 'crds', file), header(`crds/src/${file}`) + stringify(crd, { lineWidth: 0 }));
+  const crd = expand(parseYaml(readFileSync(join(srcDir, file), 'utf8'))) as Schema;
+  outputs.set(join(root, 'crds', file), header(`crds/src/${file}`) + toYaml(crd));
   const spec = crd['spec'] as Schema;
   const names = spec['names'] as Schema;
   const version = (spec['versions'] as Schema[])[0] as Schema;

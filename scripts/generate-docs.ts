@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../operator/src/yaml.ts';
 import { ALL_RULES } from '../operator/src/rules/index.ts';
 import { WORKLOAD_KINDS } from '../operator/src/engine/podspec.ts';
 import { CATEGORIES, PROFILES, SEVERITIES, type Category, type Rule } from '../operator/src/engine/types.ts';
@@ -234,7 +234,7 @@ function walkChildren(s: Schema, path: string, rows: FieldRow[], validations: Va
 /** docs/api.md: every CRD, from the generated YAML (files in the order given). */
 export function renderApiDoc(crds: readonly { file: string; text: string }[]): string {
   const out: string[] = [GENERATED('crds/*.yaml'), '', '# Vigil API reference', ''];
-  const parsed = crds.map((c) => ({ file: c.file, crd: parse(c.text) as Schema }));
+  const parsed = crds.map((c) => ({ file: c.file, crd: parseYaml(c.text) as Schema }));
   const group = str(isObj(parsed[0]?.crd['spec']) ? parsed[0].crd['spec']['group'] : undefined) ?? '';
   out.push(
     `Vigil's custom resources, in API group ${code(group)}. Field paths use ${code('[]')} for list items and ${code('<key>')} for map keys. The same schema is served by the API server (${code('kubectl explain')}).`,

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../operator/src/yaml.ts';
 import {
   lintAlertRules,
   parsePrometheusRule,
@@ -57,7 +57,7 @@ if (!existsSync(PLAIN) || readFileSync(PLAIN, 'utf8') !== rendered) {
 const tests = new Map<string, PromtoolTestFile>();
 for (const f of existsSync(TESTS) ? readdirSync(TESTS).sort() : []) {
   if (f.endsWith('.yaml') || f.endsWith('.yml')) {
-    tests.set(f, parse(readFileSync(join(TESTS, f), 'utf8')) as PromtoolTestFile);
+    tests.set(f, parseYaml(readFileSync(join(TESTS, f), 'utf8')) as PromtoolTestFile);
   }
 }
 problems.push(

@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Document, parse, parseAllDocuments } from 'yaml';
+import { parseYaml, parseYamlAll, toYaml } from '../operator/src/yaml.ts';
 import { CHART_DIR, INSTALL_YAML, ROOT, managerImage, parseImageRef, readObjects } from './chart.ts';
 
 const ALERT_RULES = join(ROOT, 'config', 'prometheus', 'rules', 'vigil-alerts.rules.yaml');
@@ -26,12 +26,12 @@ const rel = (f: string): string => relative(ROOT, f);
 const wanted = new Map<string, string>();
 
 // CRDs: the documents of install.yaml, as kustomize rendered them (labels included).
-for (const doc of parseAllDocuments(readFileSync(INSTALL_YAML, 'utf8'))) {
-  const o = doc.toJS() as { kind?: string; spec?: { names?: { plural?: string } } } | null;
+type Crd = { kind?: string; spec?: { names?: { plural?: string } } } | null;
+for (const o of parseYamlAll(readFileSync(INSTALL_YAML, 'utf8')) as Crd[]) {
   if (o?.kind !== 'CustomResourceDefinition') continue;
   const plural = o.spec?.names?.plural;
   if (plural === undefined) throw new Error(`${rel(INSTALL_YAML)}: a CRD without spec.names.plural`);
-  const body = new Document(doc.toJS()).toString({ lineWidth: 0 });
+  const body = toYaml(o);
   wanted.set(
     join(CHART_DIR, 'crds', `${plural}.yaml`),
     `# GENERATED from ${rel(INSTALL_YAML)} (crds/${plural}.yaml) by scripts/render-chart.ts (make manifests). Do not edit.\n${body}`,
@@ -58,7 +58,7 @@ for (let i = start + 1; i < lines.length && /^(\s|$)/.test(lines[i] ?? ''); i++)
 }
 if (seen.size !== 3) throw new Error(`${rel(VALUES)}: image: needs the keys repository, tag and digest`);
 const values = lines.join('\n');
-const parsed = parse(values) as { image?: Record<string, unknown> };
+const parsed = parseYaml(values) as { image?: Record<string, unknown> };
 for (const k of ['repository', 'tag', 'digest'] as const) {
   if (parsed.image?.[k] !== image[k]) throw new Error(`${rel(VALUES)}: image.${k} did not round-trip`);
 }

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '../../operator/src/yaml.ts';
 import { evaluateSubjects } from '../../operator/src/engine/evaluate.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
 import { upstreamFixtures } from '../../operator/src/testing/pss-fixtures.ts';
@@ -57,7 +57,7 @@ describe('generated ValidatingAdmissionPolicies on a real API server', function 
       const refusedByValidation: string[] = [];
       for (const f of fixtures) {
         const obj = placed(
-          parse(readFileSync(f.file, 'utf8')) as KubeObject,
+          parseYaml(readFileSync(f.file, 'utf8')) as KubeObject,
           ns,
           f.path
             .replace(/\.yaml$/, '')

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { stringify } from 'yaml';
+import { toYaml as yamlDocument } from '../../operator/src/yaml.ts';
 import { renderAdmission } from '../../operator/src/admission/translate.ts';
 import { compilePolicy, type CompiledPolicy } from '../../operator/src/engine/policy.ts';
 import type { KubeObject } from '../../operator/src/engine/types.ts';
@@ -47,7 +47,7 @@ export function compile(name: string, spec: Record<string, unknown>): CompiledPo
   return policy;
 }
 
-export const toYaml = (objs: unknown[]): string => objs.map((o) => `---\n${stringify(o)}`).join('');
+export const toYaml = (objs: unknown[]): string => objs.map((o) => `---\n${yamlDocument(o)}`).join('');
 
 /** Creates the generated objects and waits until the API server has type-checked each policy. */
 export async function install(policy: CompiledPolicy): Promise<string[]> {
@@ -102,5 +102,5 @@ export function placed(obj: KubeObject, ns: string, name: string): KubeObject {
 }
 
 export function dryRun(obj: KubeObject): Run {
-  return kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], stringify(obj));
+  return kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], yamlDocument(obj));
 }

@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseYaml, parseYamlAll } from '../../operator/src/yaml.ts';
 import { renderAdmission } from '../../operator/src/admission/translate.ts';
 import {
   CONTAINER_SECURITY_CONTEXT_FIELDS,
@@ -240,13 +240,15 @@ interface Case {
 function corpus(): Case[] {
   const out: Case[] = [];
   for (const f of upstreamFixtures())
-    out.push({ label: `pss-fixture ${f.path}`, object: parse(readFileSync(f.file, 'utf8')) as KubeObject });
+    out.push({
+      label: `pss-fixture ${f.path}`,
+      object: parseYaml(readFileSync(f.file, 'utf8')) as KubeObject,
+    });
   const examples = join(REPO_ROOT, 'manifests', 'examples');
   for (const file of readdirSync(examples)
     .filter((f) => f.endsWith('.yaml'))
     .sort())
-    for (const d of parseAllDocuments(readFileSync(join(examples, file), 'utf8'))) {
-      const o = d.toJS() as KubeObject;
+    for (const o of parseYamlAll(readFileSync(join(examples, file), 'utf8')) as KubeObject[]) {
       if ((WORKLOAD_KINDS as readonly unknown[]).includes(o.kind))
         out.push({ label: `example ${file} ${String(o.kind)}/${String(o.metadata?.name)}`, object: o });
     }

@@ -10,7 +10,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync 
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../../operator/src/yaml.ts';
 import { freePort, waitFor } from '../controlplane/controlplane.ts';
 
 /** One Alertmanager webhook delivery, with the time this process received it. */
@@ -59,7 +59,7 @@ export class AlertingStack {
 
     writeFileSync(
       join(this.dir, 'alertmanager.yml'),
-      stringify({
+      toYaml({
         global: { resolve_timeout: '5s' },
         route: {
           receiver: 'webhook',
@@ -87,7 +87,7 @@ export class AlertingStack {
     writeFileSync(join(this.dir, 'rules.yaml'), opts.rules);
     writeFileSync(
       join(this.dir, 'prometheus.yml'),
-      stringify({
+      toYaml({
         global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
         rule_files: [join(this.dir, 'rules.yaml')],
         alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../../operator/src/yaml.ts';
 import { waitFor } from '../controlplane/controlplane.ts';
 import {
   CHART_DIR,
@@ -215,7 +215,7 @@ export function helmInstallSuite(target: () => HelmTarget, label = ''): void {
       t = target();
       expected = expectedObjects(t);
       expectedFile = join(tempDir('vigil-chart-'), 'install.yaml');
-      writeFileSync(expectedFile, expected.map((o) => stringify(o)).join('---\n'));
+      writeFileSync(expectedFile, expected.map((o) => toYaml(o)).join('---\n'));
     });
 
     after(() => {

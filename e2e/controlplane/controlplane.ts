@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseYaml, toYaml } from '../../operator/src/yaml.ts';
 import { certFiles, issueCert, selfSignedCert } from '../../operator/src/testing/certs.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -166,7 +166,7 @@ export function tokenKubeconfig(adminKubeconfig: string, token: string): string 
   const file = join(mkdtempSync(join(tmpdir(), 'vigil-token-')), 'kubeconfig');
   writeFileSync(
     file,
-    stringifyYaml({
+    toYaml({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'c', cluster: server }],

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from '../../operator/src/yaml.ts';
 import { cluster } from '../harness.ts';
 import { REPO_ROOT } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
@@ -42,7 +42,7 @@ const CASES: Case[] = readdirSync(DIR)
     const text = readFileSync(join(DIR, file), 'utf8');
     const exp = header(text, 'expect');
     if (exp !== 'rejected' && exp !== 'not-accepted') throw new Error(`${file}: no "# expect:" header`);
-    const name = (parse(text) as { metadata?: { name?: string } } | null)?.metadata?.name;
+    const name = (parseYaml(text) as { metadata?: { name?: string } } | null)?.metadata?.name;
     if (!name) throw new Error(`${file}: no metadata name`);
     const c: Case = {
       file,

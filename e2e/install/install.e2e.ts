@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseYamlAll, toYaml } from '../../operator/src/yaml.ts';
 import { cluster } from '../harness.ts';
 import { REPO_ROOT, tokenKubeconfig, waitFor } from '../controlplane/controlplane.ts';
 import { startOperator } from '../operator/process.ts';
@@ -43,9 +43,7 @@ interface Obj {
 }
 
 function installObjects(): Obj[] {
-  return parseAllDocuments(readFileSync(INSTALL, 'utf8'))
-    .map((d) => d.toJS() as Obj | null)
-    .filter((o): o is Obj => o !== null);
+  return (parseYamlAll(readFileSync(INSTALL, 'utf8')) as (Obj | null)[]).filter((o): o is Obj => o !== null);
 }
 
 describe('install bundle on a real API server', function () {
@@ -61,7 +59,7 @@ describe('install bundle on a real API server', function () {
     const rest = installObjects().filter((o) => o.kind !== 'CustomResourceDefinition');
     tryKubectl(
       ['delete', '--ignore-not-found', '--wait=false', '-f', '-'],
-      rest.map((o) => stringify(o)).join('---\n'),
+      rest.map((o) => toYaml(o)).join('---\n'),
     );
     tryKubectl(['delete', 'namespace', '--ignore-not-found', '--wait=false', 'install-e2e']);
     const gone = tryKubectl([

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from './yaml.ts';
 import {
   REPO_ROOT,
   generateDocs,
@@ -93,7 +93,7 @@ describe('generated docs', () => {
     expect(crds.length).to.be.greaterThanOrEqual(2);
     const md = renderApiDoc(crds);
     for (const { text } of crds) {
-      const crd = parse(text) as {
+      const crd = parseYaml(text) as {
         spec: {
           names: { kind: string; shortNames?: string[] };
           versions: {

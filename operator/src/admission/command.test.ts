@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlAll } from '../yaml.ts';
 import { main, usage } from '../cli/main.ts';
 import { EXIT_ERROR, EXIT_OK, type CliIO } from '../cli/io.ts';
 
@@ -42,7 +42,7 @@ describe('vigil admission render', () => {
     const text = io.out.join('');
     expect(text).to.match(/^# Translated rules \(15\): pss-allow-privilege-escalation, /m);
     expect(text).to.match(/^# {3}policy-exception-expired: judges SecurityPolicy objects/m);
-    const docs = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+    const docs = parseYamlAll(text) as { kind: string; metadata: { name: string } }[];
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).to.deep.equal(
       ['pods', 'workloads', 'cronjobs'].flatMap((s) => [
         `ValidatingAdmissionPolicy/vigil-shop-${s}`,

@@ -21,7 +21,7 @@ import { AUDIT_WEBHOOK_PATH, startAuditReceiver, type AuditReceiver } from './re
 import { auditSettingsOf } from './settings.ts';
 import { rawEvent } from './rules/_testkit.ts';
 import type { AuditEvent, AuditSettings } from './types.ts';
-import { parse } from 'yaml';
+import { parseYaml } from '../yaml.ts';
 import { certFiles, issueCert, selfSignedCert } from '../testing/certs.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -362,7 +362,7 @@ describe('audit webhook receiver → pipeline', function () {
   }
 
   function fixtureSettings(): AuditSettings {
-    const s = auditSettingsOf(parse(readFileSync(join(HERE, 'testdata', 'policy.yaml'), 'utf8')));
+    const s = auditSettingsOf(parseYaml(readFileSync(join(HERE, 'testdata', 'policy.yaml'), 'utf8')));
     if (Array.isArray(s)) throw new Error(s.join('\n'));
     return s;
   }

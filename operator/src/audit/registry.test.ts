@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../yaml.ts';
 import { SEVERITIES } from '../engine/types.ts';
 import { AUDIT_RULES } from './rules/index.ts';
 import { AUDIT_USAGE } from '../cli/audit.ts';
@@ -58,7 +58,7 @@ describe('audit rule registry', () => {
       verbs?: string[];
       resources?: { group: string; resources?: string[] }[];
     }
-    const policy = parse(readFileSync(join(ROOT, 'config', 'audit', 'policy.yaml'), 'utf8')) as {
+    const policy = parseYaml(readFileSync(join(ROOT, 'config', 'audit', 'policy.yaml'), 'utf8')) as {
       apiVersion: string;
       kind: string;
       rules: PolicyRule[];

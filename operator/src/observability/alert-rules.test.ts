@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../yaml.ts';
 import {
   RUNBOOK_BASE,
   alertsOf,
@@ -23,7 +23,7 @@ function promtoolTests(): Map<string, PromtoolTestFile> {
   return new Map(
     readdirSync(TESTS)
       .filter((f) => f.endsWith('.yaml'))
-      .map((f) => [f, parse(readFileSync(join(TESTS, f), 'utf8')) as PromtoolTestFile]),
+      .map((f) => [f, parseYaml(readFileSync(join(TESTS, f), 'utf8')) as PromtoolTestFile]),
   );
 }
 
@@ -33,7 +33,7 @@ describe('observability/alert-rules', () => {
 
   it('the plain rules file is rendered from the PrometheusRule (run node scripts/render-alert-rules.ts)', () => {
     expect(readFileSync(PLAIN, 'utf8')).to.equal(renderPlainRules(sourceText));
-    const plain = parse(readFileSync(PLAIN, 'utf8')) as { groups: unknown };
+    const plain = parseYaml(readFileSync(PLAIN, 'utf8')) as { groups: unknown };
     expect(plain.groups).to.deep.equal(groups);
   });
 
@@ -157,11 +157,11 @@ describe('observability/alert-rules', () => {
   });
 
   it('renders a test-only for: override', () => {
-    const plain = parse(renderPlainRules(sourceText, { forOverride: '0s' })) as {
+    const plain = parseYaml(renderPlainRules(sourceText, { forOverride: '0s' })) as {
       groups: { rules: { for?: string }[] }[];
     };
     expect(plain.groups.flatMap((g) => g.rules).every((r) => r.for === undefined)).to.equal(true);
-    const two = parse(renderPlainRules(sourceText, { forOverride: '2s' })) as typeof plain;
+    const two = parseYaml(renderPlainRules(sourceText, { forOverride: '2s' })) as typeof plain;
     expect(two.groups.flatMap((g) => g.rules).every((r) => r.for === '2s')).to.equal(true);
   });
 

@@ -10,10 +10,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { parseManifests, type InputError } from '../cli/load.ts';
 import { evaluateSubjects } from '../engine/evaluate.ts';
 import { compilePolicy } from '../engine/policy.ts';
-import { isObj } from '../engine/podspec.ts';
 import type { Category, Finding, Subject } from '../engine/types.ts';
 import { ALL_RULES } from './index.ts';
 
@@ -26,17 +25,12 @@ const FILES: Record<string, Category> = {
 };
 const NOW = new Date('2026-06-01T00:00:00Z');
 
+/** The objects of one file with their lines, read by vigil scan's loader. */
 function load(file: string): Subject[] {
-  const text = readFileSync(join(examples, file), 'utf8');
-  const lines = new LineCounter();
   const out: Subject[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
-    expect(doc.errors, `${file}: YAML errors`).to.deep.equal([]);
-    const object: unknown = doc.toJS();
-    if (!isObj(object)) continue;
-    const start = doc.contents?.range[0] ?? 0;
-    out.push({ object, location: { file, line: lines.linePos(start).line } });
-  }
+  const errors: InputError[] = [];
+  parseManifests(readFileSync(join(examples, file), 'utf8'), file, out, errors);
+  expect(errors, `${file}: input errors`).to.deep.equal([]);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlAll } from '../yaml.ts';
 import { ALL_RULES } from './index.ts';
 import { compilePolicy, type CompiledPolicy } from '../engine/policy.ts';
 import { evaluateSubjects, type EvaluationResult } from '../engine/evaluate.ts';
@@ -17,12 +17,10 @@ import { FIXED_NOW } from './testing.ts';
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'manifests', 'examples');
 
 function load(file: string): Subject[] {
-  const docs = parseAllDocuments(readFileSync(join(examples, file), 'utf8'));
-  if (!Array.isArray(docs)) throw new Error(`${file}: not a YAML stream`);
-  return docs.map((d) => {
-    expect(d.errors, `${file}: ${d.errors.map((e) => e.message).join('; ')}`).to.deep.equal([]);
-    return { object: d.toJS() as KubeObject, location: { file } };
-  });
+  return parseYamlAll(readFileSync(join(examples, file), 'utf8')).map((object) => ({
+    object: object as KubeObject,
+    location: { file },
+  }));
 }
 
 function policy(profile: ProfileName): CompiledPolicy {

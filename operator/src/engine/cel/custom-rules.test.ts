@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { parseYaml, toYaml } from '../../yaml.ts';
 import { ALL_RULES } from '../../rules/index.ts';
 import { ClusterIndex } from '../cluster-index.ts';
 import { evaluateSubjects } from '../evaluate.ts';
@@ -394,7 +394,7 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
     const doc = readFileSync(join(ROOT, 'docs', 'custom-rules.md'), 'utf8');
     const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     if (!block) throw new Error('docs/custom-rules.md has no yaml example');
-    const { policy: p, errors } = compilePolicy(parse(block), ALL_RULES);
+    const { policy: p, errors } = compilePolicy(parseYaml(block), ALL_RULES);
     expect(errors).to.deep.equal([]);
     if (!p) throw new Error('no policy');
     expect(p.customRules.map((r) => r.id)).to.deep.equal([
@@ -493,9 +493,7 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
       dir = mkdtempSync(join(tmpdir(), 'vigil-custom-'));
       writeFileSync(
         join(dir, 'workloads.yaml'),
-        [deployment('bare'), deployment('owned', { team: 'shop' })]
-          .map((o) => `---\n${stringify(o)}`)
-          .join(''),
+        [deployment('bare'), deployment('owned', { team: 'shop' })].map((o) => `---\n${toYaml(o)}`).join(''),
       );
     });
     after(function () {
@@ -504,7 +502,7 @@ describe('custom rules (spec.customRules, CEL with the API server semantics)', f
     const scan = (spec: Record<string, unknown>) => {
       writeFileSync(
         join(dir, 'policy.yaml'),
-        stringify({
+        toYaml({
           apiVersion: 'security.vigil.dev/v1alpha1',
           kind: 'SecurityPolicy',
           metadata: { name: 'team' },

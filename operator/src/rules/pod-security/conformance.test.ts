@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../../yaml.ts';
 import { evaluateSubjects } from '../../engine/evaluate.ts';
 import { compilePolicy, type CompiledPolicy } from '../../engine/policy.ts';
 import { isObj } from '../../engine/podspec.ts';
@@ -138,7 +138,7 @@ describe(`Pod Security Standards ${PSS_POLICY_VERSION} conformance (${PSA_MODULE
     baseline: compile('baseline'),
     restricted: compile('restricted'),
   };
-  const load = (e: UpstreamFixture): KubeObject => parse(readFileSync(e.file, 'utf8')) as KubeObject;
+  const load = (e: UpstreamFixture): KubeObject => parseYaml(readFileSync(e.file, 'utf8')) as KubeObject;
 
   it(`${PSA_MODULE}@${version} holds exactly ${EXPECTED_CASES} ${PSS_POLICY_VERSION} fixtures, each named for a check`, () => {
     expect(cases).to.have.length(EXPECTED_CASES);

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '../../yaml.ts';
 import { rulesJson } from '../../cli/rules.ts';
 import { evaluateSubjects } from '../../engine/evaluate.ts';
 import { compilePolicy } from '../../engine/policy.ts';
@@ -132,7 +132,7 @@ describe('severities: what a scan reports is what `vigil rules` lists (issue 19 
       sysAdmin,
       unconfined,
       unmasked,
-      ...upstreamFixtures().map((e) => parse(readFileSync(e.file, 'utf8')) as KubeObject),
+      ...upstreamFixtures().map((e) => parseYaml(readFileSync(e.file, 'utf8')) as KubeObject),
     ];
     const off: string[] = [];
     let seen = 0;

@@ -3,7 +3,7 @@
  * objects live in the namespace they are applied to, all of them together.
  */
 import { expect } from 'chai';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlAll } from '../../yaml.ts';
 import { evaluateSubjects } from '../../engine/evaluate.ts';
 import { compilePolicy } from '../../engine/policy.ts';
 import type { Finding, KubeObject } from '../../engine/types.ts';
@@ -28,7 +28,7 @@ subjects:
 `;
 
 function scan(yaml: string): Finding[] {
-  const objects = parseAllDocuments(yaml).map((d) => d.toJS() as KubeObject);
+  const objects = parseYamlAll(yaml) as KubeObject[];
   const { policy } = compilePolicy({ profile: 'all' }, ALL_RULES);
   if (!policy) throw new Error('profile all compiles');
   return evaluateSubjects(
