@@ -91,6 +91,24 @@ describe('cli/load parseManifests', () => {
     expect(subjects.map(asName)).to.deep.equal(['p']);
   });
 
+  it('an alias to the node that contains it is an error, not a cycle', () => {
+    const { subjects, errors } = parse(
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: &s\n  self: *s\n---\n${POD}`,
+    );
+    expect(errors.map((e) => [e.line, e.message])).to.deep.equal([
+      [5, 'alias *s refers to the node that contains it'],
+    ]);
+    expect(subjects.map(asName)).to.deep.equal(['p']);
+  });
+
+  it('a syntax error names its own line; the documents before and after it are read', () => {
+    const { subjects, errors } = parse(`${POD}---\n${POD}---\nmetadata:\n  name: "unterminated\n---\n${POD}`);
+    expect(subjects).to.have.length(3);
+    expect(errors).to.have.length(1);
+    const broken = POD.split('\n').length * 2 + 1; // the line of metadata: in the third document
+    expect(errors[0]?.line).to.be.within(broken, broken + 2);
+  });
+
   it('duplicate keys are an error with the line of the second key', () => {
     const { subjects, errors } = parse(
       'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: false\n  hostPID: true\n',
