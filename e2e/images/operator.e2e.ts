@@ -17,6 +17,7 @@ import { cluster } from '../harness.ts';
 import { REPO_ROOT, tokenKubeconfig, waitFor } from '../controlplane/controlplane.ts';
 import { startOperator, type OperatorProcess } from '../operator/process.ts';
 import { pushTestImages, type PushedTestImages } from '../../scripts/image/test-image.ts';
+import { push } from '../../scripts/image/oci.ts';
 import { ensureAuthRegistry, type AuthRegistry } from '../../scripts/image/auth-registry.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -291,6 +292,47 @@ spec:
     k(['label', 'pod', 'secret-user', '-n', SECRET_NS, 'touched=1', '--overwrite']);
     const resolved = await eventually('the image resolved with the pull secret', () =>
       logged('image resolved').find((l) => l['image'] === ref),
+    );
+    expect(resolved['credentials']).to.equal('pull secret');
+    expect(resolved['digest']).to.equal(images.fixed.image.manifest.digest);
+  });
+
+  it("pullSecrets allow: a workload whose template names no pull secret uses its ServiceAccount's (as the kubelet's pods would)", async () => {
+    // The Secret regcred and the opt-in role come from the test before. replicas: 0, so no pod
+    // exists to carry the secret: only the template and its ServiceAccount say which one is used.
+    // A repository of its own (the auth registry serves the plain one's storage), so no other
+    // workload's image is read here.
+    await push(images.fixed.image, images.fixed.reference.split('/')[0] ?? '', 'vigil-test/sa-pulled', '1');
+    const ref = `${auth.addr}/vigil-test/sa-pulled:1`;
+    const from = lines.length;
+    k(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: puller, namespace: ${SECRET_NS}}
+imagePullSecrets: [{name: regcred}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sa-user, namespace: ${SECRET_NS}}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: sa-user}}
+  template:
+    metadata: {labels: {app: sa-user}}
+    spec:
+      serviceAccountName: puller
+      containers:
+      - name: app
+        image: ${ref}
+`,
+    );
+    const resolved = await eventually("the image resolved with the ServiceAccount's pull secret", () =>
+      lines
+        .slice(from)
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['message'] === 'image resolved' && l['image'] === ref),
     );
     expect(resolved['credentials']).to.equal('pull secret');
     expect(resolved['digest']).to.equal(images.fixed.image.manifest.digest);

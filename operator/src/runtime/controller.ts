@@ -38,7 +38,13 @@ import { cacheForm } from '../adapters/trim.ts';
 import { isAlreadyExists, isNotFound, type KubeApi } from './api.ts';
 import type { AdmissionOutcome, AdmissionSync } from './admission.ts';
 import { ClusterCache, parseSubjectKey, subjectKey } from './cache.ts';
-import { pullSecretNames, workloadImages, type ImageWant, type WorkloadImage } from './images.ts';
+import {
+  pullSecretNames,
+  serviceAccountOf,
+  workloadImages,
+  type ImageWant,
+  type WorkloadImage,
+} from './images.ts';
 import {
   CLUSTER_VERSION_KIND,
   POLICY_KIND,
@@ -768,13 +774,17 @@ export class VigilController {
     // Images are read only for subjects an opted-in policy matches (pull secrets: if one allows).
     if (this.o.images) {
       const wanted = live && images ? workloadImages(live) : [];
-      if (live && images && wanted.length > 0)
+      if (live && images && wanted.length > 0) {
+        // A ServiceAccount change re-evaluates its namespace (enqueueDependents), so its pull
+        // secrets are followed.
+        const sa = serviceAccountOf(live);
+        const account = sa === undefined ? undefined : this.o.cache.get('ServiceAccount', namespace, sa);
         this.o.images.want(key, wanted, {
           namespace,
           pullSecrets: images,
-          secretNames: pullSecretNames(live),
+          secretNames: pullSecretNames(live, account),
         });
-      else this.o.images.forget(key);
+      } else this.o.images.forget(key);
     }
     if (
       findings.length === 0 &&

@@ -20,6 +20,7 @@ import {
   ImageScanner,
   needsCredentials,
   pullSecretNames,
+  serviceAccountOf,
   workloadImages,
   type ImageScannerOptions,
 } from './images.ts';
@@ -56,6 +57,33 @@ describe('runtime/images: the images of a workload', () => {
       { reference: 'busybox' },
     ]);
     expect(pullSecretNames(pod)).to.deep.equal(['regcred']);
+  });
+
+  it("pull secrets: the template's own, else its ServiceAccount's (as the admission plugin fills pods)", () => {
+    const deploy = (spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'ns' },
+      spec: { template: { spec: { containers: [{ name: 'a', image: 'r.example/a:1' }], ...spec } } },
+    });
+    const sa = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'puller', namespace: 'ns' },
+      imagePullSecrets: [{ name: 'from-sa' }, {}, { name: '' }],
+    } as KubeObject;
+    expect(serviceAccountOf(deploy({ serviceAccountName: 'puller' }))).to.equal('puller');
+    expect(serviceAccountOf(deploy({ serviceAccount: 'legacy' }))).to.equal('legacy');
+    expect(serviceAccountOf(deploy({}))).to.equal('default');
+    expect(serviceAccountOf({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } })).to.equal(
+      undefined,
+    );
+    // None of its own: the ServiceAccount's (names only).
+    expect(pullSecretNames(deploy({ serviceAccountName: 'puller' }), sa)).to.deep.equal(['from-sa']);
+    // Its own win: the admission plugin adds the ServiceAccount's only to pods that name none.
+    expect(pullSecretNames(deploy({ imagePullSecrets: [{ name: 'own' }] }), sa)).to.deep.equal(['own']);
+    // The ServiceAccount unknown (not cached yet): the template's, none.
+    expect(pullSecretNames(deploy({}))).to.deep.equal([]);
   });
 
   it('the pod template of workloads (a CronJob two levels down); nothing for other kinds', () => {

@@ -29,6 +29,7 @@ import { allContainers, asArray, asObj, asString, isObj, podTemplate } from '../
 import type { ImageFacts, ImageFactsView, KubeObject, SuspiciousContent } from '../engine/types.ts';
 import type { Clock, Timer } from '../controller/clock.ts';
 import type { Logger } from '../controller/logger.ts';
+import { serviceAccountName } from '../rules/workload/service-account.ts';
 
 /** One image a workload runs: the container's `image`, and the digest the kubelet ran when known. */
 export interface WorkloadImage {
@@ -68,14 +69,31 @@ export function workloadImages(obj: KubeObject): WorkloadImage[] {
   return [...out.values()];
 }
 
-/** The pull secrets a workload's pods name (spec.imagePullSecrets of the pod template). */
-export function pullSecretNames(obj: KubeObject): string[] {
-  const t = podTemplate(obj);
-  if (!t) return [];
-  return asArray(t.spec['imagePullSecrets'])
+/** The names in a list of LocalObjectReferences (`imagePullSecrets`). */
+function secretNames(list: unknown): string[] {
+  return asArray(list)
     .filter(isObj)
     .map((s) => asString(s['name']))
     .filter((n): n is string => !!n);
+}
+
+/**
+ * The pull secrets the kubelet uses for a workload's pods: the pod template's
+ * spec.imagePullSecrets or, when it names none, those of the ServiceAccount its pods run as
+ * (the ServiceAccount admission plugin copies them into every pod created without its own).
+ * `serviceAccount` is that ServiceAccount (serviceAccountOf names it), when known.
+ */
+export function pullSecretNames(obj: KubeObject, serviceAccount?: KubeObject): string[] {
+  const t = podTemplate(obj);
+  if (!t) return [];
+  const own = secretNames(t.spec['imagePullSecrets']);
+  return own.length > 0 || !serviceAccount ? own : secretNames(serviceAccount['imagePullSecrets']);
+}
+
+/** The name of the ServiceAccount a workload's pods run as ('default' unless named), if it has pods. */
+export function serviceAccountOf(obj: KubeObject): string | undefined {
+  const t = podTemplate(obj);
+  return t ? serviceAccountName(t).name : undefined;
 }
 
 /** An error a registry gives when it wants credentials that were not given. */
