@@ -5,7 +5,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdvisoryIndex, loadAdvisories, loadAdvisoriesFrom, type OsvRecord } from './osv.ts';
+import {
+  AdvisoryIndex,
+  cvss3BaseScore,
+  loadAdvisories,
+  loadAdvisoriesFrom,
+  severityOf,
+  type OsvRecord,
+} from './osv.ts';
 
 const FIXTURE = new URL('./testdata/advisories.json', import.meta.url).pathname;
 
@@ -180,5 +187,58 @@ describe('images/osv', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('images/osv severities', () => {
+  it('CVSS v3 base scores by the specification (values as NVD publishes them)', () => {
+    const cases: [string, number][] = [
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 9.8],
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', 10],
+      ['CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', 8.8],
+      ['CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H', 7.5],
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N', 6.1],
+      ['CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N', 5.5],
+      ['CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N', 3.1],
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N', 0],
+    ];
+    for (const [vector, score] of cases) expect(cvss3BaseScore(vector), vector).to.equal(score);
+    // Temporal and environmental metrics after the base ones are ignored.
+    expect(cvss3BaseScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O')).to.equal(9.8);
+    for (const bad of [
+      'AV:N/AC:L',
+      'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H',
+      'CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+      'CVSS:4.0/AV:N',
+    ])
+      expect(cvss3BaseScore(bad), bad).to.equal(undefined);
+  });
+
+  it("a record's own rating wins; without one its CVSS v3 vector rates it; neither: unrated", () => {
+    const rec = (extra: Partial<OsvRecord>): OsvRecord => ({ id: 'X-1', ...extra });
+    const v3 = (score: string) => ({ severity: [{ type: 'CVSS_V3', score }] });
+    expect(
+      severityOf(
+        rec({
+          database_specific: { severity: 'MODERATE' },
+          ...v3('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'),
+        }),
+      ),
+    ).to.equal('medium');
+    expect(severityOf(rec(v3('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H')))).to.equal('critical');
+    expect(severityOf(rec(v3('CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H')))).to.equal('high');
+    expect(severityOf(rec(v3('CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N')))).to.equal('medium');
+    expect(severityOf(rec(v3('CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N')))).to.equal('low');
+    expect(severityOf(rec(v3('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N')))).to.equal(undefined);
+    expect(
+      severityOf(
+        rec({
+          severity: [
+            { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N' },
+          ],
+        }),
+      ),
+    ).to.equal(undefined);
+    expect(severityOf(rec({}))).to.equal(undefined);
   });
 });

@@ -123,24 +123,75 @@ export interface Match {
   fixed?: string;
   /** How the version matched: "range" or "versions". */
   by: 'range' | 'versions';
-  /** The record's own rating (GHSA database_specific.severity), when it has one. */
+  /** The record's severity (its own rating, or its CVSS v3 base score rated), when it has one (severityOf). */
   severity?: 'low' | 'medium' | 'high' | 'critical';
 }
 
-/** GHSA's LOW/MODERATE/HIGH/CRITICAL (database_specific.severity) as Vigil's severities. */
+/**
+ * A record's severity: its own rating (GHSA's LOW/MODERATE/HIGH/CRITICAL in
+ * database_specific.severity) or, without one, the base score of its CVSS v3 vector (the
+ * `severity` list), rated as NVD does: 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0-10
+ * critical. Undefined when neither says (CVSS v4 vectors are not scored).
+ */
 export function severityOf(r: OsvRecord): Match['severity'] {
   const s = r.database_specific?.['severity'];
-  if (typeof s !== 'string') return undefined;
-  const v = s.toUpperCase();
-  return v === 'LOW'
-    ? 'low'
-    : v === 'MODERATE' || v === 'MEDIUM'
-      ? 'medium'
-      : v === 'HIGH'
-        ? 'high'
-        : v === 'CRITICAL'
-          ? 'critical'
-          : undefined;
+  if (typeof s === 'string') {
+    const v = s.toUpperCase();
+    if (v === 'LOW') return 'low';
+    if (v === 'MODERATE' || v === 'MEDIUM') return 'medium';
+    if (v === 'HIGH') return 'high';
+    if (v === 'CRITICAL') return 'critical';
+  }
+  for (const sev of r.severity ?? []) {
+    if (sev.type !== 'CVSS_V3') continue;
+    const score = cvss3BaseScore(sev.score);
+    if (score === undefined || score === 0) continue;
+    return score >= 9 ? 'critical' : score >= 7 ? 'high' : score >= 4 ? 'medium' : 'low';
+  }
+  return undefined;
+}
+
+const CVSS3_WEIGHTS: Record<string, Record<string, number>> = {
+  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
+  AC: { L: 0.77, H: 0.44 },
+  UI: { N: 0.85, R: 0.62 },
+  C: { H: 0.56, L: 0.22, N: 0 },
+  I: { H: 0.56, L: 0.22, N: 0 },
+  A: { H: 0.56, L: 0.22, N: 0 },
+};
+
+/** CVSS v3.1's Roundup: the smallest one-decimal number at or above x, free of float error. */
+function roundUp(x: number): number {
+  const i = Math.round(x * 100_000);
+  return i % 10_000 === 0 ? i / 100_000 : (Math.floor(i / 10_000) + 1) / 10;
+}
+
+/**
+ * The base score of a CVSS v3.0/v3.1 vector (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`),
+ * by the specification's formula; undefined when the vector is not one (a base metric missing
+ * or unknown).
+ */
+export function cvss3BaseScore(vector: string): number | undefined {
+  const parts = vector.split('/');
+  if (!/^CVSS:3\.[01]$/.test(parts[0] ?? '')) return undefined;
+  const m = new Map<string, string>();
+  for (const p of parts.slice(1)) {
+    const [k, v] = p.split(':');
+    if (k && v) m.set(k, v);
+  }
+  const scope = m.get('S');
+  if (scope !== 'U' && scope !== 'C') return undefined;
+  const changed = scope === 'C';
+  const w = (k: string): number | undefined => CVSS3_WEIGHTS[k]?.[m.get(k) ?? ''];
+  const pr = { N: 0.85, L: changed ? 0.68 : 0.62, H: changed ? 0.5 : 0.27 }[m.get('PR') ?? ''];
+  const [av, ac, ui, c, i, a] = ['AV', 'AC', 'UI', 'C', 'I', 'A'].map(w);
+  if (av === undefined || ac === undefined || ui === undefined || pr === undefined) return undefined;
+  if (c === undefined || i === undefined || a === undefined) return undefined;
+  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
+  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
+  if (impact <= 0) return 0;
+  const exploitability = 8.22 * av * ac * pr * ui;
+  return roundUp(Math.min((changed ? 1.08 : 1) * (impact + exploitability), 10));
 }
 
 /** Whether `version` is inside one range (events are sorted, the last one at or below decides). */
