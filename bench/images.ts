@@ -18,9 +18,13 @@
  * (left as it is). Then:
  *   1. each image is analysed in a fresh process (analyseImage, as `vigil sbom` does): time,
  *      compressed bytes read, MiB/s, peak RSS above the process once its modules were loaded
- *      (VmHWM of /proc/self/status);
+ *      (VmHWM of /proc/self/status); once with Node's defaults (as `vigil sbom` runs from a shell)
+ *      and once with the NODE_OPTIONS the operator's Deployment sets (config/manager/manager.yaml:
+ *      its young generation is capped, and V8 grows an uncapped one while it reads thousands of
+ *      small files, after which more freed layer buffers wait for the collector);
  *   2. all images in ONE process through analyseReferences (the path `vigil scan --images` takes,
- *      one RegistryClient, results kept), at concurrency 1 and 2: wall time and that process's
+ *      one RegistryClient, results kept), at concurrency 1 and 2 with Node's defaults and at the
+ *      operator's concurrency with the Deployment's NODE_OPTIONS: wall time and that process's
  *      peak RSS above its loaded baseline.
  *
  * Writes bench/results/images.json and the generated part of BENCHMARKS.md's Image analysis
@@ -43,6 +47,7 @@ import { compressedSize, layerFromDir, push, writeImage, type Layer } from '../s
 import { ensureRegistry } from '../scripts/image/registry.ts';
 import { buildTestImage, VULNERABLE } from '../scripts/image/test-image.ts';
 import { median, updateMarkdown } from './offline.ts';
+import { shippedNodeOptions } from './cgroup.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
@@ -91,10 +96,14 @@ export interface ImageRow {
   baseRssMiB: number;
   peakRssMiB: number;
   extraMiB: number;
+  /** extraMiB in a process run with the Deployment's NODE_OPTIONS (ImagesResult.nodeOptions). */
+  operatorExtraMiB: number;
 }
 
 export interface OneProcessRun {
   concurrency: number;
+  /** NODE_OPTIONS of the process ('' for Node's defaults). */
+  nodeOptions: string;
   images: number;
   analysed: number;
   failed: number;
@@ -116,6 +125,8 @@ export interface ImagesResult {
   machine: { cpus: number; model: string; memoryGiB: number; note: string };
   loadAverage: { start: number[]; end: number[] };
   registry: string;
+  /** NODE_OPTIONS of the operator's Deployment (config/manager/manager.yaml). */
+  nodeOptions: string;
   images: number;
   distinctDigests: number;
   totalCompressedMiB: number;
@@ -130,6 +141,8 @@ export interface ImagesResult {
     overallMiBPerSecond: number;
     maxExtraMiB: number;
     medianExtraMiB: number;
+    operatorMaxExtraMiB: number;
+    operatorMedianExtraMiB: number;
     oneProcessMaxExtraMiB: number;
     totalSeconds: number;
   };
@@ -194,11 +207,21 @@ async function childAll(concurrency: number, refs: string[]): Promise<void> {
   );
 }
 
-function runChild(args: string[]): unknown {
+/** The NODE_OPTIONS the operator's Deployment sets ('' when it sets none). */
+export function operatorNodeOptions(): string {
+  return shippedNodeOptions(readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8')) ?? '';
+}
+
+/** Runs this script with `args` in a child process with NODE_OPTIONS `nodeOptions` ('' for none). */
+function runChild(args: string[], nodeOptions = ''): unknown {
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  if (nodeOptions) env['NODE_OPTIONS'] = nodeOptions;
   const line = execFileSync(process.execPath, ['--expose-gc', SELF, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   return JSON.parse(line);
 }
@@ -404,8 +427,10 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
       ? Number(execFileSync('du', ['-sm', stateDir], { encoding: 'utf8' }).split('\t')[0])
       : NaN;
 
+    const nodeOptions = operatorNodeOptions();
     const rows: ImageRow[] = [];
     for (const r of refs) {
+      const op = runChild(['--child', r.ref], nodeOptions) as { baseRss: number; peakRss: number };
       const c = runChild(['--child', r.ref]) as {
         ms: number;
         digest: string;
@@ -427,14 +452,20 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
         baseRssMiB: round(c.baseRss / MiB, 1),
         peakRssMiB: round(c.peakRss / MiB, 1),
         extraMiB: round((c.peakRss - c.baseRss) / MiB, 1),
+        operatorExtraMiB: round((op.peakRss - op.baseRss) / MiB, 1),
       };
       opts.log(JSON.stringify(row));
       rows.push(row);
     }
 
     const oneProcess: OneProcessRun[] = [];
-    for (const concurrency of [1, OPERATOR_CONCURRENCY]) {
-      const c = runChild(['--child-all', String(concurrency), ...refs.map((r) => r.ref)]) as {
+    const runs: [number, string][] = [
+      [1, ''],
+      [OPERATOR_CONCURRENCY, ''],
+      [OPERATOR_CONCURRENCY, nodeOptions],
+    ];
+    for (const [concurrency, runOptions] of runs) {
+      const c = runChild(['--child-all', String(concurrency), ...refs.map((r) => r.ref)], runOptions) as {
         ms: number;
         analysed: number;
         failed: number;
@@ -446,6 +477,7 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
       };
       const run: OneProcessRun = {
         concurrency,
+        nodeOptions: runOptions,
         images: refs.length,
         analysed: c.analysed,
         failed: c.failed,
@@ -478,6 +510,7 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
       registry: own
         ? 'docker-registry (Debian, distribution 2.8) on loopback, started by the bench, filesystem storage'
         : `${registry} (given by REGISTRY)`,
+      nodeOptions,
       images: rows.length,
       distinctDigests: new Set(rows.map((r) => r.digest)).size,
       totalCompressedMiB: round(totalMiB, 1),
@@ -492,6 +525,8 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
         overallMiBPerSecond: round(totalMiB / secs.reduce((a, b) => a + b, 0), 1),
         maxExtraMiB: Math.max(...rows.map((r) => r.extraMiB)),
         medianExtraMiB: round(median(rows.map((r) => r.extraMiB)), 1),
+        operatorMaxExtraMiB: Math.max(...rows.map((r) => r.operatorExtraMiB)),
+        operatorMedianExtraMiB: round(median(rows.map((r) => r.operatorExtraMiB)), 1),
         oneProcessMaxExtraMiB: Math.max(...oneProcess.map((r) => r.extraMiB)),
         totalSeconds: round((performance.now() - started) / 1000, 1),
       },
@@ -520,21 +555,20 @@ export async function runImages(opts: ImagesOptions): Promise<ImagesResult> {
 
 export function renderMarkdown(r: ImagesResult): string {
   const s = r.summary;
-  const seq = r.oneProcess.find((o) => o.concurrency === 1);
-  const con = r.oneProcess.find((o) => o.concurrency === OPERATOR_CONCURRENCY);
   const sizes = r.rows.map((x) => x.compressedMiB);
+  const flags = (o: string): string => (o ? `\`NODE_OPTIONS=${o}\`` : "Node's defaults");
   const lines = [
-    `${r.images} images (${r.distinctDigests} distinct digests), ${Math.min(...sizes)}–${Math.max(...sizes)} MiB compressed each, ${r.totalCompressedMiB} MiB in all (${r.registryStorageMiB} MiB in the registry, shared layers stored once); ${r.machine.cpus} × ${r.machine.model}, ${r.machine.note}; load average ${r.loadAverage.start.join(' ')} at the start, ${r.loadAverage.end.join(' ')} at the end; ${r.date.slice(0, 10)}, Node ${r.node}.`,
+    `${r.images} images (${r.distinctDigests} distinct digests), ${Math.min(...sizes)}–${Math.max(...sizes)} MiB compressed each, ${r.totalCompressedMiB} MiB in all (${r.registryStorageMiB} MiB in the registry, shared layers stored once); ${r.machine.cpus} × ${r.machine.model}, ${r.machine.note}; load average ${r.loadAverage.start.join(' ')} at the start, ${r.loadAverage.end.join(' ')} at the end; ${r.date.slice(0, 10)}, Node ${r.node}. The operator's Deployment sets ${flags(r.nodeOptions)}.`,
     '',
     '| Run | Time per image | Throughput | Peak RSS above the loaded process | Held at the end (RSS / V8 heap) |',
     '| --- | --- | --- | --- | --- |',
-    `| Each image in a fresh process | median ${s.medianSeconds} s, p95 ${s.p95Seconds} s, max ${s.maxSeconds} s | median ${s.medianMiBPerSecond} MiB/s (${s.overallMiBPerSecond} MiB/s overall) | max ${s.maxExtraMiB} MiB, median ${s.medianExtraMiB} MiB | – |`,
+    `| Each image in a fresh process, ${flags('')} | median ${s.medianSeconds} s, p95 ${s.p95Seconds} s, max ${s.maxSeconds} s | median ${s.medianMiBPerSecond} MiB/s (${s.overallMiBPerSecond} MiB/s overall) | max ${s.maxExtraMiB} MiB, median ${s.medianExtraMiB} MiB | – |`,
+    `| Each image in a fresh process, the Deployment's ${flags(r.nodeOptions)} | – | – | max ${s.operatorMaxExtraMiB} MiB, median ${s.operatorMedianExtraMiB} MiB | – |`,
   ];
-  for (const o of [seq, con])
-    if (o)
-      lines.push(
-        `| All ${o.images} in one process, ${o.concurrency} at a time (${o.analysed} analysed, ${o.failed} failed) | ${o.secondsPerImage} s (${o.seconds} s in all) | ${o.MiBPerSecond} MiB/s | ${o.extraMiB} MiB | ${o.retainedRssMiB} MiB / ${o.retainedHeapMiB} MiB |`,
-      );
+  for (const o of r.oneProcess)
+    lines.push(
+      `| All ${o.images} in one process, ${o.concurrency} at a time, ${flags(o.nodeOptions)} (${o.analysed} analysed, ${o.failed} failed) | ${o.secondsPerImage} s (${o.seconds} s in all) | ${o.MiBPerSecond} MiB/s | ${o.extraMiB} MiB | ${o.retainedRssMiB} MiB / ${o.retainedHeapMiB} MiB |`,
+    );
   lines.push('', `The whole run took ${s.totalSeconds} s, building the images included.`);
   return lines.join('\n');
 }

@@ -8,7 +8,13 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultOptions, percentile, runImages, subsetsWithin } from '../../bench/images.ts';
+import {
+  defaultOptions,
+  operatorNodeOptions,
+  percentile,
+  runImages,
+  subsetsWithin,
+} from '../../bench/images.ts';
 
 describe('image analysis benchmark harness (smoke)', () => {
   let dir = '';
@@ -36,6 +42,7 @@ describe('image analysis benchmark harness (smoke)', () => {
       'machine',
       'loadAverage',
       'registry',
+      'nodeOptions',
       'images',
       'distinctDigests',
       'totalCompressedMiB',
@@ -59,14 +66,21 @@ describe('image analysis benchmark harness (smoke)', () => {
       expect(r.baseRssMiB).to.be.greaterThan(10);
       expect(r.peakRssMiB).to.be.at.least(r.baseRssMiB);
       expect(r.extraMiB).to.be.closeTo(r.peakRssMiB - r.baseRssMiB, 0.11);
+      expect(r.operatorExtraMiB).to.be.at.least(0);
       expect(r.keptKiB).to.be.greaterThan(0);
     }
     // Each image has a package set of its own: npm, PyPI and dpkg entries at versions of its own.
     expect(a?.packages).to.be.greaterThan(20);
     expect(b?.packages).to.not.equal(a?.packages);
-    expect(result.oneProcess.map((o) => [o.concurrency, o.images, o.analysed, o.failed])).to.deep.equal([
-      [1, 2, 2, 0],
-      [2, 2, 2, 0],
+    // The operator's NODE_OPTIONS come from the Deployment as shipped.
+    expect(result.nodeOptions).to.equal(operatorNodeOptions());
+    expect(result.nodeOptions).to.match(/--max-semi-space-size=\d+/);
+    expect(
+      result.oneProcess.map((o) => [o.concurrency, o.nodeOptions, o.images, o.analysed, o.failed]),
+    ).to.deep.equal([
+      [1, '', 2, 2, 0],
+      [2, '', 2, 2, 0],
+      [2, result.nodeOptions, 2, 2, 0],
     ]);
     for (const o of result.oneProcess) {
       expect(o.peakRssMiB).to.be.at.least(o.baseRssMiB);
@@ -74,6 +88,9 @@ describe('image analysis benchmark harness (smoke)', () => {
       expect(Number.isFinite(o.retainedHeapMiB)).to.equal(true);
     }
     expect(result.summary.maxExtraMiB).to.equal(Math.max(...result.rows.map((r) => r.extraMiB)));
+    expect(result.summary.operatorMaxExtraMiB).to.equal(
+      Math.max(...result.rows.map((r) => r.operatorExtraMiB)),
+    );
     expect(result.summary.oneProcessMaxExtraMiB).to.equal(
       Math.max(...result.oneProcess.map((o) => o.extraMiB)),
     );

@@ -109,6 +109,30 @@ describe('images/suspicious', () => {
       expect(one.found).to.equal(false);
     });
 
+    it("finds a miner's strings wherever the chunks split them, and only when both are there", () => {
+      const blob = Buffer.concat([
+        Buffer.alloc(100, 1),
+        Buffer.from('stratum+ssl://'),
+        Buffer.alloc(37, 2),
+        Buffer.from('donate-level'),
+        Buffer.alloc(50, 3),
+      ]);
+      for (const size of [1, 2, 3, 5, 12, 13, 14, 15, 16, 29, 64, blob.length])
+        for (let start = 0; start < size; start++) {
+          const s = new MinerStringScanner();
+          s.write(blob.subarray(0, start));
+          for (let i = start; i < blob.length; i += size) s.write(blob.subarray(i, i + size));
+          expect(s.found, `chunks of ${size} from ${start}`).to.equal(true);
+        }
+      // A stratum URL broken by a space, next to a mining string: only the latter, at any chunk size.
+      const holed = Buffer.from('stratum+ssl:/ /x donate-level');
+      for (const size of [1, 7, 13, 14, holed.length]) {
+        const s = new MinerStringScanner();
+        for (let i = 0; i < holed.length; i += size) s.write(holed.subarray(i, i + size));
+        expect([s.stratum, s.mining, s.found], `chunks of ${size}`).to.deep.equal([false, true, false]);
+      }
+    });
+
     it('reads the config: pools in the entrypoint, miners run by it, keys in the environment', () => {
       const key = fakeAwsKeyId();
       const got = configFindings({

@@ -168,7 +168,10 @@ export function smallFileFindings(path: string, data: Buffer): Omit<Suspect, 'la
 
 /**
  * Streams an executable looking for a miner's tell-tale strings, keeping only a needle-long tail
- * between chunks.
+ * between chunks. A needle split between two chunks is found in the seam (the tail and the next
+ * chunk's first bytes, a few dozen bytes copied); the chunk itself is searched in place, never
+ * copied: executables are most of an image's bytes, and a copy of each chunk doubled the garbage
+ * their analysis leaves for the collector.
  */
 export class MinerStringScanner {
   private tail = Buffer.alloc(0);
@@ -177,10 +180,18 @@ export class MinerStringScanner {
 
   write(chunk: Buffer): void {
     if (this.stratum && this.mining) return;
-    const buf = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    const k = LONGEST_NEEDLE - 1;
+    if (this.tail.length > 0) this.search(Buffer.concat([this.tail, chunk.subarray(0, k)]));
+    this.search(chunk);
+    this.tail =
+      chunk.length >= k
+        ? Buffer.from(chunk.subarray(chunk.length - k))
+        : Buffer.from(Buffer.concat([this.tail, chunk]).subarray(-k));
+  }
+
+  private search(buf: Buffer): void {
     if (!this.stratum) this.stratum = BINARY_STRATUM.some((n) => buf.includes(n));
     if (!this.mining) this.mining = BINARY_MINING.some((n) => buf.includes(n));
-    this.tail = Buffer.from(buf.subarray(Math.max(0, buf.length - (LONGEST_NEEDLE - 1))));
   }
 
   get found(): boolean {

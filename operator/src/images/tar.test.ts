@@ -91,6 +91,36 @@ describe('images/tar', () => {
     expect(normalisePath('./')).to.equal('');
   });
 
+  it('keeps each file in memory of its own, not a slice of a larger or shared buffer', async () => {
+    const src = join(dir, 'owned');
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(src, 'node_modules', `p${i}`), { recursive: true });
+      writeFileSync(
+        join(src, 'node_modules', `p${i}`, 'package.json'),
+        JSON.stringify({ name: `p${i}`, version: '1.0.0', description: 'd'.repeat(300) }),
+      );
+    }
+    const meta = join(src, 'site-packages', 'x-1.0.dist-info');
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(join(meta, 'METADATA'), `Name: x\nVersion: 1.0\n\n${'long description\n'.repeat(2000)}`);
+    const files = new ImageFiles();
+    await files.addLayer(chunks(tarOf(src, 'posix'), 4096));
+    expect(files.files.size).to.equal(21);
+    for (const [path, f] of files.files) {
+      // A kept file holds exactly its bytes: neither the rest of the buffer it was cut from nor a
+      // slab of Node's buffer pool shared with garbage.
+      expect(f.data.byteOffset, path).to.equal(0);
+      expect(f.data.buffer.byteLength, path).to.equal(f.data.length);
+    }
+    expect(files.files.get('node_modules/p3/package.json')?.data.toString()).to.equal(
+      '{"name":"p3","version":"1.0.0"}',
+    );
+    expect(files.files.get('site-packages/x-1.0.dist-info/METADATA')?.data.toString()).to.equal(
+      'Name: x\nVersion: 1.0\n',
+    );
+    expect(files.keptBytes).to.equal([...files.files.values()].reduce((n, f) => n + f.data.length, 0));
+  });
+
   it('refuses an image whose kept files pass the budget, naming the file', async () => {
     const src = join(dir, 'many');
     for (let i = 0; i < 50; i++) {
