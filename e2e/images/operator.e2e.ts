@@ -206,7 +206,8 @@ spec:
     const done = await eventually('the vulnerable image analysed', () =>
       logged('image analysed').find((l) => String(l['image']).endsWith(digest)),
     );
-    expect(done['image']).to.equal(`127.0.0.1:5000/vigil-test/vulnerable@${digest}`);
+    const registry = images.vulnerable.reference.split('/')[0] ?? '';
+    expect(done['image']).to.equal(`${registry}/vigil-test/vulnerable@${digest}`);
     expect(done['packages']).to.equal(8);
     expect(logged('advisories loaded')[0]?.['records']).to.equal(14);
     await new Promise((r) => setTimeout(r, 2000));
